@@ -1,0 +1,149 @@
+package dev.fairway;
+
+import dev.fairway.balancer.BalancerVerticle;
+import dev.fairway.cli.FairwayCommand;
+import dev.fairway.config.ConfigException;
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.demo.DemoUpstreamVerticle;
+import dev.fairway.health.HealthVerticle;
+import dev.fairway.metrics.MetricsVerticle;
+import dev.fairway.metrics.ProxyMetrics;
+import dev.fairway.proxy.ProxyVerticle;
+import dev.fairway.upstream.InFlightCounters;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Entry point: parse flags, load config, build Vert.x, deploy the four roles, and run until stopped. */
+public final class Fairway {
+
+  private static final Logger log = LoggerFactory.getLogger(Fairway.class);
+
+  private final Vertx vertx;
+  private final PrometheusMeterRegistry registry;
+  private final int proxyPort;
+  private final int adminPort;
+
+  private Fairway(Vertx vertx, PrometheusMeterRegistry registry, int proxyPort, int adminPort) {
+    this.vertx = vertx;
+    this.registry = registry;
+    this.proxyPort = proxyPort;
+    this.adminPort = adminPort;
+  }
+
+  public static void main(String[] args) {
+    FairwayCommand command = new FairwayCommand();
+    CommandLine cli = new CommandLine(command);
+    FairwayOptions options;
+    try {
+      cli.parseArgs(args);
+      if (cli.isUsageHelpRequested()) {
+        cli.usage(System.out);
+        return;
+      }
+      if (cli.isVersionHelpRequested()) {
+        cli.printVersionHelp(System.out);
+        return;
+      }
+      options = command.toOptions();
+    } catch (CommandLine.ParameterException e) {
+      exit(2, e.getMessage() + " (see --help)");
+      return;
+    } catch (ConfigException e) {
+      exit(2, e.getMessage());
+      return;
+    }
+    try {
+      Fairway fairway = start(options, command.demo()).await();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> fairway.close().await(), "fairway-shutdown"));
+    } catch (Exception e) {
+      exit(1, "failed to start: " + e.getMessage());
+    }
+  }
+
+  private static void exit(int code, String message) {
+    System.err.println("fairway: " + message);
+    System.exit(code);
+  }
+
+  /** Builds Vert.x and deploys every role; the future completes once the proxy and admin ports are listening. */
+  public static Future<Fairway> start(FairwayOptions options, boolean demo) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
+      .setEnabled(true)
+      .setJvmMetricsEnabled(true)
+      // Fairway records its own per-upstream request metrics; Vert.x's per-request HTTP meters would double the cost.
+      .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
+      .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT);
+    Vertx vertx = Vertx.builder()
+      .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(metricsOptions))
+      .withMetrics(new MicrometerMetricsFactory(registry))
+      .build();
+    InFlightCounters counters = new InFlightCounters();
+    ProxyMetrics proxyMetrics = new ProxyMetrics(registry);
+    List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
+    MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, counters);
+    int instances = options.effectiveInstances();
+
+    return deployDemo(vertx, demo)
+      .compose(v -> vertx.deployVerticle(new BalancerVerticle(options)))
+      .compose(id -> options.getHealth().isEnabled()
+        ? vertx.deployVerticle(new HealthVerticle(options.getHealth())) : Future.succeededFuture(id))
+      .compose(id -> vertx.deployVerticle(() -> {
+        ProxyVerticle p = new ProxyVerticle(options, counters, proxyMetrics);
+        proxies.add(p);
+        return p;
+      }, new DeploymentOptions().setInstances(instances)))
+      .compose(id -> vertx.deployVerticle(admin))
+      .map(id -> {
+        Fairway f = new Fairway(vertx, registry, proxies.get(0).actualPort(), admin.actualPort());
+        log.info("Fairway {} proxying http://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http://{}:{}",
+          dev.fairway.cli.VersionProvider.version(), options.getHost(), f.proxyPort, options.getUpstreams().size(),
+          options.getStrategy().configName(), instances, vertx.isNativeTransportEnabled() ? "native" : "NIO",
+          options.getAdminHost(), f.adminPort);
+        return f;
+      })
+      .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
+  }
+
+  private static Future<?> deployDemo(Vertx vertx, boolean demo) {
+    if (!demo) return Future.succeededFuture();
+    Future<?> all = Future.succeededFuture();
+    for (int port : FairwayCommand.DEMO_PORTS) {
+      all = all.compose(v -> vertx.deployVerticle(new DemoUpstreamVerticle("127.0.0.1", port)));
+    }
+    return all.onSuccess(v -> log.info("demo upstreams on 127.0.0.1:5000, 5001 and 5002"));
+  }
+
+  public Future<Void> close() {
+    return vertx.close().andThen(ar -> registry.close());
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public int proxyPort() {
+    return proxyPort;
+  }
+
+  public int adminPort() {
+    return adminPort;
+  }
+}

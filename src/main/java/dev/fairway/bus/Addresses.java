@@ -1,0 +1,20 @@
+package dev.fairway.bus;
+
+/**
+ * Every event-bus address Fairway uses. Bodies are {@code JsonObject}s (documented in the README) so the bus can be
+ * clustered later. Events are in the past tense; queries use request/reply.
+ */
+public final class Addresses {
+
+  /** Published by the balancer on every change: the full {@code UpstreamSet} snapshot with its revision. */
+  public static final String UPSTREAMS_CHANGED = "fairway.upstreams.changed";
+  /** Request/reply to the balancer: answers with the current snapshot (sent once by each verticle at start). */
+  public static final String UPSTREAMS_GET = "fairway.upstreams.get";
+  /** Published by the health verticle on an UP/DOWN transition only. */
+  public static final String HEALTH_STATUS_CHANGED = "fairway.health.status-changed";
+  /** Published by a proxy instance when an upstream failed a request (connect refused, reset): the health verticle probes it at once. */
+  public static final String PROXY_UPSTREAM_FAILED = "fairway.proxy.upstream-failed";
+
+  private Addresses() {
+  }
+}

@@ -1,0 +1,104 @@
+package dev.fairway.cli;
+
+import dev.fairway.config.ConfigException;
+import dev.fairway.config.ConfigLoader;
+import dev.fairway.config.Durations;
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.StrategyName;
+import dev.fairway.config.UpstreamOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The command line: each flag overrides the matching key of the config file. */
+@Command(name = "fairway", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class, sortOptions = false,
+  usageHelpAutoWidth = true,
+  description = "A streaming HTTP load-balancing reverse proxy.%n",
+  footer = {"%nDurations accept 500ms, 5s, 30m, 1h. Exit codes: 0 ok, 1 failed to start, 2 bad flag or config.",
+    "Examples:%n  java -jar fairway.jar --demo",
+    "  java -jar fairway.jar -u 127.0.0.1:5000 -u 127.0.0.1:5001,weight=2 -p 8080 -i 4",
+    "  java -jar fairway.jar -c conf/fairway.yaml"})
+public class FairwayCommand {
+
+  /** The ports of the built-in demo upstreams. */
+  public static final int[] DEMO_PORTS = {5000, 5001, 5002};
+  public static final String DEMO_HEALTH_PATH = "/api/system/health";
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML config file (see conf/fairway.yaml).")
+  Path config;
+
+  @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "Proxy listen port (default 8080).")
+  Integer port;
+
+  @Option(names = "--host", paramLabel = "HOST", description = "Proxy listen address (default 0.0.0.0).")
+  String host;
+
+  @Option(names = {"-u", "--upstream"}, paramLabel = "HOST:PORT[,weight=N]",
+    description = "An upstream; repeat for more. Replaces the configured list.")
+  List<String> upstreams = new ArrayList<>();
+
+  @Option(names = {"-s", "--strategy"}, paramLabel = "NAME", description = "round-robin (default), least-conn or random.")
+  String strategy;
+
+  @Option(names = {"-i", "--instances"}, paramLabel = "N", description = "Proxy verticle instances (default: CPU cores).")
+  Integer instances;
+
+  @Option(names = "--admin-port", paramLabel = "PORT", description = "Admin port for /health and /metrics (default 9901).")
+  Integer adminPort;
+
+  @Option(names = "--admin-host", paramLabel = "HOST", description = "Admin listen address (default 127.0.0.1).")
+  String adminHost;
+
+  @Option(names = "--health-path", paramLabel = "PATH", description = "Path probed on each upstream (default /).")
+  String healthPath;
+
+  @Option(names = "--health-interval", paramLabel = "DURATION", description = "Time between probes (default 5s).")
+  String healthInterval;
+
+  @Option(names = "--demo", description = "Start three demo upstreams on 127.0.0.1:5000-5002 and proxy to them.")
+  boolean demo;
+
+  public boolean demo() {
+    return demo;
+  }
+
+  /** The config file (if any) with every given flag applied, validated. */
+  public FairwayOptions toOptions() {
+    FairwayOptions o = config == null ? new FairwayOptions() : ConfigLoader.load(config);
+    if (port != null) o.setPort(checkPort("--port", port));
+    if (host != null) o.setHost(host);
+    if (!upstreams.isEmpty()) {
+      o.setUpstreams(upstreams.stream().map(spec -> UpstreamOptions.parse("--upstream", spec)).toList());
+    }
+    if (strategy != null) o.setStrategy(StrategyName.parse("--strategy", strategy));
+    if (instances != null) {
+      if (instances < 1 || instances > 1024) throw ConfigException.invalid("--instances", instances, "a whole number from 1 to 1024");
+      o.setInstances(instances);
+    }
+    if (adminPort != null) o.setAdminPort(checkPort("--admin-port", adminPort));
+    if (adminHost != null) o.setAdminHost(adminHost);
+    if (healthPath != null) o.getHealth().setPath("--health-path", healthPath);
+    if (healthInterval != null) {
+      long millis = Durations.parseMillis("--health-interval", healthInterval);
+      if (millis <= 0) throw ConfigException.invalid("--health-interval", healthInterval, "a duration greater than zero");
+      o.getHealth().setIntervalMillis(millis);
+    }
+    if (demo) {
+      if (o.getUpstreams().isEmpty()) {
+        List<UpstreamOptions> ups = new ArrayList<>();
+        for (int p : DEMO_PORTS) ups.add(new UpstreamOptions("127.0.0.1", p));
+        o.setUpstreams(ups);
+      }
+      if (healthPath == null && config == null) o.getHealth().setPath("--health-path", DEMO_HEALTH_PATH);
+    }
+    return o.validate();
+  }
+
+  private static int checkPort(String key, int port) {
+    if (port < 0 || port > 65535) throw ConfigException.invalid(key, port, "a port from 0 to 65535");
+    return port;
+  }
+}

@@ -1,0 +1,226 @@
+package dev.fairway.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** The whole Fairway configuration, validated: built from YAML/JSON, then overridden by command-line flags. */
+public class FairwayOptions {
+
+  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final int DEFAULT_PORT = 8080;
+  public static final String DEFAULT_ADMIN_HOST = "127.0.0.1";
+  public static final int DEFAULT_ADMIN_PORT = 9901;
+  /** Connections per upstream per proxy instance: long requests each hold one, so this is far above the library's 5. */
+  public static final int DEFAULT_POOL_SIZE = 512;
+  public static final int DEFAULT_RETRIES = 2;
+  private static final Set<String> KEYS;
+
+  static {
+    List<String> keys = new ArrayList<>(List.of("listen", "admin", "instances", "strategy", "upstreams", "health",
+      "routes", "pool-size", "retries"));
+    keys.addAll(TimeoutOptions.KEYS);
+    KEYS = Set.copyOf(keys);
+  }
+
+  private String host = DEFAULT_HOST;
+  private int port = DEFAULT_PORT;
+  private String adminHost = DEFAULT_ADMIN_HOST;
+  private int adminPort = DEFAULT_ADMIN_PORT;
+  /** 0: one proxy verticle instance per CPU core. */
+  private int instances = 0;
+  private StrategyName strategy = StrategyName.ROUND_ROBIN;
+  private int poolSize = DEFAULT_POOL_SIZE;
+  /** Other upstreams to try when a connect fails (no byte was sent, so this is safe for any method). */
+  private int retries = DEFAULT_RETRIES;
+  private List<UpstreamOptions> upstreams = new ArrayList<>();
+  private HealthCheckOptions health = new HealthCheckOptions();
+  private TimeoutOptions timeouts = new TimeoutOptions();
+  private List<RouteOptions> routes = new ArrayList<>();
+
+  public FairwayOptions() {
+  }
+
+  public FairwayOptions(JsonObject json) {
+    this();
+    ConfigReader r = new ConfigReader(json, "");
+    r.rejectUnknown(KEYS);
+    ConfigReader listen = r.object("listen");
+    listen.rejectUnknown(Set.of("host", "port"));
+    host = listen.string("host", host);
+    port = listen.port("port", port);
+    ConfigReader admin = r.object("admin");
+    admin.rejectUnknown(Set.of("host", "port"));
+    adminHost = admin.string("host", adminHost);
+    adminPort = admin.port("port", adminPort);
+    instances = r.integer("instances", instances, 0, 1024);
+    strategy = StrategyName.parse(r.key("strategy"), r.string("strategy", strategy.configName()));
+    poolSize = r.integer("pool-size", poolSize, 1, 100_000);
+    retries = r.integer("retries", retries, 0, 100);
+    JsonArray list = r.array("upstreams");
+    for (int i = 0; i < list.size(); i++) {
+      String key = "upstreams[" + i + "]";
+      Object entry = list.getValue(i);
+      if (entry instanceof String spec) {
+        upstreams.add(UpstreamOptions.parse(key, spec));
+      } else if (entry instanceof JsonObject o) {
+        upstreams.add(new UpstreamOptions(o, key));
+      } else {
+        throw ConfigException.invalid(key, entry, "HOST:PORT or {address: HOST:PORT, weight: N}");
+      }
+    }
+    health = new HealthCheckOptions(r.object("health"));
+    timeouts = new TimeoutOptions(r, new TimeoutOptions());
+    JsonArray routeList = r.array("routes");
+    for (int i = 0; i < routeList.size(); i++) {
+      Object entry = routeList.getValue(i);
+      if (!(entry instanceof JsonObject o)) {
+        throw ConfigException.invalid("routes[" + i + "]", entry, "a mapping with path and timeouts");
+      }
+      routes.add(new RouteOptions(new ConfigReader(o, "routes[" + i + "]"), timeouts));
+    }
+  }
+
+  /** Checks what only the whole configuration can tell; called once the flags are applied. */
+  public FairwayOptions validate() {
+    if (upstreams.isEmpty()) {
+      throw ConfigException.invalid("upstreams", "none", "at least one upstream: -u HOST:PORT, upstreams: in the config, or --demo");
+    }
+    if (port != 0 && port == adminPort && host.equals(adminHost)) {
+      throw ConfigException.invalid("admin.port", adminPort, "a port other than the proxy's listen.port");
+    }
+    return this;
+  }
+
+  /** The number of proxy verticle instances to deploy. */
+  public int effectiveInstances() {
+    return instances > 0 ? instances : Runtime.getRuntime().availableProcessors();
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  public FairwayOptions setHost(String host) {
+    this.host = host;
+    return this;
+  }
+
+  public int getPort() {
+    return port;
+  }
+
+  public FairwayOptions setPort(int port) {
+    this.port = port;
+    return this;
+  }
+
+  public String getAdminHost() {
+    return adminHost;
+  }
+
+  public FairwayOptions setAdminHost(String adminHost) {
+    this.adminHost = adminHost;
+    return this;
+  }
+
+  public int getAdminPort() {
+    return adminPort;
+  }
+
+  public FairwayOptions setAdminPort(int adminPort) {
+    this.adminPort = adminPort;
+    return this;
+  }
+
+  public int getInstances() {
+    return instances;
+  }
+
+  public FairwayOptions setInstances(int instances) {
+    this.instances = instances;
+    return this;
+  }
+
+  public StrategyName getStrategy() {
+    return strategy;
+  }
+
+  public FairwayOptions setStrategy(StrategyName strategy) {
+    this.strategy = strategy;
+    return this;
+  }
+
+  public int getPoolSize() {
+    return poolSize;
+  }
+
+  public FairwayOptions setPoolSize(int poolSize) {
+    this.poolSize = poolSize;
+    return this;
+  }
+
+  public int getRetries() {
+    return retries;
+  }
+
+  public FairwayOptions setRetries(int retries) {
+    this.retries = retries;
+    return this;
+  }
+
+  public List<UpstreamOptions> getUpstreams() {
+    return upstreams;
+  }
+
+  public FairwayOptions setUpstreams(List<UpstreamOptions> upstreams) {
+    this.upstreams = new ArrayList<>(upstreams);
+    return this;
+  }
+
+  public HealthCheckOptions getHealth() {
+    return health;
+  }
+
+  public FairwayOptions setHealth(HealthCheckOptions health) {
+    this.health = health;
+    return this;
+  }
+
+  public TimeoutOptions getTimeouts() {
+    return timeouts;
+  }
+
+  public FairwayOptions setTimeouts(TimeoutOptions timeouts) {
+    this.timeouts = timeouts;
+    return this;
+  }
+
+  public List<RouteOptions> getRoutes() {
+    return routes;
+  }
+
+  public FairwayOptions setRoutes(List<RouteOptions> routes) {
+    this.routes = new ArrayList<>(routes);
+    return this;
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = timeouts.toJson()
+      .put("listen", new JsonObject().put("host", host).put("port", port))
+      .put("admin", new JsonObject().put("host", adminHost).put("port", adminPort))
+      .put("instances", instances)
+      .put("strategy", strategy.configName())
+      .put("pool-size", poolSize)
+      .put("retries", retries)
+      .put("health", health.toJson());
+    JsonArray ups = new JsonArray();
+    upstreams.forEach(u -> ups.add(u.toJson()));
+    JsonArray rs = new JsonArray();
+    routes.forEach(route -> rs.add(route.toJson()));
+    return json.put("upstreams", ups).put("routes", rs);
+  }
+}

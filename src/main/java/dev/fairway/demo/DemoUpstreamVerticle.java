@@ -1,0 +1,84 @@
+package dev.fairway.demo;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A built-in backend for {@code --demo}: answers the health path, says who it is, and has a slow and a streaming
+ * endpoint so that balancing and streaming can be seen with curl.
+ *
+ * <ul>
+ *   <li>{@code GET /api/system/health}: {@code {"status":"ok","instance":"demo-5000"}}</li>
+ *   <li>{@code GET /slow?seconds=N}: answers after N seconds (default 5)</li>
+ *   <li>{@code GET /stream?chunks=N&interval=MS}: N lines, one every MS milliseconds, chunked</li>
+ *   <li>anything else: a one-line answer naming the instance, method and URI; a request body is counted</li>
+ * </ul>
+ */
+public class DemoUpstreamVerticle extends VerticleBase {
+
+  private final String host;
+  private final int port;
+  private final String name;
+  private HttpServer server;
+
+  public DemoUpstreamVerticle(String host, int port) {
+    this.host = host;
+    this.port = port;
+    this.name = "demo-" + port;
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.createHttpServer().requestHandler(this::handle).listen(port, host).onSuccess(s -> server = s);
+  }
+
+  private void handle(HttpServerRequest req) {
+    HttpServerResponse resp = req.response().putHeader("X-Demo-Instance", name);
+    switch (req.path()) {
+      case "/api/system/health" -> resp.putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("status", "ok").put("instance", name).encode());
+      case "/slow" -> {
+        long seconds = param(req, "seconds", 5);
+        long timer = vertx.setTimer(Math.max(1, seconds * 1000), id -> resp.end(name + " finished after " + seconds + "s\n"));
+        resp.closeHandler(v -> vertx.cancelTimer(timer));
+      }
+      case "/stream" -> stream(resp, param(req, "chunks", 10), Math.max(1, param(req, "interval", 500)));
+      default -> {
+        long[] bytes = {0};
+        req.handler(b -> bytes[0] += b.length());
+        req.endHandler(v -> resp.putHeader("Content-Type", "text/plain")
+          .end("hello from " + name + ": " + req.method() + " " + req.uri() + (bytes[0] > 0 ? " (" + bytes[0] + " bytes received)" : "") + "\n"));
+      }
+    }
+  }
+
+  private void stream(HttpServerResponse resp, long chunks, long interval) {
+    resp.setChunked(true).putHeader("Content-Type", "text/plain");
+    long[] sent = {0};
+    long timer = vertx.setPeriodic(interval, id -> {
+      resp.write(name + " chunk " + (++sent[0]) + " of " + chunks + "\n");
+      if (sent[0] >= chunks) {
+        vertx.cancelTimer(id);
+        resp.end();
+      }
+    });
+    resp.closeHandler(v -> vertx.cancelTimer(timer));
+  }
+
+  private static long param(HttpServerRequest req, String name, long fallback) {
+    try {
+      String v = req.getParam(name);
+      return v == null ? fallback : Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return fallback;
+    }
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+}

@@ -1,0 +1,89 @@
+package dev.fairway.metrics;
+
+import dev.fairway.bus.UpstreamFeed;
+import dev.fairway.upstream.InFlightCounters;
+import dev.fairway.upstream.Upstream;
+import dev.fairway.upstream.UpstreamSet;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The admin server: {@code /health} (UP while any upstream is up) and {@code /metrics} (Prometheus text). */
+public class MetricsVerticle extends VerticleBase {
+
+  private final String host;
+  private final int port;
+  private final PrometheusMeterRegistry registry;
+  private final InFlightCounters inFlight;
+  private final Map<String, List<Meter>> gauges = new HashMap<>();
+  private volatile UpstreamSet current;
+  private HttpServer server;
+
+  public MetricsVerticle(String host, int port, PrometheusMeterRegistry registry, InFlightCounters inFlight) {
+    this.host = host;
+    this.port = port;
+    this.registry = registry;
+    this.inFlight = inFlight;
+  }
+
+  @Override
+  public Future<?> start() {
+    HealthChecks checks = HealthChecks.create(vertx).register("upstreams", this::checkUpstreams);
+    Router router = Router.router(vertx);
+    router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(checks));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    return UpstreamFeed.follow(vertx, this::onSnapshot)
+      .compose(v -> vertx.createHttpServer().requestHandler(router).listen(port, host))
+      .onSuccess(s -> server = s);
+  }
+
+  /** The port the admin server listens on (useful when configured as 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private void checkUpstreams(Promise<Status> promise) {
+    UpstreamSet set = current;
+    JsonArray list = new JsonArray();
+    for (Upstream u : set.upstreams()) {
+      list.add(u.toJson().put("in_flight", inFlight.get(u.id())));
+    }
+    JsonObject data = new JsonObject().put("revision", set.revision()).put("upstreams", list);
+    promise.complete(set.anyUp() ? Status.OK(data) : Status.KO(data));
+  }
+
+  private void onSnapshot(UpstreamSet set) {
+    current = set;
+    for (Upstream u : set.upstreams()) {
+      gauges.computeIfAbsent(u.id(), id -> List.of(
+        Gauge.builder("fairway.upstream.up", () -> isUp(id) ? 1 : 0)
+          .description("1 while the upstream is UP, 0 while DOWN").tag("upstream", id).register(registry),
+        Gauge.builder("fairway.upstream.in.flight", () -> inFlight.get(id))
+          .description("Requests in flight to the upstream, across all proxy instances").tag("upstream", id).register(registry)));
+    }
+    gauges.entrySet().removeIf(e -> {
+      if (set.upstreams().stream().anyMatch(u -> u.id().equals(e.getKey()))) return false;
+      e.getValue().forEach(registry::remove);
+      return true;
+    });
+  }
+
+  private boolean isUp(String id) {
+    return current.upstreams().stream().anyMatch(u -> u.id().equals(id) && u.up());
+  }
+}

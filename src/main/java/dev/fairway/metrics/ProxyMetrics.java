@@ -1,0 +1,81 @@
+package dev.fairway.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.http.HttpMethod;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Records each proxied request. Meters are looked up once per (upstream, method, status class) and cached, so the
+ * request path does no tag building or registry lookup after warm-up.
+ */
+public final class ProxyMetrics {
+
+  /** Bucket bounds for requests from 5 ms health checks to 30-minute LLM jobs. */
+  private static final Duration[] DURATION_BUCKETS = {
+    Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+    Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+    Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMinutes(5),
+    Duration.ofMinutes(10), Duration.ofMinutes(20), Duration.ofMinutes(30), Duration.ofHours(1)};
+  private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  private static final HttpMethod[] METHODS = {HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
+    HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.OPTIONS};
+  /** Upstream label for requests that never reached one (e.g. 503 with no healthy upstream). */
+  public static final String NO_UPSTREAM = "none";
+
+  private final MeterRegistry registry;
+  private final ConcurrentHashMap<String, UpstreamMeters> byUpstream = new ConcurrentHashMap<>();
+
+  public ProxyMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** The meters of one upstream; proxy instances hold this per snapshot entry. */
+  public UpstreamMeters forUpstream(String upstream) {
+    return byUpstream.computeIfAbsent(upstream, UpstreamMeters::new);
+  }
+
+  /** Per-upstream meters: a counter per method and status class, and one duration histogram. */
+  public final class UpstreamMeters {
+    private final String upstream;
+    private final Counter[][] requests = new Counter[METHODS.length + 1][STATUS_CLASSES.length];
+    private final Timer duration;
+
+    private UpstreamMeters(String upstream) {
+      this.upstream = upstream;
+      this.duration = Timer.builder("fairway.request.duration")
+        .description("Time from receiving a request to the end of its response")
+        .tag("upstream", upstream)
+        .serviceLevelObjectives(DURATION_BUCKETS)
+        .register(registry);
+    }
+
+    public void record(HttpMethod method, int status, long startNanos) {
+      duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+      int m = methodIndex(method);
+      int s = Math.min(Math.max(status / 100 - 1, 0), STATUS_CLASSES.length - 1);
+      Counter c = requests[m][s];
+      if (c == null) {
+        c = Counter.builder("fairway.requests")
+          .description("Proxied requests by upstream, method and status class")
+          .tag("upstream", upstream)
+          .tag("method", m < METHODS.length ? METHODS[m].name() : "OTHER")
+          .tag("status", STATUS_CLASSES[s])
+          .register(registry);
+        requests[m][s] = c; // benign race: register() returns the same meter to every caller
+      }
+      c.increment();
+    }
+  }
+
+  private static int methodIndex(HttpMethod method) {
+    for (int i = 0; i < METHODS.length; i++) {
+      if (METHODS[i].equals(method)) return i;
+    }
+    return METHODS.length;
+  }
+}

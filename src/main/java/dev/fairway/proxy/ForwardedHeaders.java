@@ -1,0 +1,84 @@
+package dev.fairway.proxy;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.core.net.SocketAddress;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Header rewriting in both directions: hop-by-hop headers (and any named in {@code Connection}) are dropped, and the
+ * request gains what the seed's nginx config sets: X-Real-IP, X-Forwarded-For (appended), X-Forwarded-Proto and
+ * X-Forwarded-Host. The client's Host is forwarded as the request authority.
+ */
+final class ForwardedHeaders {
+
+  static final CharSequence X_REAL_IP = HttpHeaders.createOptimized("x-real-ip");
+  static final CharSequence X_FORWARDED_FOR = HttpHeaders.createOptimized("x-forwarded-for");
+  static final CharSequence X_FORWARDED_PROTO = HttpHeaders.createOptimized("x-forwarded-proto");
+  static final CharSequence X_FORWARDED_HOST = HttpHeaders.createOptimized("x-forwarded-host");
+
+  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
+    "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade");
+  /**
+   * Request headers that Fairway sets itself, so a client cannot choose their values; and Expect, which Fairway
+   * answers itself (the body is streamed upstream at once, under back-pressure).
+   */
+  private static final Set<String> SET_BY_PROXY = Set.of("host", "x-real-ip", "x-forwarded-for", "x-forwarded-proto",
+    "x-forwarded-host", "expect");
+
+  private ForwardedHeaders() {
+  }
+
+  /** The headers to send upstream for {@code req}. */
+  static MultiMap request(HttpServerRequest req) {
+    MultiMap in = req.headers();
+    Set<String> named = namedInConnection(in);
+    MultiMap out = HttpHeaders.headers();
+    String forwardedFor = null;
+    for (Map.Entry<String, String> h : in) {
+      String name = h.getKey().toLowerCase();
+      if (name.equals("x-forwarded-for")) {
+        forwardedFor = forwardedFor == null ? h.getValue() : forwardedFor + ", " + h.getValue();
+      } else if (!HOP_BY_HOP.contains(name) && !SET_BY_PROXY.contains(name) && !named.contains(name)) {
+        out.add(h.getKey(), h.getValue());
+      }
+    }
+    SocketAddress peer = req.remoteAddress();
+    String client = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
+    out.set(X_REAL_IP, client);
+    out.set(X_FORWARDED_FOR, forwardedFor == null ? client : forwardedFor + ", " + client);
+    out.set(X_FORWARDED_PROTO, req.scheme() == null ? "http" : req.scheme());
+    HostAndPort authority = req.authority();
+    if (authority != null) {
+      out.set(X_FORWARDED_HOST, authority.toString());
+    }
+    return out;
+  }
+
+  /** Copies the upstream's response headers to the client response, without hop-by-hop ones. */
+  static void copyResponse(MultiMap from, MultiMap to) {
+    Set<String> named = namedInConnection(from);
+    for (Map.Entry<String, String> h : from) {
+      String name = h.getKey().toLowerCase();
+      if (!HOP_BY_HOP.contains(name) && !named.contains(name)) {
+        to.add(h.getKey(), h.getValue());
+      }
+    }
+  }
+
+  private static Set<String> namedInConnection(MultiMap headers) {
+    String connection = headers.get(HttpHeaders.CONNECTION);
+    if (connection == null || connection.equalsIgnoreCase("keep-alive") || connection.equalsIgnoreCase("close")) {
+      return Set.of();
+    }
+    var names = new java.util.HashSet<String>();
+    for (String token : connection.split(",")) {
+      names.add(token.trim().toLowerCase());
+    }
+    return names;
+  }
+}

@@ -1,0 +1,248 @@
+package dev.fairway.proxy;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.HostAndPort;
+
+import java.net.ConnectException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One client request on its way through Fairway: connect to an origin (retrying a refused connect elsewhere, which is
+ * safe because no byte was sent), stream the body up and the response down with back-pressure, and map every failure
+ * to one status code in one place. Runs on its proxy instance's event loop only.
+ */
+final class ProxyExchange {
+
+  /** nginx's code for "client closed the request", used in metrics only. */
+  static final int CLIENT_CLOSED = 499;
+
+  private final ProxyVerticle proxy;
+  private final HttpServerRequest req;
+  private final HttpServerResponse resp;
+  private final Route route;
+  private final boolean hasBody;
+  private final long startNanos = System.nanoTime();
+  private final List<String> tried = new ArrayList<>(2);
+  private MultiMap upstreamHeaders;
+  private Origin origin;
+  private HttpClientRequest upstreamReq;
+  private boolean done;
+  /** True while this exchange holds an in-flight slot on {@link #origin} (claimed by the strategy's pick). */
+  private boolean holdingSlot;
+  private long totalTimer = -1;
+  private long sendTimer = -1;
+  private long lastBytesRead;
+
+  ProxyExchange(ProxyVerticle proxy, HttpServerRequest req, Route route) {
+    this.proxy = proxy;
+    this.req = req;
+    this.resp = req.response();
+    this.route = route;
+    this.hasBody = hasBody(req);
+  }
+
+  static boolean hasBody(HttpServerRequest req) {
+    MultiMap h = req.headers();
+    String length = h.get(HttpHeaders.CONTENT_LENGTH);
+    return h.contains(HttpHeaders.TRANSFER_ENCODING) || (length != null && !length.equals("0"));
+  }
+
+  void start(Origin first) {
+    if (hasBody) {
+      req.pause(); // the body waits in the socket (TCP back-pressure) until the upstream can take it
+    }
+    resp.closeHandler(v -> onClientClosed());
+    if (route.totalMillis() > 0) {
+      totalTimer = proxy.vertx().setTimer(route.totalMillis(), id -> onTimeout("total-timeout " + route.totalMillis() + "ms"));
+    }
+    upstreamHeaders = ForwardedHeaders.request(req);
+    connect(first);
+  }
+
+  private void connect(Origin o) {
+    origin = o;
+    holdingSlot = true;
+    tried.add(o.id());
+    RequestOptions options = new RequestOptions()
+      .setServer(o.address())
+      .setMethod(req.method())
+      .setURI(req.uri())
+      .setHeaders(upstreamHeaders)
+      .setConnectTimeout(route.connectMillis())
+      .setIdleTimeout(route.readMillis());
+    proxy.client().request(options).onComplete(ar -> {
+      if (ar.succeeded()) {
+        send(ar.result());
+      } else {
+        onConnectFailed(ar.cause());
+      }
+    });
+  }
+
+  private void onConnectFailed(Throwable cause) {
+    releaseOrigin();
+    proxy.reportFailure(origin.id(), cause);
+    if (done) return;
+    if (cause instanceof ConnectException && tried.size() <= proxy.retries()) {
+      Origin next = proxy.pickExcept(tried);
+      if (next != null) {
+        connect(next);
+        return;
+      }
+    }
+    if (isTimeout(cause)) {
+      fail(504, "upstream connect timed out");
+    } else if (cause.getMessage() != null && cause.getMessage().contains("wait queue")) {
+      fail(503, "upstream connection pool is full");
+    } else {
+      fail(502, "upstream unreachable");
+    }
+  }
+
+  private void send(HttpClientRequest creq) {
+    upstreamReq = creq;
+    if (done) {
+      creq.reset();
+      return;
+    }
+    HostAndPort authority = req.authority();
+    creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
+    if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+      creq.setChunked(true);
+    }
+    creq.response().onComplete(ar -> {
+      if (ar.succeeded()) {
+        relay(ar.result());
+      } else {
+        onUpstreamFailed(ar.cause());
+      }
+    });
+    if (hasBody) {
+      armSendTimer();
+      req.pipe().endOnFailure(false).to(creq).onFailure(err -> {
+        if (!done) creq.reset();
+      });
+    } else {
+      creq.end();
+    }
+  }
+
+  private void relay(HttpClientResponse cres) {
+    if (done) {
+      upstreamReq.reset();
+      return;
+    }
+    int status = cres.statusCode();
+    resp.setStatusCode(status);
+    resp.setStatusMessage(cres.statusMessage());
+    ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
+    if (!cres.headers().contains(HttpHeaders.CONTENT_LENGTH) && bodyAllowed(status)) {
+      if (req.version() == HttpVersion.HTTP_1_0) {
+        resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // close-delimited: nothing is held in memory
+      } else {
+        resp.setChunked(true);
+      }
+    }
+    cres.pipe().endOnFailure(false).to(resp).onComplete(ar -> {
+      if (ar.failed() && !done) {
+        upstreamReq.reset();
+        resp.reset();
+      }
+      finish(status);
+    });
+  }
+
+  private boolean bodyAllowed(int status) {
+    return req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
+  }
+
+  private void onUpstreamFailed(Throwable cause) {
+    if (done) return;
+    if (isTimeout(cause)) {
+      fail(504, "upstream timed out (read-timeout " + route.readMillis() + "ms)");
+    } else {
+      proxy.reportFailure(origin.id(), cause);
+      fail(502, "upstream closed the connection");
+    }
+  }
+
+  private void onTimeout(String what) {
+    if (done) return;
+    if (upstreamReq != null) upstreamReq.reset();
+    fail(504, "upstream timed out (" + what + ")");
+  }
+
+  /** Watches the request body: a client that sends nothing for send-timeout gets 408, an upstream that reads nothing 504. */
+  private void armSendTimer() {
+    lastBytesRead = req.bytesRead();
+    sendTimer = proxy.vertx().setTimer(route.sendMillis(), id -> {
+      sendTimer = -1;
+      if (done || req.isEnded()) return;
+      if (req.bytesRead() != lastBytesRead) {
+        armSendTimer();
+        return;
+      }
+      boolean upstreamStalled = upstreamReq.writeQueueFull();
+      upstreamReq.reset();
+      if (upstreamStalled) {
+        fail(504, "upstream stopped reading the request body (send-timeout " + route.sendMillis() + "ms)");
+      } else {
+        fail(408, "request body stalled (send-timeout " + route.sendMillis() + "ms)");
+      }
+    });
+  }
+
+  private void onClientClosed() {
+    if (done) return;
+    if (upstreamReq != null) upstreamReq.reset(); // the upstream stops working on a request nobody will read
+    finish(CLIENT_CLOSED);
+  }
+
+  /** Sends a short plain-text error, or cuts the connection if the response head is already out. */
+  private void fail(int status, String message) {
+    if (resp.headWritten()) {
+      resp.reset();
+      finish(status);
+      return;
+    }
+    boolean unreadBody = hasBody && !req.isEnded();
+    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (unreadBody) {
+      resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // the rest of the body is not read, so no keep-alive
+    }
+    finish(status);
+    resp.end(message + "\n").onComplete(v -> {
+      if (unreadBody) req.connection().close();
+    });
+  }
+
+  private void finish(int status) {
+    if (done) return;
+    done = true;
+    if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
+    if (sendTimer >= 0) proxy.vertx().cancelTimer(sendTimer);
+    releaseOrigin();
+    origin.meters().record(req.method(), status, startNanos);
+  }
+
+  private void releaseOrigin() {
+    if (holdingSlot) {
+      holdingSlot = false;
+      origin.inFlight().decrementAndGet();
+    }
+  }
+
+  static boolean isTimeout(Throwable cause) {
+    return cause instanceof TimeoutException || cause instanceof io.netty.channel.ConnectTimeoutException;
+  }
+}

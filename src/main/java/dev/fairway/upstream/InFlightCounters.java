@@ -1,0 +1,30 @@
+package dev.fairway.upstream;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Process-wide per-upstream counters shared by every proxy verticle instance: in-flight requests (exact across
+ * instances, so least-conn sees the whole picture, unlike nginx workers without a shared zone) and the round-robin
+ * sequence. Proxy instances resolve their counters once per snapshot, so the request path only touches atomics.
+ */
+public final class InFlightCounters {
+
+  private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+  private final AtomicLong sequence = new AtomicLong();
+
+  public AtomicInteger of(String upstreamId) {
+    return inFlight.computeIfAbsent(upstreamId, id -> new AtomicInteger());
+  }
+
+  public int get(String upstreamId) {
+    AtomicInteger n = inFlight.get(upstreamId);
+    return n == null ? 0 : n.get();
+  }
+
+  /** The next value of the one sequence that round-robin and tie-breaks step through. */
+  public long next() {
+    return sequence.getAndIncrement();
+  }
+}

@@ -1,0 +1,57 @@
+package dev.fairway.upstream;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * An immutable snapshot of all upstreams with a monotonic revision: receivers drop a snapshot older than the one they
+ * hold, so the bus may reorder or repeat messages without harm.
+ */
+public record UpstreamSet(long revision, String strategy, List<Upstream> upstreams) {
+
+  public UpstreamSet {
+    upstreams = List.copyOf(upstreams);
+  }
+
+  public List<Upstream> healthy() {
+    return upstreams.stream().filter(Upstream::up).toList();
+  }
+
+  public boolean anyUp() {
+    return upstreams.stream().anyMatch(Upstream::up);
+  }
+
+  /**
+   * The next revision with one upstream's health changed, or this same set if nothing changes (so that a repeated
+   * status message publishes nothing).
+   */
+  public UpstreamSet withHealth(String id, boolean up, String reason) {
+    List<Upstream> next = new ArrayList<>(upstreams.size());
+    boolean changed = false;
+    for (Upstream u : upstreams) {
+      if (u.id().equals(id) && (u.up() != up || !Objects.equals(u.reason(), reason))) {
+        next.add(u.withHealth(up, reason));
+        changed = true;
+      } else {
+        next.add(u);
+      }
+    }
+    return changed ? new UpstreamSet(revision + 1, strategy, next) : this;
+  }
+
+  public JsonObject toJson() {
+    JsonArray list = new JsonArray();
+    upstreams.forEach(u -> list.add(u.toJson()));
+    return new JsonObject().put("revision", revision).put("strategy", strategy).put("upstreams", list);
+  }
+
+  public static UpstreamSet fromJson(JsonObject json) {
+    List<Upstream> list = new ArrayList<>();
+    json.getJsonArray("upstreams").forEach(o -> list.add(Upstream.fromJson((JsonObject) o)));
+    return new UpstreamSet(json.getLong("revision"), json.getString("strategy"), list);
+  }
+}
