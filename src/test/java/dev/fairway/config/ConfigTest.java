@@ -1,0 +1,105 @@
+package dev.fairway.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigTest {
+
+  private static FairwayOptions parse(String yaml) {
+    return new FairwayOptions(ConfigLoader.parseYaml("test.yaml", yaml));
+  }
+
+  @Test
+  void shippedConfigTranslatesTheSeedNginxSetup() {
+    FairwayOptions o = ConfigLoader.load(Path.of("conf/fairway.yaml")).validate();
+    assertThat(o.getPort()).isEqualTo(8080);
+    assertThat(o.getUpstreams()).extracting(UpstreamOptions::id)
+      .containsExactly("127.0.0.1:5000", "127.0.0.1:5001", "127.0.0.1:5002");
+    assertThat(o.getStrategy()).isEqualTo(StrategyName.ROUND_ROBIN);
+    assertThat(o.getHealth().getPath()).isEqualTo("/api/system/health");
+    assertThat(o.getTimeouts().getConnectMillis()).isEqualTo(60_000);
+    assertThat(o.getTimeouts().getReadMillis()).isEqualTo(1_800_000);
+    assertThat(o.getTimeouts().getSendMillis()).isEqualTo(1_800_000);
+    assertThat(o.getRoutes()).singleElement().satisfies(r -> {
+      assertThat(r.getPath()).isEqualTo("/api/system/health");
+      assertThat(r.getTimeouts().getConnectMillis()).isEqualTo(1_000);
+      assertThat(r.getTimeouts().getReadMillis()).isEqualTo(1_000);
+      assertThat(r.getTimeouts().getSendMillis()).isEqualTo(1_000);
+    });
+  }
+
+  @Test
+  void durationsAcceptUnitsAndBareSeconds() {
+    assertThat(Durations.parseMillis("k", "500ms")).isEqualTo(500);
+    assertThat(Durations.parseMillis("k", "5s")).isEqualTo(5_000);
+    assertThat(Durations.parseMillis("k", "30m")).isEqualTo(1_800_000);
+    assertThat(Durations.parseMillis("k", "1h")).isEqualTo(3_600_000);
+    assertThat(Durations.parseMillis("k", 1800)).isEqualTo(1_800_000);
+    assertThatThrownBy(() -> Durations.parseMillis("read-timeout", "-5s"))
+      .hasMessage("read-timeout: -5s (expected: a duration such as 500ms, 5s, 30m or 1h)");
+  }
+
+  @Test
+  void routesInheritTopLevelTimeouts() {
+    FairwayOptions o = parse("""
+      read-timeout: 10m
+      routes:
+        - path: /api
+          connect-timeout: 2s
+      """);
+    assertThat(o.getRoutes().get(0).getTimeouts().getReadMillis()).isEqualTo(600_000);
+    assertThat(o.getRoutes().get(0).getTimeouts().getConnectMillis()).isEqualTo(2_000);
+  }
+
+  @Test
+  void upstreamsAcceptStringsAndMappings() {
+    FairwayOptions o = parse("""
+      upstreams:
+        - 127.0.0.1:5000,weight=3
+        - {address: "[::1]:5001", weight: 2}
+      """);
+    assertThat(o.getUpstreams()).extracting(UpstreamOptions::id).containsExactly("127.0.0.1:5000", "[::1]:5001");
+    assertThat(o.getUpstreams()).extracting(UpstreamOptions::getWeight).containsExactly(3, 2);
+  }
+
+  @Test
+  void unknownKeyIsNamedWithTheKnownOnes() {
+    assertThatThrownBy(() -> parse("health:\n  intervall: 5s\n"))
+      .isInstanceOf(ConfigException.class)
+      .hasMessageStartingWith("health.intervall: unknown key (expected: one of [enabled, fall, interval, path, rise, timeout])");
+  }
+
+  @Test
+  void wrongTypesAndRangesNameTheKey() {
+    assertThatThrownBy(() -> parse("listen:\n  port: 70000\n")).hasMessage("listen.port: 70000 (expected: a whole number from 0 to 65535)");
+    assertThatThrownBy(() -> parse("listen:\n  port: eighty\n")).hasMessage("listen.port: eighty (expected: a whole number from 0 to 65535)");
+    assertThatThrownBy(() -> parse("read-timeout: -1s\n")).hasMessageStartingWith("read-timeout: -1s");
+    assertThatThrownBy(() -> parse("connect-timeout: 0s\n")).hasMessage("connect-timeout: 0s (expected: a duration greater than zero)");
+    assertThatThrownBy(() -> parse("upstreams:\n  - {address: 127.0.0.1:5000, weight: 0}\n"))
+      .hasMessage("upstreams[0].weight: 0 (expected: a whole number from 1 to 1000)");
+    assertThatThrownBy(() -> parse("strategy: fastest\n")).hasMessage("strategy: fastest (expected: one of round-robin, least-conn, random)");
+    assertThatThrownBy(() -> parse("routes:\n  - path: api\n")).hasMessage("routes[0].path: api (expected: a path prefix starting with /)");
+  }
+
+  @Test
+  void malformedUpstreamIsRejected() {
+    assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "localhost")).hasMessageStartingWith("--upstream: localhost (expected: HOST:PORT");
+    assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "localhost:99999")).hasMessageStartingWith("--upstream: localhost:99999");
+    assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "h:1,wieght=2")).hasMessage("--upstream: h:1,wieght=2 (expected: HOST:PORT[,weight=N])");
+  }
+
+  @Test
+  void invalidYamlIsReportedWithTheFile() {
+    assertThatThrownBy(() -> parse("listen: [unclosed\n")).hasMessageStartingWith("test.yaml: invalid YAML");
+    assertThatThrownBy(() -> ConfigLoader.parseYaml("x.yaml", "- a\n- b\n")).hasMessageStartingWith("x.yaml: [a, b] (expected: a YAML mapping");
+  }
+
+  @Test
+  void noUpstreamIsAnError() {
+    assertThatThrownBy(() -> new FairwayOptions().validate()).hasMessageStartingWith("upstreams: none (expected: at least one upstream");
+  }
+}

@@ -1,0 +1,100 @@
+package dev.fairway.health;
+
+import dev.fairway.Fairway;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class HealthCheckTest {
+
+  private TestUpstream a, b, c;
+  private Fairway fairway;
+  private HttpClient client;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    a = TestUpstream.start(vertx, "a");
+    b = TestUpstream.start(vertx, "b");
+    c = TestUpstream.start(vertx, "c");
+    client = vertx.createHttpClient();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (fairway != null) fairway.close().await();
+  }
+
+  private String status(String upstreamId) {
+    JsonObject health = new JsonObject(Http.get(client, fairway.adminPort(), "/health").await().body());
+    return health.getJsonArray("checks").getJsonObject(0).getJsonObject("data").getJsonArray("upstreams").stream()
+      .map(JsonObject.class::cast).filter(u -> u.getString("id").equals(upstreamId))
+      .findFirst().orElseThrow().getString("status");
+  }
+
+  private List<Integer> hitsAfter(int requests) {
+    int a0 = a.hits.get(), b0 = b.hits.get(), c0 = c.hits.get();
+    for (int i = 0; i < requests; i++) {
+      assertThat(Http.get(client, fairway.proxyPort(), "/work").await().status()).isEqualTo(200);
+    }
+    return List.of(a.hits.get() - a0, b.hits.get() - b0, c.hits.get() - c0);
+  }
+
+  @Test
+  void downUpstreamIsSkippedWithinOneIntervalAndComesBackAfterRecovery() {
+    fairway = Proxies.start(Proxies.options(a, b, c));
+    Http.await("all checked UP", Duration.ofSeconds(5), () -> status(b.id()).equals("UP") && !fairway.registry().find("fairway.upstream.up").gauges().isEmpty());
+
+    b.healthy = false;
+    long start = System.nanoTime();
+    Http.await("b DOWN", Duration.ofSeconds(5), () -> status(b.id()).equals("DOWN"));
+    // interval 100 ms ±10% plus probe time: well under a second even on a loaded machine
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+    assertThat(hitsAfter(30)).containsExactly(15, 0, 15);
+
+    b.healthy = true;
+    Http.await("b UP again", Duration.ofSeconds(5), () -> status(b.id()).equals("UP"));
+    assertThat(hitsAfter(30)).containsExactly(10, 10, 10);
+  }
+
+  @Test
+  void riseAndFallNeedConsecutiveResults() {
+    ProbeState s = new ProbeState(true, 2, 3);
+    assertThat(s.record(true)).as("first result always publishes").isTrue();
+    assertThat(s.record(false)).isFalse();
+    assertThat(s.record(false)).isFalse();
+    assertThat(s.record(true)).as("a success resets the fall streak").isFalse();
+    assertThat(s.record(false) || s.record(false)).isFalse();
+    assertThat(s.record(false)).isTrue();
+    assertThat(s.up()).isFalse();
+    assertThat(s.record(true)).isFalse();
+    assertThat(s.record(true)).isTrue();
+    assertThat(s.up()).isTrue();
+  }
+
+  @Test
+  void noHealthyUpstreamGives503AtOnceAndAdminHealthSays503() {
+    a.healthy = false;
+    b.healthy = false;
+    c.healthy = false;
+    fairway = Proxies.start(Proxies.options(a, b, c));
+    Http.await("all DOWN", Duration.ofSeconds(5), () -> Http.get(client, fairway.adminPort(), "/health").await().status() == 503);
+    Http.Reply reply = Http.get(client, fairway.proxyPort(), "/work").await();
+    assertThat(reply.status()).isEqualTo(503);
+    assertThat(reply.body()).isEqualTo("no healthy upstream\n");
+    assertThat(a.hits.get() + b.hits.get() + c.hits.get()).isZero();
+  }
+}

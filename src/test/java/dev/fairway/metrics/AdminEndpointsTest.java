@@ -1,0 +1,84 @@
+package dev.fairway.metrics;
+
+import dev.fairway.Fairway;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class AdminEndpointsTest {
+
+  private Fairway fairway;
+  private HttpClient client;
+  private TestUpstream up;
+  private TestUpstream down;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    client = vertx.createHttpClient();
+    up = TestUpstream.start(vertx, "up");
+    down = TestUpstream.start(vertx, "down");
+    down.healthy = false;
+    up.handler = req -> req.response().setStatusCode(req.path().equals("/missing") ? 404 : 200).end();
+    fairway = Proxies.start(Proxies.options(up, down));
+    Http.await("down marked DOWN", Duration.ofSeconds(5), () -> metrics().contains("fairway_upstream_up{upstream=\"" + down.id() + "\"} 0"));
+  }
+
+  @AfterEach
+  void tearDown() {
+    fairway.close().await();
+  }
+
+  private String metrics() {
+    return Http.get(client, fairway.adminPort(), "/metrics").await().body();
+  }
+
+  @Test
+  void metricsCountRequestsByUpstreamMethodAndStatusClass() {
+    for (int i = 0; i < 5; i++) Http.get(client, fairway.proxyPort(), "/ok").await();
+    for (int i = 0; i < 2; i++) Http.get(client, fairway.proxyPort(), "/missing").await();
+    Http.send(client, new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/ok"), "x").await();
+
+    String text = metrics();
+    String id = up.id();
+    assertThat(text)
+      .contains("fairway_requests_total{method=\"GET\",status=\"2xx\",upstream=\"" + id + "\"} 5.0")
+      .contains("fairway_requests_total{method=\"GET\",status=\"4xx\",upstream=\"" + id + "\"} 2.0")
+      .contains("fairway_requests_total{method=\"POST\",status=\"2xx\",upstream=\"" + id + "\"} 1.0")
+      .contains("fairway_request_duration_seconds_count{upstream=\"" + id + "\"} 8")
+      .contains("fairway_request_duration_seconds_bucket{upstream=\"" + id + "\",le=\"1800.0\"} 8")
+      .contains("fairway_upstream_up{upstream=\"" + id + "\"} 1.0")
+      .contains("fairway_upstream_up{upstream=\"" + down.id() + "\"} 0.0")
+      .contains("fairway_upstream_in_flight{upstream=\"" + id + "\"} 0.0")
+      .contains("jvm_memory_used_bytes")
+      .contains("process_cpu_usage")
+      .contains("vertx_eventbus_published_total");
+    assertThat(text).doesNotContain("upstream=\"" + down.id() + "\",method");
+  }
+
+  @Test
+  void healthIsUpWithEachUpstreamWhileOneIsUp() {
+    Http.Reply reply = Http.get(client, fairway.adminPort(), "/health").await();
+    assertThat(reply.status()).isEqualTo(200);
+    JsonObject json = new JsonObject(reply.body());
+    assertThat(json.getString("status")).isEqualTo("UP");
+    JsonObject data = json.getJsonArray("checks").getJsonObject(0).getJsonObject("data");
+    assertThat(data.getJsonArray("upstreams").stream().map(o -> ((JsonObject) o).getString("id") + "=" + ((JsonObject) o).getString("status")))
+      .containsExactly(up.id() + "=UP", down.id() + "=DOWN");
+    assertThat(data.getJsonArray("upstreams").getJsonObject(1).getString("reason")).isEqualTo("status 503");
+  }
+}

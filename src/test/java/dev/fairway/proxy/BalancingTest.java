@@ -1,0 +1,79 @@
+package dev.fairway.proxy;
+
+import dev.fairway.Fairway;
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class BalancingTest {
+
+  private TestUpstream a, b, c;
+  private Fairway fairway;
+  private HttpClient client;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    a = TestUpstream.start(vertx, "a");
+    b = TestUpstream.start(vertx, "b");
+    c = TestUpstream.start(vertx, "c");
+    client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(25));
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (fairway != null) fairway.close().await();
+  }
+
+  private List<String> sendConcurrently(int port, int n) {
+    List<Future<Http.Reply>> replies = new ArrayList<>();
+    for (int i = 0; i < n; i++) replies.add(Http.get(client, port, "/work"));
+    Future.all(replies).await();
+    return replies.stream().map(f -> f.result().status() + " " + f.result().body()).toList();
+  }
+
+  @Test
+  void roundRobinIsExactOverThreeHundredRequests() {
+    fairway = Proxies.start(Proxies.options(a, b, c).setHealth(Proxies.options().getHealth().setEnabled(false)));
+    for (int i = 0; i < 300; i++) {
+      Http.get(client, fairway.proxyPort(), "/work").await();
+    }
+    assertThat(List.of(a.hits.get(), b.hits.get(), c.hits.get())).containsExactly(100, 100, 100);
+  }
+
+  @Test
+  void roundRobinIsExactAcrossFourProxyInstances() {
+    FairwayOptions options = Proxies.options(a, b, c).setPort(Proxies.freePort()).setInstances(4);
+    options.getHealth().setEnabled(false);
+    fairway = Proxies.start(options);
+    List<String> replies = sendConcurrently(fairway.proxyPort(), 300);
+    assertThat(replies).allMatch(r -> r.startsWith("200 "));
+    assertThat(List.of(a.hits.get(), b.hits.get(), c.hits.get())).containsExactly(100, 100, 100);
+  }
+
+  @Test
+  void weightsAreRespected() {
+    FairwayOptions options = Proxies.options(a, b, c);
+    options.getUpstreams().get(0).setWeight(3);
+    options.getHealth().setEnabled(false);
+    fairway = Proxies.start(options);
+    sendConcurrently(fairway.proxyPort(), 500);
+    assertThat(List.of(a.hits.get(), b.hits.get(), c.hits.get())).containsExactly(300, 100, 100);
+  }
+}

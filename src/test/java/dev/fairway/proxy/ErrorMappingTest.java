@@ -1,0 +1,114 @@
+package dev.fairway.proxy;
+
+import dev.fairway.Fairway;
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.RouteOptions;
+import dev.fairway.config.TimeoutOptions;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class ErrorMappingTest {
+
+  private Fairway fairway;
+  private HttpClient client;
+  private Vertx vertx;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    client = vertx.createHttpClient();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (fairway != null) fairway.close().await();
+  }
+
+  private FairwayOptions withoutHealthChecks(TestUpstream... ups) {
+    FairwayOptions o = Proxies.options(ups);
+    o.getHealth().setEnabled(false);
+    return o;
+  }
+
+  private TestUpstream deadUpstream(String name) {
+    TestUpstream dead = TestUpstream.start(vertx, name);
+    dead.close().await();
+    return dead;
+  }
+
+  @Test
+  void refusedConnectGives502WithAShortBody() {
+    fairway = Proxies.start(withoutHealthChecks(deadUpstream("dead")));
+    Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await();
+    assertThat(reply.status()).isEqualTo(502);
+    assertThat(reply.body()).isEqualTo("upstream unreachable\n");
+    assertThat(reply.headers().get("content-type")).startsWith("text/plain");
+  }
+
+  @Test
+  void refusedConnectIsRetriedOnAnotherUpstreamSoClientsSeeNoError() {
+    TestUpstream live1 = TestUpstream.start(vertx, "live1");
+    TestUpstream live2 = TestUpstream.start(vertx, "live2");
+    fairway = Proxies.start(withoutHealthChecks(deadUpstream("dead"), live1, live2));
+    for (int i = 0; i < 30; i++) {
+      assertThat(Http.get(client, fairway.proxyPort(), "/x").await().status()).isEqualTo(200);
+    }
+    assertThat(live1.hits.get() + live2.hits.get()).isEqualTo(30);
+  }
+
+  @Test
+  void upstreamThatNeverAnswersGives504AfterTheReadTimeout() {
+    TestUpstream silent = TestUpstream.start(vertx, "silent");
+    silent.handler = req -> { };
+    FairwayOptions o = withoutHealthChecks(silent);
+    o.getTimeouts().setReadMillis(300);
+    fairway = Proxies.start(o);
+    long start = System.nanoTime();
+    Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await();
+    assertThat(reply.status()).isEqualTo(504);
+    assertThat(reply.body()).startsWith("upstream timed out");
+    assertThat((System.nanoTime() - start) / 1_000_000).isBetween(250L, 5_000L);
+  }
+
+  @Test
+  void routeTimeoutAppliesOnlyUnderItsPrefix() {
+    TestUpstream slow = TestUpstream.start(vertx, "slow");
+    slow.handler = req -> vertx.setTimer(600, id -> req.response().end("late"));
+    FairwayOptions o = withoutHealthChecks(slow);
+    o.setRoutes(List.of(new RouteOptions("/api/system/health", new TimeoutOptions().setReadMillis(200).setTotalMillis(300))));
+    fairway = Proxies.start(o);
+    assertThat(Http.get(client, fairway.proxyPort(), "/api/system/health").await().status()).isEqualTo(504);
+    assertThat(Http.get(client, fairway.proxyPort(), "/api/documents").await().body()).isEqualTo("late");
+  }
+
+  @Test
+  void totalTimeoutBoundsTheWholeRequest() {
+    TestUpstream trickle = TestUpstream.start(vertx, "trickle");
+    // sends a byte every 100 ms forever: the read timeout never fires, the total one must
+    trickle.handler = req -> {
+      req.response().setChunked(true);
+      long id = vertx.setPeriodic(100, t -> req.response().write("."));
+      req.response().closeHandler(v -> vertx.cancelTimer(id));
+    };
+    FairwayOptions o = withoutHealthChecks(trickle);
+    o.setRoutes(List.of(new RouteOptions("/", new TimeoutOptions().setReadMillis(1_000).setTotalMillis(400))));
+    fairway = Proxies.start(o);
+    long start = System.nanoTime();
+    Throwable failure = Http.get(client, fairway.proxyPort(), "/x").transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
+    assertThat(failure).as("the response had started, so the connection is cut").isNotNull();
+    assertThat((System.nanoTime() - start) / 1_000_000).isBetween(350L, 5_000L);
+  }
+}

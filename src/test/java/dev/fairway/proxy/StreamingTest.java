@@ -1,0 +1,154 @@
+package dev.fairway.proxy;
+
+import dev.fairway.Fairway;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class StreamingTest {
+
+  private Vertx vertx;
+  private Fairway fairway;
+  private HttpClient client;
+  private TestUpstream upstream;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    client = vertx.createHttpClient();
+    upstream = TestUpstream.start(vertx, "up");
+    fairway = Proxies.start(Proxies.options(upstream));
+  }
+
+  @AfterEach
+  void tearDown() {
+    fairway.close().await();
+  }
+
+  private RequestOptions to(HttpMethod method, String uri) {
+    return new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI(uri);
+  }
+
+  @Test
+  void uploadReachesTheUpstreamWhileTheClientIsStillSending() {
+    Promise<Void> firstChunkUpstream = Promise.promise();
+    upstream.handler = req -> {
+      long[] total = {0};
+      req.handler(b -> {
+        total[0] += b.length();
+        firstChunkUpstream.tryComplete();
+      });
+      req.endHandler(v -> req.response().end("received " + total[0]));
+    };
+    HttpClientRequest req = client.request(to(HttpMethod.POST, "/upload")).await();
+    req.setChunked(true);
+    Future<String> body = req.response().compose(r -> r.body()).map(Buffer::toString);
+    req.write("first-part");
+    // the rest is sent only once the upstream has the first part: a buffering proxy would deadlock here
+    firstChunkUpstream.future().timeout(5, TimeUnit.SECONDS).await();
+    req.end("second-part");
+    assertThat(body.await()).isEqualTo("received 21");
+  }
+
+  @Test
+  void firstResponseChunkReachesTheClientBeforeTheUpstreamFinishes() {
+    Promise<Void> clientGotFirst = Promise.promise();
+    upstream.handler = req -> {
+      req.response().setChunked(true).write("event: 1\n\n");
+      // the upstream ends only after the client saw event 1: a buffering proxy would deadlock here
+      clientGotFirst.future().onComplete(v -> req.response().end("event: 2\n\n"));
+    };
+    StringBuilder received = new StringBuilder();
+    Promise<Void> ended = Promise.promise();
+    client.request(to(HttpMethod.GET, "/events")).compose(HttpClientRequest::send).onSuccess(resp -> {
+      resp.handler(b -> {
+        received.append(b);
+        clientGotFirst.tryComplete();
+      });
+      resp.endHandler(v -> ended.complete());
+    });
+    ended.future().timeout(5, TimeUnit.SECONDS).await();
+    assertThat(received.toString()).isEqualTo("event: 1\n\nevent: 2\n\n");
+  }
+
+  @Test
+  void clientAbortCancelsTheUpstreamRequest() {
+    Promise<Void> upstreamGotRequest = Promise.promise();
+    Promise<Void> upstreamSawClose = Promise.promise();
+    upstream.handler = req -> {
+      req.connection().closeHandler(v -> upstreamSawClose.tryComplete());
+      upstreamGotRequest.complete(); // and never answers
+    };
+    HttpClient own = vertx.createHttpClient();
+    own.request(to(HttpMethod.GET, "/long")).compose(HttpClientRequest::send);
+    upstreamGotRequest.future().timeout(5, TimeUnit.SECONDS).await();
+    own.close();
+    upstreamSawClose.future().timeout(5, TimeUnit.SECONDS).await();
+  }
+
+  @Test
+  void largeBodiesPassThroughIntactBothWays() throws Exception {
+    int size = 32 * 1024 * 1024;
+    Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
+    for (int i = 0; i < chunk.length(); i++) chunk.setByte(i, (byte) (i * 31));
+    // the upstream echoes the body back as it arrives, with back-pressure
+    upstream.handler = req -> {
+      req.response().setChunked(true);
+      req.pipeTo(req.response());
+    };
+    MessageDigest sent = MessageDigest.getInstance("SHA-256");
+    MessageDigest got = MessageDigest.getInstance("SHA-256");
+    HttpClientRequest req = client.request(to(HttpMethod.PUT, "/echo")).await();
+    req.putHeader("Content-Length", String.valueOf(size));
+    Promise<Long> done = Promise.promise();
+    req.response().onSuccess(resp -> {
+      long[] n = {0};
+      resp.handler(b -> {
+        n[0] += b.length();
+        got.update(b.getBytes());
+      });
+      resp.endHandler(v -> done.complete(n[0]));
+    }).onFailure(done::fail);
+    writeChunks(req, chunk, size / chunk.length(), sent);
+    assertThat(done.future().timeout(60, TimeUnit.SECONDS).await()).isEqualTo(size);
+    assertThat(HexFormat.of().formatHex(got.digest())).isEqualTo(HexFormat.of().formatHex(sent.digest()));
+  }
+
+  /** Writes {@code count} chunks, waiting on drain whenever the write queue is full. */
+  private void writeChunks(HttpClientRequest req, Buffer chunk, int count, MessageDigest digest) {
+    int[] left = {count};
+    Runnable[] pump = new Runnable[1];
+    pump[0] = () -> {
+      while (left[0] > 0 && !req.writeQueueFull()) {
+        digest.update(chunk.getBytes());
+        req.write(chunk);
+        left[0]--;
+      }
+      if (left[0] == 0) {
+        req.end();
+      } else {
+        req.drainHandler(v -> pump[0].run());
+      }
+    };
+    vertx.runOnContext(v -> pump[0].run());
+  }
+}

@@ -1,0 +1,42 @@
+package dev.fairway.support;
+
+import dev.fairway.Fairway;
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.HealthCheckOptions;
+import dev.fairway.config.UpstreamOptions;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.Arrays;
+import java.util.List;
+
+/** Starts Fairway in-process on OS-chosen ports, with fast health checks for tests. */
+public final class Proxies {
+
+  private Proxies() {
+  }
+
+  public static FairwayOptions options(TestUpstream... upstreams) {
+    List<UpstreamOptions> ups = Arrays.stream(upstreams).map(TestUpstream::options).toList();
+    return new FairwayOptions()
+      .setHost("127.0.0.1")
+      .setPort(0)
+      .setAdminPort(0)
+      .setInstances(1)
+      .setUpstreams(ups)
+      .setHealth(new HealthCheckOptions().setPath("/", "/health").setIntervalMillis(100).setTimeoutMillis(500).setRise(1).setFall(1));
+  }
+
+  public static Fairway start(FairwayOptions options) {
+    return Fairway.start(options.validate(), false).await();
+  }
+
+  /** A port that was free a moment ago, for tests that need several proxy instances to share one known port. */
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
