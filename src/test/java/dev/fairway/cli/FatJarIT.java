@@ -1,0 +1,120 @@
+package dev.fairway.cli;
+
+import dev.fairway.support.FairwayProcess;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The fat jar as a user runs it: exit codes, messages, --demo, a config file. */
+@ExtendWith(VertxExtension.class)
+class FatJarIT {
+
+  private static final Duration EXIT = Duration.ofSeconds(30);
+  private HttpClient client;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    client = vertx.createHttpClient();
+  }
+
+  private static void assertUsageError(String expectedMessage, String... args) {
+    FairwayProcess p = FairwayProcess.start(args);
+    assertThat(p.exitCode(EXIT)).isEqualTo(2);
+    assertThat(p.stderr()).contains(expectedMessage);
+    assertThat(p.stderr().lines().filter(l -> l.startsWith("fairway: ")).count()).as("one line naming the problem").isEqualTo(1);
+  }
+
+  @Test
+  void unknownFlagExitsWith2() {
+    assertUsageError("fairway: Unknown option: '--bogus'", "--bogus");
+  }
+
+  @Test
+  void badPortExitsWith2() {
+    assertUsageError("fairway: --port: 70000 (expected: a port from 0 to 65535)", "-u", "127.0.0.1:5000", "-p", "70000");
+    assertUsageError("fairway: Invalid value for option '--port': 'http'", "-u", "127.0.0.1:5000", "-p", "http");
+  }
+
+  @Test
+  void malformedUpstreamExitsWith2() {
+    assertUsageError("fairway: --upstream: localhost (expected: HOST:PORT with a port from 1 to 65535", "-u", "localhost");
+  }
+
+  @Test
+  void unknownStrategyExitsWith2() {
+    assertUsageError("fairway: --strategy: fastest (expected: one of round-robin, least-conn, random)", "-u", "127.0.0.1:5000", "-s", "fastest");
+  }
+
+  @Test
+  void noUpstreamExitsWith2() {
+    assertUsageError("fairway: upstreams: none (expected: at least one upstream", "-p", "8080");
+  }
+
+  @Test
+  void invalidConfigFilesExitWith2NamingTheKey(@TempDir Path dir) throws IOException {
+    Path unknown = Files.writeString(dir.resolve("unknown.yaml"), "listen:\n  prot: 8080\nupstreams: [127.0.0.1:5000]\n");
+    assertUsageError("fairway: listen.prot: unknown key (expected: one of [host, port])", "-c", unknown.toString());
+    Path negative = Files.writeString(dir.resolve("negative.yaml"), "read-timeout: -5s\nupstreams: [127.0.0.1:5000]\n");
+    assertUsageError("fairway: read-timeout: -5s (expected: a duration such as 500ms, 5s, 30m or 1h)", "-c", negative.toString());
+    Path wrongType = Files.writeString(dir.resolve("type.yaml"), "instances: many\nupstreams: [127.0.0.1:5000]\n");
+    assertUsageError("fairway: instances: many (expected: a whole number from 0 to 1024)", "-c", wrongType.toString());
+    assertUsageError("fairway: --config: " + dir.resolve("missing.yaml") + " (expected: a readable YAML file", "-c", dir.resolve("missing.yaml").toString());
+  }
+
+  @Test
+  void helpAndVersionExitWith0() {
+    FairwayProcess help = FairwayProcess.start("--help");
+    assertThat(help.exitCode(EXIT)).isZero();
+    assertThat(help.stdout()).contains("--upstream=HOST:PORT[,weight=N]", "--demo", "--health-interval");
+    FairwayProcess version = FairwayProcess.start("-V");
+    assertThat(version.exitCode(EXIT)).isZero();
+    assertThat(version.stdout()).startsWith("fairway 0.");
+  }
+
+  @Test
+  void demoRotatesAcrossThreeBuiltInUpstreamsAndServesAdminEndpoints() {
+    int port = Proxies.freePort();
+    int admin = Proxies.freePort();
+    try (FairwayProcess p = FairwayProcess.start("--demo", "-p", String.valueOf(port), "--admin-port", String.valueOf(admin))) {
+      p.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      Set<String> seen = new HashSet<>();
+      for (int i = 0; i < 3; i++) {
+        Http.Reply reply = Http.get(client, port, "/hello").await();
+        assertThat(reply.status()).isEqualTo(200);
+        seen.add(reply.headers().get("X-Demo-Instance"));
+      }
+      assertThat(seen).containsExactlyInAnyOrder("demo-5000", "demo-5001", "demo-5002");
+      assertThat(Http.get(client, port, "/api/system/health").await().body()).contains("\"status\":\"ok\"");
+      assertThat(Http.get(client, admin, "/health").await().status()).isEqualTo(200);
+      assertThat(Http.get(client, admin, "/metrics").await().body()).contains("fairway_requests_total{method=\"GET\",status=\"2xx\",upstream=\"127.0.0.1:5000\"}");
+    }
+  }
+
+  @Test
+  void configFileRunsWithFlagsOverridingIt(Vertx vertx) {
+    TestUpstream backend = TestUpstream.start(vertx, "backend");
+    int port = Proxies.freePort();
+    int admin = Proxies.freePort();
+    try (FairwayProcess p = FairwayProcess.start("-c", "conf/fairway.yaml", "-u", backend.id(), "-p", String.valueOf(port),
+      "--admin-port", String.valueOf(admin), "-i", "2", "--health-path", "/health")) {
+      p.awaitOutput("proxying http://0.0.0.0:" + port + " to 1 upstream(s) (round-robin, 2 proxy instances", Duration.ofSeconds(30));
+      assertThat(Http.get(client, port, "/anything").await().body()).isEqualTo("backend");
+    }
+  }
+}
