@@ -6,13 +6,15 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.HostAndPort;
 import io.vertx.core.net.SocketAddress;
 
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * Header rewriting in both directions: hop-by-hop headers (and any named in {@code Connection}) are dropped, and the
  * request gains what the seed's nginx config sets: X-Real-IP, X-Forwarded-For (appended), X-Forwarded-Proto and
- * X-Forwarded-Host. The client's Host is forwarded as the request authority.
+ * X-Forwarded-Host. The client's Host is forwarded as the request authority. Headers are copied once, straight into
+ * the outgoing message, and names are compared without lower-casing (this runs for every header of every request).
  */
 final class ForwardedHeaders {
 
@@ -21,30 +23,28 @@ final class ForwardedHeaders {
   static final CharSequence X_FORWARDED_PROTO = HttpHeaders.createOptimized("x-forwarded-proto");
   static final CharSequence X_FORWARDED_HOST = HttpHeaders.createOptimized("x-forwarded-host");
 
-  private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
-    "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade");
+  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+    "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"};
   /**
    * Request headers that Fairway sets itself, so a client cannot choose their values; and Expect, which Fairway
    * answers itself (the body is streamed upstream at once, under back-pressure).
    */
-  private static final Set<String> SET_BY_PROXY = Set.of("host", "x-real-ip", "x-forwarded-for", "x-forwarded-proto",
-    "x-forwarded-host", "expect");
+  private static final String[] SET_BY_PROXY = {"host", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "expect"};
 
   private ForwardedHeaders() {
   }
 
-  /** The headers to send upstream for {@code req}. */
-  static MultiMap request(HttpServerRequest req) {
+  /** Copies the headers to send upstream for {@code req} into {@code out}. */
+  static void copyRequest(HttpServerRequest req, MultiMap out) {
     MultiMap in = req.headers();
     Set<String> named = namedInConnection(in);
-    MultiMap out = HttpHeaders.headers();
     String forwardedFor = null;
     for (Map.Entry<String, String> h : in) {
-      String name = h.getKey().toLowerCase();
-      if (name.equals("x-forwarded-for")) {
+      String name = h.getKey();
+      if (name.equalsIgnoreCase("x-forwarded-for")) {
         forwardedFor = forwardedFor == null ? h.getValue() : forwardedFor + ", " + h.getValue();
-      } else if (!HOP_BY_HOP.contains(name) && !SET_BY_PROXY.contains(name) && !named.contains(name)) {
-        out.add(h.getKey(), h.getValue());
+      } else if (!isOneOf(name, HOP_BY_HOP) && !isOneOf(name, SET_BY_PROXY) && (named == null || !named.contains(name.toLowerCase()))) {
+        out.add(name, h.getValue());
       }
     }
     SocketAddress peer = req.remoteAddress();
@@ -56,26 +56,33 @@ final class ForwardedHeaders {
     if (authority != null) {
       out.set(X_FORWARDED_HOST, authority.toString());
     }
-    return out;
   }
 
   /** Copies the upstream's response headers to the client response, without hop-by-hop ones. */
   static void copyResponse(MultiMap from, MultiMap to) {
     Set<String> named = namedInConnection(from);
     for (Map.Entry<String, String> h : from) {
-      String name = h.getKey().toLowerCase();
-      if (!HOP_BY_HOP.contains(name) && !named.contains(name)) {
-        to.add(h.getKey(), h.getValue());
+      String name = h.getKey();
+      if (!isOneOf(name, HOP_BY_HOP) && (named == null || !named.contains(name.toLowerCase()))) {
+        to.add(name, h.getValue());
       }
     }
   }
 
+  private static boolean isOneOf(String name, String[] lowerCaseNames) {
+    for (String n : lowerCaseNames) {
+      if (n.length() == name.length() && n.equalsIgnoreCase(name)) return true;
+    }
+    return false;
+  }
+
+  /** The extra header names listed in Connection (lower case), or null when there are none: the common case. */
   private static Set<String> namedInConnection(MultiMap headers) {
     String connection = headers.get(HttpHeaders.CONNECTION);
     if (connection == null || connection.equalsIgnoreCase("keep-alive") || connection.equalsIgnoreCase("close")) {
-      return Set.of();
+      return null;
     }
-    var names = new java.util.HashSet<String>();
+    Set<String> names = new HashSet<>();
     for (String token : connection.split(",")) {
       names.add(token.trim().toLowerCase());
     }

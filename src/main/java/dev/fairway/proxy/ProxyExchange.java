@@ -33,7 +33,6 @@ final class ProxyExchange {
   private final boolean hasBody;
   private final long startNanos = System.nanoTime();
   private final List<String> tried = new ArrayList<>(2);
-  private MultiMap upstreamHeaders;
   private Origin origin;
   private HttpClientRequest upstreamReq;
   private boolean done;
@@ -65,7 +64,6 @@ final class ProxyExchange {
     if (route.totalMillis() > 0) {
       totalTimer = proxy.vertx().setTimer(route.totalMillis(), id -> onTimeout("total-timeout " + route.totalMillis() + "ms"));
     }
-    upstreamHeaders = ForwardedHeaders.request(req);
     connect(first);
   }
 
@@ -77,7 +75,6 @@ final class ProxyExchange {
       .setServer(o.address())
       .setMethod(req.method())
       .setURI(req.uri())
-      .setHeaders(upstreamHeaders)
       .setConnectTimeout(route.connectMillis())
       .setIdleTimeout(route.readMillis());
     proxy.client().request(options).onComplete(ar -> {
@@ -115,6 +112,7 @@ final class ProxyExchange {
       creq.reset();
       return;
     }
+    ForwardedHeaders.copyRequest(req, creq.headers());
     HostAndPort authority = req.authority();
     creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
     if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
@@ -153,12 +151,34 @@ final class ProxyExchange {
         resp.setChunked(true);
       }
     }
-    cres.pipe().endOnFailure(false).to(resp).onComplete(ar -> {
-      if (ar.failed() && !done) {
+    relayBody(cres, status);
+  }
+
+  /**
+   * Streams the response body with back-pressure: the upstream is paused while the client's write queue is full.
+   * Hand-written rather than {@code pipeTo}, which allocates a pipe and promises per response on the hottest path.
+   */
+  private void relayBody(HttpClientResponse cres, int status) {
+    cres.handler(chunk -> {
+      if (done) return; // cut by a timeout or the client; the upstream request is being reset
+      resp.write(chunk);
+      if (resp.writeQueueFull()) {
+        cres.pause();
+        resp.drainHandler(v -> cres.resume());
+      }
+    });
+    cres.exceptionHandler(err -> {
+      if (!done) {
         upstreamReq.reset();
         resp.reset();
+        finish(status);
       }
-      finish(status);
+    });
+    cres.endHandler(v -> {
+      if (!done) {
+        resp.end();
+        finish(status);
+      }
     });
   }
 

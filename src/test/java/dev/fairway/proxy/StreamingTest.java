@@ -106,6 +106,23 @@ class StreamingTest {
   }
 
   @Test
+  void http10ClientGetsACloseDelimitedBodyWithoutChunking() throws Exception {
+    upstream.handler = req -> {
+      req.response().setChunked(true).write("part one, ");
+      vertx.setTimer(50, id -> req.response().end("part two"));
+    };
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", fairway.proxyPort())) {
+      socket.setSoTimeout(5_000);
+      socket.getOutputStream().write("GET /old HTTP/1.0\r\nHost: legacy\r\n\r\n".getBytes());
+      // readAllBytes returns only when the proxy closes the connection: the end of a close-delimited body
+      String raw = new String(socket.getInputStream().readAllBytes());
+      assertThat(raw).startsWith("HTTP/1.0 200");
+      assertThat(raw.toLowerCase()).doesNotContain("transfer-encoding");
+      assertThat(raw).endsWith("\r\n\r\npart one, part two");
+    }
+  }
+
+  @Test
   void largeBodiesPassThroughIntactBothWays() throws Exception {
     int size = 32 * 1024 * 1024;
     Buffer chunk = Buffer.buffer(new byte[64 * 1024]);

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Side-by-side throughput benchmark: direct (the ceiling), nginx, HAProxy and Fairway in front of the same
+# nginx backend (3 ports, 1 KiB responses), HTTP/1.1 keep-alive, alternating targets over several rounds.
+#
+# Needs (installs nothing itself): nginx, haproxy, wrk   ->  apt-get install -y nginx haproxy wrk
+# Pinning on a 2-core machine: the proxy under test runs alone on CPU 0 (taskset -c 0; nginx and HAProxy with one
+# worker/thread, Fairway with -i 1); the backend and wrk share CPU 1.
+# Traffic stays on 127.0.0.1. Every run is bounded: ROUNDS x targets x connection counts x DURATION.
+#
+# Usage: load-tests/run.sh            (ROUNDS=5 DURATION=10 CONNS="50 500" by default)
+#        ROUNDS=3 DURATION=5 load-tests/run.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-"50 500"}
+TARGETS=${TARGETS:-"direct nginx haproxy fairway"}
+FAIRWAY_JVM_OPTS=${FAIRWAY_JVM_OPTS:-"-XX:+UseParallelGC -Xms256m -Xmx256m"}
+work=$(mktemp -d /tmp/fairway-bench.XXXXXX)
+out="$here/results/$(date -u +%Y%m%dT%H%M%SZ).txt"
+mkdir -p "$here/results"
+
+for tool in nginx haproxy wrk taskset; do
+  command -v "$tool" >/dev/null || { echo "missing: $tool (apt-get install -y nginx haproxy wrk)"; exit 2; }
+done
+[ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+body=$(head -c 1024 /dev/zero | tr '\0' 'x')
+cat > "$work/backend.conf" <<CONF
+worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend-error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:18081; listen 127.0.0.1:18082; listen 127.0.0.1:18083;
+           location / { default_type text/plain; return 200 '$body'; } } }
+CONF
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  upstream backend { server 127.0.0.1:18081; server 127.0.0.1:18082; server 127.0.0.1:18083; keepalive 256; }
+  server { listen 127.0.0.1:18090;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
+                 proxy_set_header Host \$host; proxy_set_header X-Real-IP \$remote_addr;
+                 proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_buffering off; } } }
+CONF
+cat > "$work/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode http
+  timeout connect 60s
+  timeout client 1800s
+  timeout server 1800s
+  option forwardfor
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:18091
+  default_backend be
+backend be
+  balance roundrobin
+  server s1 127.0.0.1:18081
+  server s2 127.0.0.1:18082
+  server s3 127.0.0.1:18083
+CONF
+
+taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
+taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!)
+taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!)
+# shellcheck disable=SC2086
+taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18092 --admin-port 18093 -i 1 \
+  -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 > "$work/fairway.log" 2>&1 & pids+=($!)
+fairway_pid=$!
+
+port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; esac; }
+for t in $TARGETS; do
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$(port_of "$t")/" && break; sleep 0.1; done
+done
+# JIT warm-up for Fairway, then a short warm-up for every target
+taskset -c 1 wrk -t1 -c50 -d10s "http://127.0.0.1:18092/" >/dev/null
+for t in $TARGETS; do taskset -c 1 wrk -t1 -c50 -d2s "http://127.0.0.1:$(port_of "$t")/" >/dev/null; done
+
+{
+  echo "# $(date -u) rounds=$ROUNDS duration=${DURATION}s conns=[$CONNS] fairway_jvm=[$FAIRWAY_JVM_OPTS]"
+  echo "# $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(nginx -v 2>&1), $(haproxy -v | head -1)"
+} | tee "$out"
+for round in $(seq 1 "$ROUNDS"); do
+  for c in $CONNS; do
+    for t in $TARGETS; do
+      line=$(taskset -c 1 wrk -t1 -c"$c" -d"${DURATION}s" -s "$here/percentiles.lua" "http://127.0.0.1:$(port_of "$t")/" | grep '^RESULT')
+      echo "round=$round conns=$c target=$t ${line#RESULT }" | tee -a "$out"
+    done
+  done
+done
+rss=$(awk '/VmHWM/ {print $2}' "/proc/$fairway_pid/status" 2>/dev/null || echo "?")
+echo "fairway_peak_rss_kib=$rss" | tee -a "$out"
+python3 "$here/summarize.py" "$out" | tee "${out%.txt}.md"
