@@ -9,6 +9,8 @@ import dev.fairway.health.HealthVerticle;
 import dev.fairway.metrics.MetricsVerticle;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.proxy.ProxyVerticle;
+import dev.fairway.proxy.RequestQueue;
+import io.micrometer.core.instrument.Gauge;
 import dev.fairway.upstream.InFlightCounters;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -84,15 +86,22 @@ public final class Fairway {
     MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
       .setEnabled(true)
       .setJvmMetricsEnabled(true)
-      // Fairway records its own per-upstream request metrics; Vert.x's per-request HTTP meters would double the cost.
+      // Fairway records its own per-upstream request metrics. Vert.x's per-request HTTP meters and per-read TCP
+      // byte counters would add work to every request and chunk; the event bus, pool and verticle meters stay.
       .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
-      .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT);
+      .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
+      .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
+      .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
+      .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET);
     Vertx vertx = Vertx.builder()
       .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(metricsOptions))
       .withMetrics(new MicrometerMetricsFactory(registry))
       .build();
     InFlightCounters counters = new InFlightCounters();
     ProxyMetrics proxyMetrics = new ProxyMetrics(registry);
+    RequestQueue queue = ProxyVerticle.newSharedQueue(options);
+    Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
+      .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
     List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, counters);
     int instances = options.effectiveInstances();
@@ -102,7 +111,7 @@ public final class Fairway {
       .compose(id -> options.getHealth().isEnabled()
         ? vertx.deployVerticle(new HealthVerticle(options.getHealth())) : Future.succeededFuture(id))
       .compose(id -> vertx.deployVerticle(() -> {
-        ProxyVerticle p = new ProxyVerticle(options, counters, proxyMetrics);
+        ProxyVerticle p = new ProxyVerticle(options, counters, proxyMetrics, queue);
         proxies.add(p);
         return p;
       }, new DeploymentOptions().setInstances(instances)))

@@ -47,7 +47,8 @@ public class BalancerVerticle extends VerticleBase {
   }
 
   private static Upstream toUpstream(UpstreamOptions u) {
-    return new Upstream(u.id(), u.getHost(), u.getPort(), u.getWeight(), true, "unchecked");
+    return new Upstream(u.id(), u.getHost(), u.getPort(), u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(),
+      true, "unchecked");
   }
 
   private void onGet(Message<JsonObject> msg) {

@@ -1,6 +1,5 @@
 package dev.fairway.balancer;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -9,35 +8,36 @@ import java.util.function.LongSupplier;
  */
 final class LeastConnections implements Strategy {
 
-  private final int[] weights;
-  private final AtomicInteger[] inFlight;
+  private final Candidates c;
   private final LongSupplier sequence;
 
-  LeastConnections(int[] weights, AtomicInteger[] inFlight, LongSupplier sequence) {
-    this.weights = weights;
-    this.inFlight = inFlight;
+  LeastConnections(Candidates candidates, LongSupplier sequence) {
+    this.c = candidates;
     this.sequence = sequence;
   }
 
   @Override
-  public int pick() {
-    int n = weights.length;
-    int start = (int) Math.floorMod(sequence.getAsLong(), (long) n);
+  public int pick(String key) {
+    return pickFrom(c, (int) Math.floorMod(sequence.getAsLong(), (long) c.size()));
+  }
+
+  /** Scans from {@code start}; shared with the strategies that fall back to it. */
+  static int pickFrom(Candidates c, int start) {
+    int n = c.size();
     while (true) {
       int best = -1;
       int bestCount = 0;
       for (int k = 0; k < n; k++) {
         int i = (start + k) % n;
-        int count = inFlight[i].get();
+        int count = c.inFlight[i].get();
         // count/weight < bestCount/bestWeight, without division
-        if (best < 0 || (long) count * weights[best] < (long) bestCount * weights[i]) {
+        if (c.hasCapacity(i, count) && (best < 0 || (long) count * c.weights[best] < (long) bestCount * c.weights[i])) {
           best = i;
           bestCount = count;
         }
       }
-      if (inFlight[best].compareAndSet(bestCount, bestCount + 1)) {
-        return best;
-      }
+      if (best < 0) return -1;
+      if (c.inFlight[best].compareAndSet(bestCount, bestCount + 1)) return best;
     }
   }
 }

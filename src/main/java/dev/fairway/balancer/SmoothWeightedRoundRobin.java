@@ -1,22 +1,21 @@
 package dev.fairway.balancer;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
  * nginx's smooth weighted round-robin. Its sequence repeats every sum-of-weights picks, so it is computed once per
  * snapshot and a pick is one step of a shared counter: lock-free and exact across all proxy instances
- * (weights 5,1,1 give a a b a c a a, never a a a a a b c).
+ * (weights 5,1,1 give a a b a c a a, never a a a a a b c). An upstream at its limit is skipped.
  */
 final class SmoothWeightedRoundRobin implements Strategy {
 
+  private final Candidates candidates;
   private final int[] schedule;
-  private final AtomicInteger[] inFlight;
   private final LongSupplier sequence;
 
-  SmoothWeightedRoundRobin(int[] weights, AtomicInteger[] inFlight, LongSupplier sequence) {
-    this.schedule = schedule(weights);
-    this.inFlight = inFlight;
+  SmoothWeightedRoundRobin(Candidates candidates, LongSupplier sequence) {
+    this.candidates = candidates;
+    this.schedule = schedule(candidates.weights);
     this.sequence = sequence;
   }
 
@@ -49,9 +48,12 @@ final class SmoothWeightedRoundRobin implements Strategy {
   }
 
   @Override
-  public int pick() {
-    int i = schedule[(int) Math.floorMod(sequence.getAsLong(), (long) schedule.length)];
-    inFlight[i].incrementAndGet();
-    return i;
+  public int pick(String key) {
+    long start = sequence.getAsLong();
+    for (int k = 0; k < schedule.length; k++) {
+      int i = schedule[(int) Math.floorMod(start + k, (long) schedule.length)];
+      if (candidates.tryClaim(i)) return i;
+    }
+    return -1;
   }
 }

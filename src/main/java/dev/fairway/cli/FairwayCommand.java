@@ -4,6 +4,7 @@ import dev.fairway.config.ConfigException;
 import dev.fairway.config.ConfigLoader;
 import dev.fairway.config.Durations;
 import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.HashKey;
 import dev.fairway.config.StrategyName;
 import dev.fairway.config.UpstreamOptions;
 import picocli.CommandLine.Command;
@@ -36,12 +37,16 @@ public class FairwayCommand {
   @Option(names = "--host", paramLabel = "HOST", description = "Proxy listen address (default 0.0.0.0).")
   String host;
 
-  @Option(names = {"-u", "--upstream"}, paramLabel = "HOST:PORT[,weight=N]",
+  @Option(names = {"-u", "--upstream"}, paramLabel = "HOST:PORT[,weight=N][,max-conns=N][,backup][,down]",
     description = "An upstream; repeat for more. Replaces the configured list.")
   List<String> upstreams = new ArrayList<>();
 
-  @Option(names = {"-s", "--strategy"}, paramLabel = "NAME", description = "round-robin (default), least-conn or random.")
+  @Option(names = {"-s", "--strategy"}, paramLabel = "NAME",
+    description = "round-robin (default), least-conn, ip-hash, hash, p2c or random.")
   String strategy;
+
+  @Option(names = "--hash-key", paramLabel = "header:NAME|cookie:NAME", description = "What the hash strategy hashes.")
+  String hashKey;
 
   @Option(names = {"-i", "--instances"}, paramLabel = "N", description = "Proxy verticle instances (default: CPU cores).")
   Integer instances;
@@ -74,6 +79,7 @@ public class FairwayCommand {
       o.setUpstreams(upstreams.stream().map(spec -> UpstreamOptions.parse("--upstream", spec)).toList());
     }
     if (strategy != null) o.setStrategy(StrategyName.parse("--strategy", strategy));
+    if (hashKey != null) o.setHashKey(HashKey.parse("--hash-key", hashKey));
     if (instances != null) {
       if (instances < 1 || instances > 1024) throw ConfigException.invalid("--instances", instances, "a whole number from 1 to 1024");
       o.setInstances(instances);

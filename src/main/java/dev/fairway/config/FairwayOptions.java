@@ -17,11 +17,14 @@ public class FairwayOptions {
   /** Connections per upstream per proxy instance: long requests each hold one, so this is far above the library's 5. */
   public static final int DEFAULT_POOL_SIZE = 512;
   public static final int DEFAULT_RETRIES = 2;
+  public static final int DEFAULT_QUEUE_SIZE = 1000;
+  public static final long DEFAULT_QUEUE_TIMEOUT = 60_000;
   private static final Set<String> KEYS;
 
   static {
     List<String> keys = new ArrayList<>(List.of("listen", "admin", "instances", "strategy", "upstreams", "health",
-      "routes", "pool-size", "retries"));
+      "routes", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
+      "client-ip-header"));
     keys.addAll(TimeoutOptions.KEYS);
     KEYS = Set.copyOf(keys);
   }
@@ -36,6 +39,15 @@ public class FairwayOptions {
   private int poolSize = DEFAULT_POOL_SIZE;
   /** Other upstreams to try when a connect fails (no byte was sent, so this is safe for any method). */
   private int retries = DEFAULT_RETRIES;
+  /** For the hash strategy: what to hash. */
+  private HashKey hashKey;
+  /** Requests that wait when every upstream is at max-conns; 0 = reject at once. */
+  private int queueSize = DEFAULT_QUEUE_SIZE;
+  private long queueTimeoutMillis = DEFAULT_QUEUE_TIMEOUT;
+  /** Peers whose X-Forwarded-For (or client-ip-header) is believed. */
+  private List<Cidr> trustedProxies = new ArrayList<>();
+  /** A header a trusted peer sets to the client address, e.g. CF-Connecting-IP; null = use X-Forwarded-For. */
+  private String clientIpHeader;
   private List<UpstreamOptions> upstreams = new ArrayList<>();
   private HealthCheckOptions health = new HealthCheckOptions();
   private TimeoutOptions timeouts = new TimeoutOptions();
@@ -60,6 +72,15 @@ public class FairwayOptions {
     strategy = StrategyName.parse(r.key("strategy"), r.string("strategy", strategy.configName()));
     poolSize = r.integer("pool-size", poolSize, 1, 100_000);
     retries = r.integer("retries", retries, 0, 100);
+    if (r.has("hash-key")) hashKey = HashKey.parse(r.key("hash-key"), r.string("hash-key", null));
+    queueSize = r.integer("queue-size", queueSize, 0, 1_000_000);
+    queueTimeoutMillis = HealthCheckOptions.positive(r.key("queue-timeout"), r.duration("queue-timeout", queueTimeoutMillis));
+    JsonArray cidrs = r.array("trusted-proxies");
+    for (int i = 0; i < cidrs.size(); i++) {
+      Object v = cidrs.getValue(i);
+      trustedProxies.add(Cidr.parse("trusted-proxies[" + i + "]", String.valueOf(v)));
+    }
+    clientIpHeader = r.string("client-ip-header", null);
     JsonArray list = r.array("upstreams");
     for (int i = 0; i < list.size(); i++) {
       String key = "upstreams[" + i + "]";
@@ -88,6 +109,9 @@ public class FairwayOptions {
   public FairwayOptions validate() {
     if (upstreams.isEmpty()) {
       throw ConfigException.invalid("upstreams", "none", "at least one upstream: -u HOST:PORT, upstreams: in the config, or --demo");
+    }
+    if (strategy == StrategyName.HASH && hashKey == null) {
+      throw ConfigException.invalid("hash-key", "missing", "header:NAME or cookie:NAME with strategy hash (--hash-key)");
     }
     if (port != 0 && port == adminPort && host.equals(adminHost)) {
       throw ConfigException.invalid("admin.port", adminPort, "a port other than the proxy's listen.port");
@@ -172,6 +196,51 @@ public class FairwayOptions {
     return this;
   }
 
+  public HashKey getHashKey() {
+    return hashKey;
+  }
+
+  public FairwayOptions setHashKey(HashKey hashKey) {
+    this.hashKey = hashKey;
+    return this;
+  }
+
+  public int getQueueSize() {
+    return queueSize;
+  }
+
+  public FairwayOptions setQueueSize(int queueSize) {
+    this.queueSize = queueSize;
+    return this;
+  }
+
+  public long getQueueTimeoutMillis() {
+    return queueTimeoutMillis;
+  }
+
+  public FairwayOptions setQueueTimeoutMillis(long queueTimeoutMillis) {
+    this.queueTimeoutMillis = queueTimeoutMillis;
+    return this;
+  }
+
+  public List<Cidr> getTrustedProxies() {
+    return trustedProxies;
+  }
+
+  public FairwayOptions setTrustedProxies(List<Cidr> trustedProxies) {
+    this.trustedProxies = new ArrayList<>(trustedProxies);
+    return this;
+  }
+
+  public String getClientIpHeader() {
+    return clientIpHeader;
+  }
+
+  public FairwayOptions setClientIpHeader(String clientIpHeader) {
+    this.clientIpHeader = clientIpHeader;
+    return this;
+  }
+
   public List<UpstreamOptions> getUpstreams() {
     return upstreams;
   }
@@ -216,6 +285,11 @@ public class FairwayOptions {
       .put("strategy", strategy.configName())
       .put("pool-size", poolSize)
       .put("retries", retries)
+      .put("hash-key", hashKey == null ? null : hashKey.toString())
+      .put("queue-size", queueSize)
+      .put("queue-timeout", Durations.format(queueTimeoutMillis))
+      .put("trusted-proxies", new JsonArray(trustedProxies.stream().map(Cidr::toString).toList()))
+      .put("client-ip-header", clientIpHeader)
       .put("health", health.toJson());
     JsonArray ups = new JsonArray();
     upstreams.forEach(u -> ups.add(u.toJson()));

@@ -7,6 +7,9 @@ import java.util.stream.Collectors;
 public enum StrategyName {
   ROUND_ROBIN("round-robin"),
   LEAST_CONN("least-conn"),
+  IP_HASH("ip-hash"),
+  HASH("hash"),
+  P2C("p2c"),
   RANDOM("random");
 
   private final String configName;

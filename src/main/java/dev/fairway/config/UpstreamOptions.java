@@ -4,16 +4,22 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.Set;
 
-/** One upstream server: where it is and how much traffic it gets. */
+/** One upstream server: where it is, how much traffic it gets and how much it can take at once. */
 public class UpstreamOptions {
 
   public static final int DEFAULT_WEIGHT = 1;
   public static final int MAX_WEIGHT = 1000;
-  private static final Set<String> KEYS = Set.of("address", "weight");
+  /** 0: no limit on concurrent requests. */
+  public static final int DEFAULT_MAX_CONNS = 0;
+  private static final Set<String> KEYS = Set.of("address", "weight", "max-conns", "backup", "down");
+  private static final String SPEC = "HOST:PORT[,weight=N][,max-conns=N][,backup][,down]";
 
   private String host;
   private int port;
   private int weight = DEFAULT_WEIGHT;
+  private int maxConns = DEFAULT_MAX_CONNS;
+  private boolean backup;
+  private boolean down;
 
   public UpstreamOptions() {
   }
@@ -23,7 +29,7 @@ public class UpstreamOptions {
     this.port = port;
   }
 
-  /** Reads {@code {address: "host:port", weight: N}}; {@code key} names the entry in errors. */
+  /** Reads {@code {address: "host:port", weight: N, max-conns: N, backup: bool, down: bool}}; {@code key} names the entry in errors. */
   public UpstreamOptions(JsonObject json, String key) {
     this();
     ConfigReader r = new ConfigReader(json, key);
@@ -33,30 +39,42 @@ public class UpstreamOptions {
     }
     setAddress(r.key("address"), r.string("address", null));
     weight = r.integer("weight", DEFAULT_WEIGHT, 1, MAX_WEIGHT);
+    maxConns = r.integer("max-conns", DEFAULT_MAX_CONNS, 0, 1_000_000);
+    backup = r.bool("backup", false);
+    down = r.bool("down", false);
   }
 
-  /** Parses the command-line form {@code HOST:PORT[,weight=N]}. */
+  /** Parses the command-line form {@code HOST:PORT[,weight=N][,max-conns=N][,backup][,down]}. */
   public static UpstreamOptions parse(String key, String spec) {
     String[] parts = spec.split(",");
     UpstreamOptions u = new UpstreamOptions();
     u.setAddress(key, parts[0].trim());
     for (int i = 1; i < parts.length; i++) {
-      String[] kv = parts[i].split("=", 2);
-      String name = kv[0].trim();
-      if (name.equals("weight") && kv.length == 2) {
-        try {
-          u.weight = Integer.parseInt(kv[1].trim());
-        } catch (NumberFormatException e) {
-          u.weight = -1;
-        }
-        if (u.weight < 1 || u.weight > MAX_WEIGHT) {
-          throw ConfigException.invalid(key, spec, "weight=N with N from 1 to " + MAX_WEIGHT);
-        }
-      } else {
-        throw ConfigException.invalid(key, spec, "HOST:PORT[,weight=N]");
+      String[] kv = parts[i].trim().split("=", 2);
+      switch (kv[0]) {
+        case "weight" -> u.weight = number(key, spec, kv, "weight=N with N from 1 to " + MAX_WEIGHT, 1, MAX_WEIGHT);
+        case "max-conns" -> u.maxConns = number(key, spec, kv, "max-conns=N with N of 0 (no limit) or more", 0, 1_000_000);
+        case "backup" -> u.backup = flag(key, spec, kv);
+        case "down" -> u.down = flag(key, spec, kv);
+        default -> throw ConfigException.invalid(key, spec, SPEC);
       }
     }
     return u;
+  }
+
+  private static int number(String key, String spec, String[] kv, String expected, int min, int max) {
+    try {
+      int n = Integer.parseInt(kv.length == 2 ? kv[1].trim() : "");
+      if (n >= min && n <= max) return n;
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw ConfigException.invalid(key, spec, expected);
+  }
+
+  private static boolean flag(String key, String spec, String[] kv) {
+    if (kv.length != 1) throw ConfigException.invalid(key, spec, SPEC);
+    return true;
   }
 
   private void setAddress(String key, String address) {
@@ -95,12 +113,40 @@ public class UpstreamOptions {
     return this;
   }
 
+  public int getMaxConns() {
+    return maxConns;
+  }
+
+  public UpstreamOptions setMaxConns(int maxConns) {
+    this.maxConns = maxConns;
+    return this;
+  }
+
+  public boolean isBackup() {
+    return backup;
+  }
+
+  public UpstreamOptions setBackup(boolean backup) {
+    this.backup = backup;
+    return this;
+  }
+
+  public boolean isDown() {
+    return down;
+  }
+
+  public UpstreamOptions setDown(boolean down) {
+    this.down = down;
+    return this;
+  }
+
   /** The id that names this upstream in metrics, logs and bus messages. */
   public String id() {
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("address", id()).put("weight", weight);
+    return new JsonObject().put("address", id()).put("weight", weight).put("max-conns", maxConns)
+      .put("backup", backup).put("down", down);
   }
 }

@@ -29,9 +29,29 @@ public final class ProxyMetrics {
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, UpstreamMeters> byUpstream = new ConcurrentHashMap<>();
+  private final Timer queueWait;
+  private final ConcurrentHashMap<String, Counter> queueOutcomes = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> rejections = new ConcurrentHashMap<>();
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = registry;
+    this.queueWait = Timer.builder("fairway.queue.wait")
+      .description("Time requests waited in the queue for an upstream slot")
+      .serviceLevelObjectives(DURATION_BUCKETS)
+      .register(registry);
+  }
+
+  /** A request left the wait queue: dispatched, timed out, or its client went away. */
+  public void queueLeft(long enqueuedNanos, String outcome) {
+    queueWait.record(System.nanoTime() - enqueuedNanos, TimeUnit.NANOSECONDS);
+    queueOutcomes.computeIfAbsent(outcome, o -> Counter.builder("fairway.queue.left")
+      .description("Requests that left the wait queue, by outcome").tag("outcome", o).register(registry)).increment();
+  }
+
+  /** A request was answered 503 without reaching an upstream (no_healthy_upstream, queue_full, queue_timeout). */
+  public void rejected(String reason) {
+    rejections.computeIfAbsent(reason, r -> Counter.builder("fairway.rejected")
+      .description("Requests refused with 503 before reaching an upstream, by reason").tag("reason", r).register(registry)).increment();
   }
 
   /** The meters of one upstream; proxy instances hold this per snapshot entry. */

@@ -34,8 +34,8 @@ final class ForwardedHeaders {
   private ForwardedHeaders() {
   }
 
-  /** Copies the headers to send upstream for {@code req} into {@code out}. */
-  static void copyRequest(HttpServerRequest req, MultiMap out) {
+  /** Copies the headers to send upstream for {@code req} into {@code out}; {@code client} becomes X-Real-IP. */
+  static void copyRequest(HttpServerRequest req, String client, MultiMap out) {
     MultiMap in = req.headers();
     Set<String> named = namedInConnection(in);
     String forwardedFor = null;
@@ -48,9 +48,9 @@ final class ForwardedHeaders {
       }
     }
     SocketAddress peer = req.remoteAddress();
-    String client = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
+    String peerAddress = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
     out.set(X_REAL_IP, client);
-    out.set(X_FORWARDED_FOR, forwardedFor == null ? client : forwardedFor + ", " + client);
+    out.set(X_FORWARDED_FOR, forwardedFor == null ? peerAddress : forwardedFor + ", " + peerAddress);
     out.set(X_FORWARDED_PROTO, req.scheme() == null ? "http" : req.scheme());
     HostAndPort authority = req.authority();
     if (authority != null) {

@@ -1,5 +1,6 @@
 package dev.fairway.proxy;
 
+import dev.fairway.balancer.Candidates;
 import dev.fairway.balancer.Strategy;
 import dev.fairway.config.StrategyName;
 import dev.fairway.metrics.ProxyMetrics;
@@ -11,31 +12,42 @@ import io.vertx.core.net.SocketAddress;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The healthy origins of one snapshot and the strategy over them; rebuilt when a new snapshot arrives. */
+/** The eligible origins of one snapshot and the strategy over them; rebuilt when a new snapshot arrives. */
 final class OriginPool {
 
   private final Origin[] origins;
   private final Strategy strategy;
+  private final StrategyName strategyName;
 
   OriginPool(UpstreamSet set, InFlightCounters counters, ProxyMetrics metrics) {
-    List<Upstream> healthy = set.healthy();
-    origins = new Origin[healthy.size()];
-    int[] weights = new int[origins.length];
-    AtomicInteger[] inFlight = new AtomicInteger[origins.length];
-    for (int i = 0; i < origins.length; i++) {
-      Upstream u = healthy.get(i);
+    List<Upstream> eligible = set.eligible();
+    int n = eligible.size();
+    origins = new Origin[n];
+    String[] ids = new String[n];
+    int[] weights = new int[n];
+    int[] maxConns = new int[n];
+    AtomicInteger[] inFlight = new AtomicInteger[n];
+    for (int i = 0; i < n; i++) {
+      Upstream u = eligible.get(i);
       origins[i] = new Origin(u, SocketAddress.inetSocketAddress(u.port(), u.host()), counters.of(u.id()),
         metrics.forUpstream(u.id()));
+      ids[i] = u.id();
       weights[i] = u.weight();
+      maxConns[i] = u.maxConns();
       inFlight[i] = origins[i].inFlight();
     }
-    strategy = Strategy.create(StrategyName.parseOrDefault(set.strategy()), weights, inFlight, counters::next);
+    strategyName = StrategyName.parseOrDefault(set.strategy());
+    strategy = Strategy.create(strategyName, new Candidates(ids, weights, maxConns, inFlight), counters::next);
   }
 
-  /** @return an origin whose in-flight slot is already claimed, or null if no upstream is healthy */
-  Origin pick() {
-    int i = strategy.pick();
+  /** @return an origin whose in-flight slot is already claimed, or null if none is eligible or all are full */
+  Origin pick(String key) {
+    int i = strategy.pick(key);
     return i < 0 ? null : origins[i];
+  }
+
+  StrategyName strategy() {
+    return strategyName;
   }
 
   int size() {

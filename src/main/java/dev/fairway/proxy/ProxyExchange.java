@@ -17,29 +17,35 @@ import java.util.List;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One client request on its way through Fairway: connect to an origin (retrying a refused connect elsewhere, which is
- * safe because no byte was sent), stream the body up and the response down with back-pressure, and map every failure
- * to one status code in one place. Runs on its proxy instance's event loop only.
+ * One client request on its way through Fairway: pick an origin (or wait in the queue while all are full), connect
+ * (retrying a refused connect elsewhere, which is safe because no byte was sent), stream the body up and the
+ * response down with back-pressure, and map every failure to one status code in one place. Runs on its proxy
+ * instance's event loop only.
  */
 final class ProxyExchange {
 
   /** nginx's code for "client closed the request", used in metrics only. */
   static final int CLIENT_CLOSED = 499;
+  /** Seconds a client is told to wait after a 503 for a full or slow queue, or no healthy upstream. */
+  static final String RETRY_AFTER = "5";
 
   private final ProxyVerticle proxy;
   private final HttpServerRequest req;
   private final HttpServerResponse resp;
   private final Route route;
   private final boolean hasBody;
+  private final String client;
   private final long startNanos = System.nanoTime();
   private final List<String> tried = new ArrayList<>(2);
   private Origin origin;
   private HttpClientRequest upstreamReq;
+  private RequestQueue.Waiter waiter;
   private boolean done;
   /** True while this exchange holds an in-flight slot on {@link #origin} (claimed by the strategy's pick). */
   private boolean holdingSlot;
   private long totalTimer = -1;
   private long sendTimer = -1;
+  private long queueTimer = -1;
   private long lastBytesRead;
 
   ProxyExchange(ProxyVerticle proxy, HttpServerRequest req, Route route) {
@@ -48,6 +54,7 @@ final class ProxyExchange {
     this.resp = req.response();
     this.route = route;
     this.hasBody = hasBody(req);
+    this.client = proxy.clientAddress(req);
   }
 
   static boolean hasBody(HttpServerRequest req) {
@@ -56,7 +63,7 @@ final class ProxyExchange {
     return h.contains(HttpHeaders.TRANSFER_ENCODING) || (length != null && !length.equals("0"));
   }
 
-  void start(Origin first) {
+  void start() {
     if (hasBody) {
       req.pause(); // the body waits in the socket (TCP back-pressure) until the upstream can take it
     }
@@ -64,7 +71,45 @@ final class ProxyExchange {
     if (route.totalMillis() > 0) {
       totalTimer = proxy.vertx().setTimer(route.totalMillis(), id -> onTimeout("total-timeout " + route.totalMillis() + "ms"));
     }
-    connect(first);
+    String key = proxy.hashKey(req, client);
+    RequestQueue queue = proxy.queue();
+    // FIFO: while others wait, a newcomer queues behind them even if a slot is free this instant
+    Origin first = queue.isEmpty() ? proxy.pick(key) : null;
+    if (first != null) {
+      connect(first);
+    } else if (proxy.eligibleCount() == 0) {
+      reject(503, "no healthy upstream", "no_healthy_upstream");
+    } else {
+      enqueue(queue, key);
+    }
+  }
+
+  private void enqueue(RequestQueue queue, String key) {
+    var context = proxy.vertx().getOrCreateContext();
+    waiter = queue.offer(key, proxy::pick, o -> context.runOnContext(v -> dispatched(o)));
+    if (waiter == null) {
+      reject(503, "all upstreams are busy and the queue is full", "queue_full");
+      return;
+    }
+    queueTimer = proxy.vertx().setTimer(proxy.queueTimeoutMillis(), id -> {
+      queueTimer = -1;
+      if (proxy.queue().cancel(waiter)) {
+        proxy.metrics().queueLeft(waiter.enqueuedNanos, "timeout");
+        reject(503, "all upstreams stayed busy for queue-timeout " + proxy.queueTimeoutMillis() + "ms", "queue_timeout");
+      }
+    });
+  }
+
+  /** A slot freed up for this queued request (already claimed on {@code o}); runs on this request's event loop. */
+  private void dispatched(Origin o) {
+    if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
+    proxy.metrics().queueLeft(waiter.enqueuedNanos, "dispatched");
+    if (done) {
+      o.inFlight().decrementAndGet();
+      proxy.queue().drain();
+      return;
+    }
+    connect(o);
   }
 
   private void connect(Origin o) {
@@ -87,11 +132,11 @@ final class ProxyExchange {
   }
 
   private void onConnectFailed(Throwable cause) {
-    releaseOrigin();
+    releaseSlot();
     proxy.reportFailure(origin.id(), cause);
     if (done) return;
     if (cause instanceof ConnectException && tried.size() <= proxy.retries()) {
-      Origin next = proxy.pickExcept(tried);
+      Origin next = proxy.pickExcept(tried, proxy.hashKey(req, client));
       if (next != null) {
         connect(next);
         return;
@@ -112,7 +157,7 @@ final class ProxyExchange {
       creq.reset();
       return;
     }
-    ForwardedHeaders.copyRequest(req, creq.headers());
+    ForwardedHeaders.copyRequest(req, client, creq.headers());
     HostAndPort authority = req.authority();
     creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
     if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
@@ -198,6 +243,9 @@ final class ProxyExchange {
 
   private void onTimeout(String what) {
     if (done) return;
+    if (waiter != null && proxy.queue().cancel(waiter)) {
+      proxy.metrics().queueLeft(waiter.enqueuedNanos, "timeout");
+    }
     if (upstreamReq != null) upstreamReq.reset();
     fail(504, "upstream timed out (" + what + ")");
   }
@@ -224,8 +272,18 @@ final class ProxyExchange {
 
   private void onClientClosed() {
     if (done) return;
+    if (waiter != null && proxy.queue().cancel(waiter)) {
+      proxy.metrics().queueLeft(waiter.enqueuedNanos, "client_closed"); // left the queue: never sent upstream
+    }
     if (upstreamReq != null) upstreamReq.reset(); // the upstream stops working on a request nobody will read
     finish(CLIENT_CLOSED);
+  }
+
+  /** A 503 that asks the client to come back later. */
+  private void reject(int status, String message, String reason) {
+    resp.putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER);
+    proxy.metrics().rejected(reason);
+    fail(status, message);
   }
 
   /** Sends a short plain-text error, or cuts the connection if the response head is already out. */
@@ -251,14 +309,16 @@ final class ProxyExchange {
     done = true;
     if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
     if (sendTimer >= 0) proxy.vertx().cancelTimer(sendTimer);
-    releaseOrigin();
-    origin.meters().record(req.method(), status, startNanos);
+    if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
+    releaseSlot();
+    (origin != null ? origin.meters() : proxy.noUpstreamMeters()).record(req.method(), status, startNanos);
   }
 
-  private void releaseOrigin() {
+  private void releaseSlot() {
     if (holdingSlot) {
       holdingSlot = false;
       origin.inFlight().decrementAndGet();
+      proxy.queue().drain();
     }
   }
 

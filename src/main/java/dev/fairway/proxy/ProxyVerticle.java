@@ -4,41 +4,56 @@ import dev.fairway.bus.Addresses;
 import dev.fairway.bus.UpstreamFailure;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.HashKey;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.upstream.InFlightCounters;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.net.SocketAddress;
 
 import java.util.List;
 
 /**
  * One instance of the proxy; N of them share the listen port. Each keeps its own HTTP client (connections stay on its
  * event loop) and its own copy of the balancer's latest snapshot, so picking an upstream is a local, lock-free call.
+ * The in-flight counters and the wait queue are shared by all instances.
  */
 public class ProxyVerticle extends VerticleBase {
 
   private final FairwayOptions options;
   private final InFlightCounters counters;
   private final ProxyMetrics metrics;
+  private final RequestQueue queue;
+  private final ClientAddress clientAddress;
+  private final boolean resolveClient;
   private ProxyMetrics.UpstreamMeters noUpstream;
   private RouteTable routes;
-  private OriginPool pool;
+  /** Replaced on this instance's event loop; read by other instances when they drain the shared queue. */
+  private volatile OriginPool pool;
   private HttpClient client;
   private HttpServer server;
 
-  public ProxyVerticle(FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics) {
+  public ProxyVerticle(FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue) {
     this.options = options;
     this.counters = counters;
     this.metrics = metrics;
+    this.queue = queue;
+    this.clientAddress = new ClientAddress(options.getTrustedProxies(), options.getClientIpHeader());
+    this.resolveClient = !options.getTrustedProxies().isEmpty();
+  }
+
+  /** The queue that every proxy instance of one Fairway shares. */
+  public static RequestQueue newSharedQueue(FairwayOptions options) {
+    return new RequestQueue(options.getQueueSize());
   }
 
   @Override
@@ -48,7 +63,10 @@ public class ProxyVerticle extends VerticleBase {
     client = vertx.createHttpClient(clientOptions(), new PoolOptions()
       .setHttp1MaxSize(options.getPoolSize())
       .setMaxWaitQueueSize(options.getPoolSize()));
-    return UpstreamFeed.follow(vertx, set -> pool = new OriginPool(set, counters, metrics))
+    return UpstreamFeed.follow(vertx, set -> {
+        pool = new OriginPool(set, counters, metrics);
+        queue.drain(); // an upstream may have come back: queued requests can go now
+      })
       .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).listen())
       .onSuccess(s -> server = s);
   }
@@ -79,37 +97,50 @@ public class ProxyVerticle extends VerticleBase {
   }
 
   private void handle(HttpServerRequest req) {
-    Origin origin = pool.pick();
-    if (origin == null) {
-      rejectNoUpstream(req);
-      return;
-    }
-    new ProxyExchange(this, req, routes.match(req.path())).start(origin);
+    new ProxyExchange(this, req, routes.match(req.path())).start();
   }
 
-  private void rejectNoUpstream(HttpServerRequest req) {
-    long start = System.nanoTime();
-    boolean unreadBody = ProxyExchange.hasBody(req);
-    req.response().setStatusCode(503).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
-    if (unreadBody) {
-      req.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-    }
-    req.response().end("no healthy upstream\n").onComplete(v -> {
-      if (unreadBody) req.connection().close();
-    });
-    noUpstream.record(req.method(), 503, start);
+  /** An origin with its slot claimed, or null if all are full or none is eligible. Thread-safe. */
+  Origin pick(String key) {
+    return pool.pick(key);
   }
 
   /** Another origin than those already tried, with its slot claimed, or null. */
-  Origin pickExcept(List<String> tried) {
+  Origin pickExcept(List<String> tried, String key) {
     OriginPool current = pool;
     for (int i = 0; i < current.size(); i++) {
-      Origin o = current.pick();
+      Origin o = current.pick(key);
       if (o == null) return null;
       if (!tried.contains(o.id())) return o;
       o.inFlight().decrementAndGet();
+      key = null; // a hash key maps to the same upstream every time: rotate instead
     }
     return null;
+  }
+
+  int eligibleCount() {
+    return pool.size();
+  }
+
+  /** The client's address: the peer, or what a trusted proxy in front says it is. */
+  String clientAddress(HttpServerRequest req) {
+    if (resolveClient) return clientAddress.of(req);
+    SocketAddress peer = req.remoteAddress();
+    return peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
+  }
+
+  /** What the hashing strategies hash for this request; null for the others or when the key is absent. */
+  String hashKey(HttpServerRequest req, String client) {
+    return switch (pool.strategy()) {
+      case IP_HASH -> client;
+      case HASH -> {
+        HashKey key = options.getHashKey();
+        if (key.source() == HashKey.Source.HEADER) yield req.getHeader(key.name());
+        Cookie cookie = req.getCookie(key.name());
+        yield cookie == null ? null : cookie.getValue();
+      }
+      default -> null;
+    };
   }
 
   /** Tells the health verticle at once, so it probes now instead of at the next interval. */
@@ -128,6 +159,22 @@ public class ProxyVerticle extends VerticleBase {
 
   HttpClient client() {
     return client;
+  }
+
+  RequestQueue queue() {
+    return queue;
+  }
+
+  long queueTimeoutMillis() {
+    return options.getQueueTimeoutMillis();
+  }
+
+  ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  ProxyMetrics.UpstreamMeters noUpstreamMeters() {
+    return noUpstream;
   }
 
   int retries() {

@@ -6,24 +6,35 @@ import io.vertx.core.json.JsonObject;
  * One upstream server as the balancer sees it at one revision: immutable, so a snapshot can be shared by every
  * proxy instance without locks.
  *
- * @param id     "host:port", unique in a set
- * @param weight relative share of traffic, 1 or more
- * @param up     false while the health checks say it is down
- * @param reason why it is in its current health state (e.g. "status 503", "timeout"), for /health
+ * @param id       "host:port", unique in a set
+ * @param weight   relative share of traffic, 1 or more
+ * @param maxConns most requests in flight to it at once; 0 = no limit
+ * @param backup   used only while no primary upstream is up
+ * @param down     administratively out: never used, whatever its health
+ * @param up       false while the health checks say it is down
+ * @param reason   why it is in its current health state (e.g. "status 503", "timeout"), for /health
  */
-public record Upstream(String id, String host, int port, int weight, boolean up, String reason) {
+public record Upstream(String id, String host, int port, int weight, int maxConns, boolean backup, boolean down,
+                       boolean up, String reason) {
 
   public Upstream withHealth(boolean up, String reason) {
-    return new Upstream(id, host, port, weight, up, reason);
+    return new Upstream(id, host, port, weight, maxConns, backup, down, up, reason);
+  }
+
+  /** Can take traffic now: healthy and not administratively down. */
+  public boolean usable() {
+    return up && !down;
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("id", id).put("host", host).put("port", port).put("weight", weight)
+      .put("max_conns", maxConns).put("backup", backup).put("down", down)
       .put("status", up ? "UP" : "DOWN").put("reason", reason);
   }
 
   public static Upstream fromJson(JsonObject json) {
     return new Upstream(json.getString("id"), json.getString("host"), json.getInteger("port"),
-      json.getInteger("weight"), "UP".equals(json.getString("status")), json.getString("reason"));
+      json.getInteger("weight"), json.getInteger("max_conns", 0), json.getBoolean("backup", false),
+      json.getBoolean("down", false), "UP".equals(json.getString("status")), json.getString("reason"));
   }
 }

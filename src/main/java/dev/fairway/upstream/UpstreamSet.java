@@ -17,12 +17,17 @@ public record UpstreamSet(long revision, String strategy, List<Upstream> upstrea
     upstreams = List.copyOf(upstreams);
   }
 
-  public List<Upstream> healthy() {
-    return upstreams.stream().filter(Upstream::up).toList();
+  /**
+   * The upstreams that take traffic now: the usable primaries, or the usable backups while no primary is usable
+   * (nginx's {@code backup}).
+   */
+  public List<Upstream> eligible() {
+    List<Upstream> primaries = upstreams.stream().filter(u -> u.usable() && !u.backup()).toList();
+    return primaries.isEmpty() ? upstreams.stream().filter(u -> u.usable() && u.backup()).toList() : primaries;
   }
 
   public boolean anyUp() {
-    return upstreams.stream().anyMatch(Upstream::up);
+    return upstreams.stream().anyMatch(Upstream::usable);
   }
 
   /**

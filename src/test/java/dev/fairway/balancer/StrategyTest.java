@@ -4,7 +4,9 @@ import dev.fairway.config.StrategyName;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,28 +15,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class StrategyTest {
 
-  private static AtomicInteger[] counters(int n) {
-    AtomicInteger[] c = new AtomicInteger[n];
-    for (int i = 0; i < n; i++) c[i] = new AtomicInteger();
-    return c;
+  private final AtomicLong sequence = new AtomicLong();
+
+  private Strategy create(StrategyName name, Candidates c) {
+    return Strategy.create(name, c, sequence::getAndIncrement);
   }
 
-  private static int[] countPicks(Strategy s, int n, int picks, AtomicInteger[] inFlight) {
-    int[] hits = new int[n];
+  private static int[] countPicks(Strategy s, Candidates c, int picks) {
+    int[] hits = new int[c.size()];
     for (int i = 0; i < picks; i++) {
-      int k = s.pick();
+      int k = s.pick(null);
       hits[k]++;
-      inFlight[k].decrementAndGet();
+      c.inFlight(k).decrementAndGet();
     }
     return hits;
   }
 
   @Test
   void roundRobinIsExactOverEqualWeights() {
-    AtomicInteger[] inFlight = counters(3);
-    AtomicLong seq = new AtomicLong();
-    Strategy s = Strategy.create(StrategyName.ROUND_ROBIN, new int[] {1, 1, 1}, inFlight, seq::getAndIncrement);
-    assertThat(countPicks(s, 3, 300, inFlight)).containsExactly(100, 100, 100);
+    Candidates c = Candidates.of(1, 1, 1);
+    assertThat(countPicks(create(StrategyName.ROUND_ROBIN, c), c, 300)).containsExactly(100, 100, 100);
   }
 
   @Test
@@ -46,57 +46,68 @@ class StrategyTest {
   @Test
   void roundRobinRespectsWeightsAndReducesThem() {
     assertThat(SmoothWeightedRoundRobin.schedule(new int[] {200, 100, 100})).hasSize(4);
-    AtomicInteger[] inFlight = counters(3);
-    AtomicLong seq = new AtomicLong();
-    Strategy s = Strategy.create(StrategyName.ROUND_ROBIN, new int[] {3, 1, 1}, inFlight, seq::getAndIncrement);
-    assertThat(countPicks(s, 3, 500, inFlight)).containsExactly(300, 100, 100);
+    Candidates c = Candidates.of(3, 1, 1);
+    assertThat(countPicks(create(StrategyName.ROUND_ROBIN, c), c, 500)).containsExactly(300, 100, 100);
   }
 
   @Test
   void roundRobinSurvivesSequenceOverflow() {
-    AtomicInteger[] inFlight = counters(3);
-    AtomicLong seq = new AtomicLong(Long.MAX_VALUE - 5);
-    Strategy s = Strategy.create(StrategyName.ROUND_ROBIN, new int[] {1, 1, 1}, inFlight, seq::getAndIncrement);
+    sequence.set(Long.MAX_VALUE - 5);
+    Candidates c = Candidates.of(1, 1, 1);
+    Strategy s = create(StrategyName.ROUND_ROBIN, c);
     for (int i = 0; i < 12; i++) {
-      assertThat(s.pick()).isBetween(0, 2);
+      assertThat(s.pick(null)).isBetween(0, 2);
     }
   }
 
   @Test
   void everyPickClaimsAnInFlightSlot() {
     for (StrategyName name : StrategyName.values()) {
-      AtomicInteger[] inFlight = counters(2);
-      AtomicLong seq = new AtomicLong();
-      Strategy s = Strategy.create(name, new int[] {1, 1}, inFlight, seq::getAndIncrement);
-      int k = s.pick();
-      assertThat(inFlight[k].get()).as(name.configName()).isEqualTo(1);
+      Candidates c = Candidates.of(1, 1);
+      int k = create(name, c).pick("10.1.2.3");
+      assertThat(c.inFlight(k).get()).as(name.configName()).isEqualTo(1);
     }
   }
 
   @Test
   void noCandidateGivesMinusOne() {
-    assertThat(Strategy.create(StrategyName.ROUND_ROBIN, new int[0], new AtomicInteger[0], () -> 0).pick()).isEqualTo(-1);
+    assertThat(create(StrategyName.ROUND_ROBIN, Candidates.of()).pick(null)).isEqualTo(-1);
+  }
+
+  @Test
+  void everyStrategySkipsFullUpstreamsAndReportsWhenAllAreFull() {
+    for (StrategyName name : StrategyName.values()) {
+      Candidates c = Candidates.of(1, 1, 1).withMaxConns(1, 1, 1);
+      Strategy s = create(name, c);
+      Set<Integer> taken = new HashSet<>();
+      for (int i = 0; i < 3; i++) taken.add(s.pick("192.0.2." + i));
+      assertThat(taken).as(name.configName()).containsExactlyInAnyOrder(0, 1, 2);
+      assertThat(s.pick("192.0.2.9")).as(name.configName() + " when all are full").isEqualTo(-1);
+      c.inFlight(1).decrementAndGet();
+      assertThat(s.pick("192.0.2.9")).as(name.configName() + " once a slot frees").isEqualTo(1);
+    }
   }
 
   @Test
   void leastConnPicksTheLeastLoadedRelativeToWeight() {
-    AtomicInteger[] inFlight = counters(3);
-    inFlight[0].set(2);
-    inFlight[1].set(1);
-    inFlight[2].set(3);
-    AtomicLong seq = new AtomicLong();
-    assertThat(Strategy.create(StrategyName.LEAST_CONN, new int[] {1, 1, 1}, inFlight, seq::getAndIncrement).pick()).isEqualTo(1);
-    inFlight[1].set(1);
+    Candidates c = Candidates.of(1, 1, 1);
+    c.inFlight(0).set(2);
+    c.inFlight(1).set(1);
+    c.inFlight(2).set(3);
+    assertThat(create(StrategyName.LEAST_CONN, c).pick(null)).isEqualTo(1);
+    Candidates weighted = Candidates.of(1, 1, 4);
+    weighted.inFlight(0).set(1);
+    weighted.inFlight(1).set(1);
+    weighted.inFlight(2).set(3);
     // weight 4 with 3 in flight (0.75) beats weight 1 with 1 in flight (1.0)
-    assertThat(Strategy.create(StrategyName.LEAST_CONN, new int[] {1, 1, 4}, inFlight, seq::getAndIncrement).pick()).isEqualTo(2);
+    assertThat(create(StrategyName.LEAST_CONN, weighted).pick(null)).isEqualTo(2);
   }
 
   @Test
   void leastConnNeverGivesTwoToOneWhileAnotherHasNoneUnderConcurrency() throws Exception {
     for (int round = 0; round < 200; round++) {
-      AtomicInteger[] inFlight = counters(4);
-      AtomicLong seq = new AtomicLong();
-      Strategy s = Strategy.create(StrategyName.LEAST_CONN, new int[] {1, 1, 1, 1}, inFlight, seq::getAndIncrement);
+      Candidates c = Candidates.of(1, 1, 1, 1);
+      Strategy s = create(StrategyName.LEAST_CONN, c);
       CountDownLatch go = new CountDownLatch(1);
       List<Thread> threads = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
@@ -106,24 +117,88 @@ class StrategyTest {
           } catch (InterruptedException e) {
             return;
           }
-          s.pick();
+          s.pick(null);
         });
         th.start();
         threads.add(th);
       }
       go.countDown();
       for (Thread th : threads) th.join();
-      for (AtomicInteger c : inFlight) {
-        assertThat(c.get()).isEqualTo(1);
+      for (int i = 0; i < 4; i++) {
+        assertThat(c.inFlight(i).get()).isEqualTo(1);
       }
     }
   }
 
   @Test
+  void p2cPrefersTheLessLoadedOfItsTwoChoices() {
+    Candidates c = Candidates.of(1, 1);
+    c.inFlight(0).set(5);
+    Strategy s = create(StrategyName.P2C, c);
+    for (int i = 0; i < 20; i++) {
+      assertThat(s.pick(null)).isEqualTo(1);
+      c.inFlight(1).decrementAndGet();
+    }
+  }
+
+  @Test
   void randomFollowsWeights() {
-    AtomicInteger[] inFlight = counters(2);
-    Strategy s = Strategy.create(StrategyName.RANDOM, new int[] {3, 1}, inFlight, () -> 0);
-    int[] hits = countPicks(s, 2, 40_000, inFlight);
-    assertThat(hits[0] / (double) 40_000).isBetween(0.72, 0.78);
+    Candidates c = Candidates.of(3, 1);
+    int[] hits = countPicks(create(StrategyName.RANDOM, c), c, 40_000);
+    assertThat(hits[0] / 40_000.0).isBetween(0.72, 0.78);
+  }
+
+  @Test
+  void ipHashIsStickyAndHashesTheWholeAddress() {
+    Candidates c = Candidates.of(1, 1, 1);
+    Strategy s = create(StrategyName.IP_HASH, c);
+    Set<Integer> used = new HashSet<>();
+    for (int host = 2; host <= 21; host++) {
+      String client = "127.0.0." + host;
+      int first = s.pick(client);
+      c.inFlight(first).decrementAndGet();
+      for (int again = 0; again < 5; again++) {
+        int k = s.pick(client);
+        c.inFlight(k).decrementAndGet();
+        assertThat(k).as(client).isEqualTo(first);
+      }
+      used.add(first);
+    }
+    // nginx hashes 127.0.0 only and sends all twenty to one upstream
+    assertThat(used).hasSize(3);
+  }
+
+  @Test
+  void removingOneOfNUpstreamsRemapsOnlyItsShareOfClients() {
+    for (int n : new int[] {3, 5, 10}) {
+      int[] weights = new int[n];
+      java.util.Arrays.fill(weights, 1);
+      Candidates all = Candidates.of(weights);
+      // the same upstreams less the last one
+      Candidates less = new Candidates(java.util.Arrays.copyOf(all.ids, n - 1), java.util.Arrays.copyOf(weights, n - 1),
+        new int[n - 1], java.util.Arrays.copyOf(all.inFlight, n - 1));
+      Strategy before = create(StrategyName.IP_HASH, all);
+      Strategy after = create(StrategyName.IP_HASH, less);
+      int clients = 10_000;
+      int moved = 0;
+      for (int i = 0; i < clients; i++) {
+        String client = "10." + (i >> 16 & 255) + "." + (i >> 8 & 255) + "." + (i & 255);
+        int a = before.pick(client);
+        int b = after.pick(client);
+        all.inFlight(a).decrementAndGet();
+        all.inFlight(b).decrementAndGet();
+        if (a != b) {
+          moved++;
+          assertThat(a).as("only clients of the removed upstream move").isEqualTo(n - 1);
+        }
+      }
+      assertThat(moved / (double) clients).as("n=" + n).isLessThanOrEqualTo(1.0 / n + 0.05);
+    }
+  }
+
+  @Test
+  void hashWithoutAKeyFallsBackToRoundRobin() {
+    Candidates c = Candidates.of(1, 1, 1);
+    assertThat(countPicks(create(StrategyName.HASH, c), c, 30)).containsExactly(10, 10, 10);
   }
 }

@@ -58,7 +58,11 @@ class FatJarIT {
 
   @Test
   void unknownStrategyExitsWith2() {
-    assertUsageError("fairway: --strategy: fastest (expected: one of round-robin, least-conn, random)", "-u", "127.0.0.1:5000", "-s", "fastest");
+    assertUsageError("fairway: --strategy: fastest (expected: one of round-robin, least-conn, ip-hash, hash, p2c, random)",
+      "-u", "127.0.0.1:5000", "-s", "fastest");
+    assertUsageError("fairway: hash-key: missing (expected: header:NAME or cookie:NAME with strategy hash (--hash-key))",
+      "-u", "127.0.0.1:5000", "-s", "hash");
+    assertUsageError("fairway: --upstream: 127.0.0.1:5000,max-conns=-1 (expected: max-conns=N", "-u", "127.0.0.1:5000,max-conns=-1");
   }
 
   @Test
@@ -81,7 +85,8 @@ class FatJarIT {
   void helpAndVersionExitWith0() {
     FairwayProcess help = FairwayProcess.start("--help");
     assertThat(help.exitCode(EXIT)).isZero();
-    assertThat(help.stdout()).contains("--upstream=HOST:PORT[,weight=N]", "--demo", "--health-interval");
+    assertThat(help.stdout()).contains("--upstream=HOST:PORT[,weight=N][,max-conns=N][,backup][,down]", "--demo",
+      "--health-interval", "--hash-key");
     FairwayProcess version = FairwayProcess.start("-V");
     assertThat(version.exitCode(EXIT)).isZero();
     assertThat(version.stdout()).startsWith("fairway 0.");

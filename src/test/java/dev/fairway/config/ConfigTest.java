@@ -81,15 +81,57 @@ class ConfigTest {
     assertThatThrownBy(() -> parse("connect-timeout: 0s\n")).hasMessage("connect-timeout: 0s (expected: a duration greater than zero)");
     assertThatThrownBy(() -> parse("upstreams:\n  - {address: 127.0.0.1:5000, weight: 0}\n"))
       .hasMessage("upstreams[0].weight: 0 (expected: a whole number from 1 to 1000)");
-    assertThatThrownBy(() -> parse("strategy: fastest\n")).hasMessage("strategy: fastest (expected: one of round-robin, least-conn, random)");
+    assertThatThrownBy(() -> parse("strategy: fastest\n"))
+      .hasMessage("strategy: fastest (expected: one of round-robin, least-conn, ip-hash, hash, p2c, random)");
+    assertThatThrownBy(() -> parse("upstreams:\n  - {address: 127.0.0.1:5000, max-conns: -1}\n"))
+      .hasMessage("upstreams[0].max-conns: -1 (expected: a whole number from 0 to 1000000)");
+    assertThatThrownBy(() -> parse("trusted-proxies: [10.0.0.0/33]\n"))
+      .hasMessage("trusted-proxies[0]: 10.0.0.0/33 (expected: an IP network such as 10.0.0.0/8, 127.0.0.1 or ::1/128)");
+    assertThatThrownBy(() -> parse("trusted-proxies: [cloudflare.com]\n")).hasMessageStartingWith("trusted-proxies[0]: cloudflare.com");
+    assertThatThrownBy(() -> parse("hash-key: X-Session-Id\n"))
+      .hasMessage("hash-key: X-Session-Id (expected: header:NAME or cookie:NAME, e.g. header:X-Session-Id)");
+    assertThatThrownBy(() -> parse("queue-timeout: 0s\n")).hasMessage("queue-timeout: 0s (expected: a duration greater than zero)");
     assertThatThrownBy(() -> parse("routes:\n  - path: api\n")).hasMessage("routes[0].path: api (expected: a path prefix starting with /)");
+  }
+
+  @Test
+  void hashStrategyNeedsAKey() {
+    assertThatThrownBy(() -> parse("strategy: hash\nupstreams: [127.0.0.1:5000]\n").validate())
+      .hasMessage("hash-key: missing (expected: header:NAME or cookie:NAME with strategy hash (--hash-key))");
+    assertThat(parse("strategy: hash\nhash-key: cookie:sid\nupstreams: [127.0.0.1:5000]\n").validate().getHashKey())
+      .isEqualTo(new HashKey(HashKey.Source.COOKIE, "sid"));
+  }
+
+  @Test
+  void upstreamSpecCarriesCapacityBackupAndDown() {
+    UpstreamOptions u = UpstreamOptions.parse("--upstream", "127.0.0.1:5000,weight=2,max-conns=1,backup");
+    assertThat(u.getWeight()).isEqualTo(2);
+    assertThat(u.getMaxConns()).isEqualTo(1);
+    assertThat(u.isBackup()).isTrue();
+    assertThat(u.isDown()).isFalse();
+    assertThat(UpstreamOptions.parse("--upstream", "127.0.0.1:5000,down").isDown()).isTrue();
+    assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "127.0.0.1:5000,max-conns=-2"))
+      .hasMessage("--upstream: 127.0.0.1:5000,max-conns=-2 (expected: max-conns=N with N of 0 (no limit) or more)");
+    assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "127.0.0.1:5000,weight=0"))
+      .hasMessage("--upstream: 127.0.0.1:5000,weight=0 (expected: weight=N with N from 1 to 1000)");
+  }
+
+  @Test
+  void cidrMatchesByPrefix() {
+    Cidr net = Cidr.parse("k", "10.1.0.0/16");
+    assertThat(net.contains(Cidr.literal("10.1.200.3"))).isTrue();
+    assertThat(net.contains(Cidr.literal("10.2.0.1"))).isFalse();
+    assertThat(net.contains(Cidr.literal("::1"))).isFalse();
+    assertThat(Cidr.parse("k", "::1").contains(Cidr.literal("::1"))).isTrue();
+    assertThat(Cidr.parse("k", "0.0.0.0/0").contains(Cidr.literal("203.0.113.9"))).isTrue();
   }
 
   @Test
   void malformedUpstreamIsRejected() {
     assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "localhost")).hasMessageStartingWith("--upstream: localhost (expected: HOST:PORT");
     assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "localhost:99999")).hasMessageStartingWith("--upstream: localhost:99999");
-    assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "h:1,wieght=2")).hasMessage("--upstream: h:1,wieght=2 (expected: HOST:PORT[,weight=N])");
+    assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "h:1,wieght=2"))
+      .hasMessage("--upstream: h:1,wieght=2 (expected: HOST:PORT[,weight=N][,max-conns=N][,backup][,down])");
   }
 
   @Test
