@@ -103,7 +103,8 @@ public final class Fairway {
     Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
       .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
     List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
-    MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, counters);
+    MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, counters,
+      () -> proxies.stream().map(ProxyVerticle::eventLoop).toList());
     int instances = options.effectiveInstances();
 
     return deployDemo(vertx, demo)

@@ -38,17 +38,21 @@ public class BalancerVerticle extends VerticleBase {
       vertx.eventBus().consumer(Addresses.UPSTREAMS_GET, this::onGet).completion());
   }
 
-  /** Upstreams start UP ("unchecked") so traffic flows at once; the first probe confirms or takes each one down. */
+  /**
+   * Without health checks upstreams are UP. With them, an upstream takes traffic only once a probe has passed,
+   * unless {@code health.initial-state: up}, where the first failing probe takes it out.
+   */
   static UpstreamSet initialSet(FairwayOptions options) {
-    List<Upstream> ups = options.getUpstreams().stream()
-      .map(BalancerVerticle::toUpstream)
-      .toList();
+    boolean checked = options.getHealth().isEnabled();
+    boolean up = !checked || options.getHealth().isInitiallyUp();
+    String reason = checked ? "not checked yet" : "health checks off";
+    List<Upstream> ups = options.getUpstreams().stream().map(u -> toUpstream(u, up, reason)).toList();
     return new UpstreamSet(1, options.getStrategy().configName(), ups);
   }
 
-  private static Upstream toUpstream(UpstreamOptions u) {
+  private static Upstream toUpstream(UpstreamOptions u, boolean up, String reason) {
     return new Upstream(u.id(), u.getHost(), u.getPort(), u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(),
-      true, "unchecked");
+      up, reason);
   }
 
   private void onGet(Message<JsonObject> msg) {

@@ -1,5 +1,7 @@
 package dev.fairway.balancer;
 
+import dev.fairway.upstream.InFlightCounters;
+
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,13 +25,14 @@ public final class Candidates {
     this.inFlight = inFlight;
   }
 
-  /** Equal weights, no limits, fresh counters: for tests and benchmarks. */
+  /** Given weights, no limits, fresh counters (padded, as in production): for tests and benchmarks. */
   public static Candidates of(int... weights) {
     String[] ids = new String[weights.length];
     AtomicInteger[] counters = new AtomicInteger[weights.length];
+    InFlightCounters fresh = new InFlightCounters();
     for (int i = 0; i < weights.length; i++) {
       ids[i] = "127.0.0.1:" + (5000 + i);
-      counters[i] = new AtomicInteger();
+      counters[i] = fresh.of(ids[i]);
     }
     return new Candidates(ids, weights, new int[weights.length], counters);
   }

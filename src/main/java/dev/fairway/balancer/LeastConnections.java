@@ -34,6 +34,7 @@ final class LeastConnections implements Strategy {
         if (c.hasCapacity(i, count) && (best < 0 || (long) count * c.weights[best] < (long) bestCount * c.weights[i])) {
           best = i;
           bestCount = count;
+          if (count == 0) break; // nothing beats an idle upstream: no need to scan the rest
         }
       }
       if (best < 0) return -1;

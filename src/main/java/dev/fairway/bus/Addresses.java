@@ -12,7 +12,9 @@ public final class Addresses {
   public static final String UPSTREAMS_GET = "fairway.upstreams.get";
   /** Published by the health verticle on an UP/DOWN transition only. */
   public static final String HEALTH_STATUS_CHANGED = "fairway.health.status-changed";
-  /** Published by a proxy instance when an upstream failed a request (connect refused, reset): the health verticle probes it at once. */
+  /** Request/reply to the health verticle: per-upstream check details (last check, last failure, ejections). */
+  public static final String HEALTH_GET = "fairway.health.get";
+  /** Published by a proxy instance when an upstream failed a request (connect refused, reset): the health verticle counts it towards passive ejection. */
   public static final String PROXY_UPSTREAM_FAILED = "fairway.proxy.upstream-failed";
 
   private Addresses() {

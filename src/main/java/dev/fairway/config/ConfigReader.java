@@ -36,6 +36,11 @@ public final class ConfigReader {
     }
   }
 
+  /** The value as written, for keys that accept several types. */
+  public Object raw(String name) {
+    return json.getValue(name);
+  }
+
   public String string(String name, String fallback) {
     if (!has(name)) return fallback;
     Object v = json.getValue(name);

@@ -18,13 +18,14 @@ public class FairwayOptions {
   public static final int DEFAULT_POOL_SIZE = 512;
   public static final int DEFAULT_RETRIES = 2;
   public static final int DEFAULT_QUEUE_SIZE = 1000;
+  public static final int DEFAULT_RETRY_BUFFER = 64 * 1024;
   public static final long DEFAULT_QUEUE_TIMEOUT = 60_000;
   private static final Set<String> KEYS;
 
   static {
     List<String> keys = new ArrayList<>(List.of("listen", "admin", "instances", "strategy", "upstreams", "health",
       "routes", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
-      "client-ip-header"));
+      "client-ip-header", "retry-buffer", "retry-timeout", "panic"));
     keys.addAll(TimeoutOptions.KEYS);
     KEYS = Set.copyOf(keys);
   }
@@ -39,6 +40,12 @@ public class FairwayOptions {
   private int poolSize = DEFAULT_POOL_SIZE;
   /** Other upstreams to try when a connect fails (no byte was sent, so this is safe for any method). */
   private int retries = DEFAULT_RETRIES;
+  /** Largest request body kept in memory so that an idempotent request can be retried; 0 = only bodiless ones. */
+  private int retryBuffer = DEFAULT_RETRY_BUFFER;
+  /** No new attempt starts this long after the request arrived; 0 = no bound but {@link #retries}. */
+  private long retryTimeoutMillis;
+  /** With every upstream DOWN: false = 503 at once, true = try them all anyway (Envoy's panic threshold). */
+  private boolean panicTryAll;
   /** For the hash strategy: what to hash. */
   private HashKey hashKey;
   /** Requests that wait when every upstream is at max-conns; 0 = reject at once. */
@@ -72,6 +79,13 @@ public class FairwayOptions {
     strategy = StrategyName.parse(r.key("strategy"), r.string("strategy", strategy.configName()));
     poolSize = r.integer("pool-size", poolSize, 1, 100_000);
     retries = r.integer("retries", retries, 0, 100);
+    retryBuffer = r.integer("retry-buffer", retryBuffer, 0, 64 * 1024 * 1024);
+    retryTimeoutMillis = r.duration("retry-timeout", retryTimeoutMillis);
+    String panic = r.string("panic", "fail");
+    if (!panic.equals("fail") && !panic.equals("try-all")) {
+      throw ConfigException.invalid(r.key("panic"), panic, "fail (503 at once) or try-all");
+    }
+    panicTryAll = panic.equals("try-all");
     if (r.has("hash-key")) hashKey = HashKey.parse(r.key("hash-key"), r.string("hash-key", null));
     queueSize = r.integer("queue-size", queueSize, 0, 1_000_000);
     queueTimeoutMillis = HealthCheckOptions.positive(r.key("queue-timeout"), r.duration("queue-timeout", queueTimeoutMillis));
@@ -196,6 +210,33 @@ public class FairwayOptions {
     return this;
   }
 
+  public int getRetryBuffer() {
+    return retryBuffer;
+  }
+
+  public FairwayOptions setRetryBuffer(int retryBuffer) {
+    this.retryBuffer = retryBuffer;
+    return this;
+  }
+
+  public long getRetryTimeoutMillis() {
+    return retryTimeoutMillis;
+  }
+
+  public FairwayOptions setRetryTimeoutMillis(long retryTimeoutMillis) {
+    this.retryTimeoutMillis = retryTimeoutMillis;
+    return this;
+  }
+
+  public boolean isPanicTryAll() {
+    return panicTryAll;
+  }
+
+  public FairwayOptions setPanicTryAll(boolean panicTryAll) {
+    this.panicTryAll = panicTryAll;
+    return this;
+  }
+
   public HashKey getHashKey() {
     return hashKey;
   }
@@ -285,6 +326,9 @@ public class FairwayOptions {
       .put("strategy", strategy.configName())
       .put("pool-size", poolSize)
       .put("retries", retries)
+      .put("retry-buffer", retryBuffer)
+      .put("retry-timeout", Durations.format(retryTimeoutMillis))
+      .put("panic", panicTryAll ? "try-all" : "fail")
       .put("hash-key", hashKey == null ? null : hashKey.toString())
       .put("queue-size", queueSize)
       .put("queue-timeout", Durations.format(queueTimeoutMillis))

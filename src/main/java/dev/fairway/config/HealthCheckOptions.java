@@ -12,7 +12,11 @@ public class HealthCheckOptions {
   public static final long DEFAULT_TIMEOUT = 1_000;
   public static final int DEFAULT_RISE = 2;
   public static final int DEFAULT_FALL = 3;
-  private static final Set<String> KEYS = Set.of("enabled", "path", "interval", "timeout", "rise", "fall");
+  public static final int DEFAULT_MAX_FAILS = 1;
+  public static final long DEFAULT_FAIL_TIMEOUT = 10_000;
+  public static final long DEFAULT_MAX_EJECTION = 300_000;
+  private static final Set<String> KEYS = Set.of("enabled", "path", "interval", "timeout", "rise", "fall",
+    "expected-status", "host", "initial-state", "max-fails", "fail-timeout", "max-ejection-time", "fail-on-status");
 
   private boolean enabled = true;
   private String path = DEFAULT_PATH;
@@ -20,6 +24,18 @@ public class HealthCheckOptions {
   private long timeoutMillis = DEFAULT_TIMEOUT;
   private int rise = DEFAULT_RISE;
   private int fall = DEFAULT_FALL;
+  private int expectedStatusMin = 200;
+  private int expectedStatusMax = 399;
+  /** Host header of probes; null: the upstream's own host:port. */
+  private String host;
+  /** Whether an upstream takes traffic before its first probe: false = checked first. */
+  private boolean initiallyUp;
+  /** Passive detection: failures within failTimeout that eject an upstream; 0 = off. */
+  private int maxFails = DEFAULT_MAX_FAILS;
+  private long failTimeoutMillis = DEFAULT_FAIL_TIMEOUT;
+  private long maxEjectionMillis = DEFAULT_MAX_EJECTION;
+  /** Upstream response codes the proxy counts as failures, e.g. [502, 503, 504]; none by default. */
+  private Set<Integer> failOnStatus = Set.of();
 
   public HealthCheckOptions() {
   }
@@ -33,6 +49,101 @@ public class HealthCheckOptions {
     timeoutMillis = positive(r.key("timeout"), r.duration("timeout", timeoutMillis));
     rise = r.integer("rise", rise, 1, 100);
     fall = r.integer("fall", fall, 1, 100);
+    if (r.has("expected-status")) setExpectedStatus(r.key("expected-status"), String.valueOf(r.raw("expected-status")));
+    host = r.string("host", null);
+    String initial = r.string("initial-state", "down");
+    if (!initial.equals("down") && !initial.equals("up")) {
+      throw ConfigException.invalid(r.key("initial-state"), initial, "down (checked before it takes traffic) or up");
+    }
+    initiallyUp = initial.equals("up");
+    maxFails = r.integer("max-fails", maxFails, 0, 1000);
+    failTimeoutMillis = positive(r.key("fail-timeout"), r.duration("fail-timeout", failTimeoutMillis));
+    maxEjectionMillis = positive(r.key("max-ejection-time"), r.duration("max-ejection-time", maxEjectionMillis));
+    var codes = r.array("fail-on-status");
+    var set = new java.util.TreeSet<Integer>();
+    for (int i = 0; i < codes.size(); i++) {
+      Object v = codes.getValue(i);
+      if (!(v instanceof Integer code) || code < 500 || code > 599) {
+        throw ConfigException.invalid(r.key("fail-on-status") + "[" + i + "]", v, "a 5xx status code such as 502");
+      }
+      set.add(code);
+    }
+    failOnStatus = Set.copyOf(set);
+  }
+
+  /** Parses {@code 200-399} or a single code such as {@code 200}. */
+  public HealthCheckOptions setExpectedStatus(String key, String range) {
+    String[] parts = range.trim().split("-", 2);
+    try {
+      int lo = Integer.parseInt(parts[0].trim());
+      int hi = parts.length == 2 ? Integer.parseInt(parts[1].trim()) : lo;
+      if (lo >= 100 && hi <= 599 && lo <= hi) {
+        expectedStatusMin = lo;
+        expectedStatusMax = hi;
+        return this;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw ConfigException.invalid(key, range, "a status or range such as 200 or 200-399");
+  }
+
+  public boolean isExpected(int status) {
+    return status >= expectedStatusMin && status <= expectedStatusMax;
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  public HealthCheckOptions setHost(String host) {
+    this.host = host;
+    return this;
+  }
+
+  public boolean isInitiallyUp() {
+    return initiallyUp;
+  }
+
+  public HealthCheckOptions setInitiallyUp(boolean initiallyUp) {
+    this.initiallyUp = initiallyUp;
+    return this;
+  }
+
+  public int getMaxFails() {
+    return maxFails;
+  }
+
+  public HealthCheckOptions setMaxFails(int maxFails) {
+    this.maxFails = maxFails;
+    return this;
+  }
+
+  public long getFailTimeoutMillis() {
+    return failTimeoutMillis;
+  }
+
+  public HealthCheckOptions setFailTimeoutMillis(long failTimeoutMillis) {
+    this.failTimeoutMillis = failTimeoutMillis;
+    return this;
+  }
+
+  public long getMaxEjectionMillis() {
+    return maxEjectionMillis;
+  }
+
+  public HealthCheckOptions setMaxEjectionMillis(long maxEjectionMillis) {
+    this.maxEjectionMillis = maxEjectionMillis;
+    return this;
+  }
+
+  public Set<Integer> getFailOnStatus() {
+    return failOnStatus;
+  }
+
+  public HealthCheckOptions setFailOnStatus(Set<Integer> failOnStatus) {
+    this.failOnStatus = Set.copyOf(failOnStatus);
+    return this;
   }
 
   static long positive(String key, long millis) {
@@ -102,6 +213,10 @@ public class HealthCheckOptions {
   public JsonObject toJson() {
     return new JsonObject().put("enabled", enabled).put("path", path)
       .put("interval", Durations.format(intervalMillis)).put("timeout", Durations.format(timeoutMillis))
-      .put("rise", rise).put("fall", fall);
+      .put("rise", rise).put("fall", fall)
+      .put("expected-status", expectedStatusMin + "-" + expectedStatusMax).put("host", host)
+      .put("initial-state", initiallyUp ? "up" : "down").put("max-fails", maxFails)
+      .put("fail-timeout", Durations.format(failTimeoutMillis)).put("max-ejection-time", Durations.format(maxEjectionMillis))
+      .put("fail-on-status", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(new java.util.TreeSet<>(failOnStatus))));
   }
 }

@@ -8,6 +8,7 @@ import dev.fairway.config.HealthCheckOptions;
 import dev.fairway.upstream.Upstream;
 import dev.fairway.upstream.UpstreamSet;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpClient;
@@ -16,118 +17,188 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Probes each upstream's health path on a jittered interval and publishes only UP/DOWN transitions. A failure report
- * from a proxy instance triggers an immediate probe, so a dead upstream is found without waiting for the interval.
+ * Decides whether each upstream is UP, from two sources: active probes of its health path on a jittered interval
+ * (rise/fall), and failures the proxy instances report (max-fails within fail-timeout ejects it for a while, longer
+ * each time it happens again soon). Only changes of the combined state are published. Its start completes after the
+ * first round of probes, so Fairway serves only once it knows which upstreams are up.
  */
 public class HealthVerticle extends VerticleBase {
 
+  private static final Logger log = LoggerFactory.getLogger(HealthVerticle.class);
+
   private final HealthCheckOptions options;
-  private final Map<String, Probe> probes = new HashMap<>();
+  private final Map<String, Monitored> monitored = new LinkedHashMap<>();
   private HttpClient client;
 
   public HealthVerticle(HealthCheckOptions options) {
     this.options = options;
   }
 
-  /** One upstream's probe loop. */
-  private final class Probe {
+  /** One upstream's probe loop and passive record. */
+  private final class Monitored {
     final Upstream upstream;
-    final ProbeState state;
+    final ProbeState probes;
+    final PassiveEjection passive;
+    boolean up;
+    boolean published;
     long timerId = -1;
-    boolean running;
+    boolean probing;
     boolean stopped;
+    long lastCheckAt;
+    String lastCheck = "none yet";
+    String lastFailure;
+    long lastFailureAt;
+    long ejectedUntil;
 
-    Probe(Upstream upstream) {
+    Monitored(Upstream upstream) {
       this.upstream = upstream;
-      this.state = new ProbeState(upstream.up(), options.getRise(), options.getFall());
+      this.up = upstream.up();
+      this.probes = new ProbeState(upstream.up(), options.getRise(), options.getFall());
+      this.passive = new PassiveEjection(options.getMaxFails(), options.getFailTimeoutMillis(), options.getMaxEjectionMillis());
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("last_check", lastCheck).put("last_check_at", lastCheckAt)
+        .put("last_failure", lastFailure).put("last_failure_at", lastFailureAt)
+        .put("ejected", passive.ejected()).put("ejected_until", passive.ejected() ? ejectedUntil : 0)
+        .put("ejections", passive.ejections());
     }
   }
 
   @Override
   public Future<?> start() {
     client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setConnectTimeout((int) options.getTimeoutMillis()),
-      new PoolOptions().setHttp1MaxSize(4));
-    return vertx.eventBus().<JsonObject>consumer(Addresses.PROXY_UPSTREAM_FAILED, this::onUpstreamFailed).completion()
-      .compose(v -> UpstreamFeed.follow(vertx, this::onSnapshot));
+      new PoolOptions().setHttp1MaxSize(8));
+    Promise<Void> firstRound = Promise.promise();
+    return Future.all(
+        vertx.eventBus().<JsonObject>consumer(Addresses.PROXY_UPSTREAM_FAILED, this::onUpstreamFailed).completion(),
+        vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_GET, this::onGet).completion())
+      .compose(v -> UpstreamFeed.follow(vertx, set -> onSnapshot(set, firstRound)))
+      .compose(v -> firstRound.future());
   }
 
   @Override
   public Future<?> stop() {
-    probes.values().forEach(p -> p.stopped = true);
+    monitored.values().forEach(m -> m.stopped = true);
     return client.close();
   }
 
-  private void onSnapshot(UpstreamSet set) {
+  private void onSnapshot(UpstreamSet set, Promise<Void> firstRound) {
     var ids = new HashSet<String>();
+    List<Future<Void>> probes = new ArrayList<>();
     for (Upstream u : set.upstreams()) {
       ids.add(u.id());
-      probes.computeIfAbsent(u.id(), id -> {
-        Probe p = new Probe(u);
-        vertx.runOnContext(v -> probe(p));
-        return p;
-      });
+      if (!monitored.containsKey(u.id())) {
+        Monitored m = new Monitored(u);
+        monitored.put(u.id(), m);
+        probes.add(probe(m));
+      }
     }
-    probes.values().removeIf(p -> {
-      if (ids.contains(p.upstream.id())) return false;
-      p.stopped = true;
-      vertx.cancelTimer(p.timerId);
+    monitored.values().removeIf(m -> {
+      if (ids.contains(m.upstream.id())) return false;
+      m.stopped = true;
+      vertx.cancelTimer(m.timerId);
       return true;
     });
+    Future.join(probes).onComplete(ar -> firstRound.tryComplete());
+  }
+
+  private void onGet(Message<JsonObject> msg) {
+    JsonObject all = new JsonObject();
+    monitored.forEach((id, m) -> all.put(id, m.toJson()));
+    msg.reply(all);
   }
 
   private void onUpstreamFailed(Message<JsonObject> msg) {
-    Probe p = probes.get(UpstreamFailure.fromJson(msg.body()).upstream());
-    if (p != null && !p.running) {
-      vertx.cancelTimer(p.timerId);
-      probe(p);
+    UpstreamFailure failure = UpstreamFailure.fromJson(msg.body());
+    Monitored m = monitored.get(failure.upstream());
+    if (m == null || m.stopped) return;
+    long now = System.currentTimeMillis();
+    m.lastFailure = failure.reason();
+    m.lastFailureAt = now;
+    long ejectFor = m.passive.recordFailure(now);
+    if (ejectFor > 0) {
+      eject(m, ejectFor, "ejected for " + ejectFor + "ms after " + failure.reason());
     }
   }
 
-  private void probe(Probe p) {
-    if (p.stopped || p.running) return;
-    p.running = true;
+  private void eject(Monitored m, long millis, String reason) {
+    m.ejectedUntil = System.currentTimeMillis() + millis;
+    update(m, reason);
+    vertx.cancelTimer(m.timerId);
+    // at the end of the ejection, one probe decides whether it comes back
+    m.timerId = vertx.setTimer(millis, id -> probe(m));
+  }
+
+  private Future<Void> probe(Monitored m) {
+    if (m.stopped || m.probing) return Future.succeededFuture();
+    m.probing = true;
     long timeout = options.getTimeoutMillis();
     RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET)
-      .setHost(p.upstream.host()).setPort(p.upstream.port()).setURI(options.getPath())
+      .setHost(m.upstream.host()).setPort(m.upstream.port()).setURI(options.getPath())
       .setConnectTimeout(timeout).setIdleTimeout(timeout);
-    client.request(req)
+    if (options.getHost() != null) req.putHeader("Host", options.getHost());
+    return client.request(req)
       .compose(r -> r.send())
       .compose(resp -> resp.body().map(body -> resp.statusCode()))
       .timeout(timeout, TimeUnit.MILLISECONDS)
-      .onComplete(ar -> {
-        p.running = false;
-        if (ar.succeeded()) {
-          int status = ar.result();
-          record(p, status >= 200 && status < 400, "status " + status);
-        } else {
-          record(p, false, UpstreamFailure.describe(ar.cause()));
+      .transform(ar -> {
+        m.probing = false;
+        if (m.stopped) return Future.succeededFuture();
+        boolean ok = ar.succeeded() && options.isExpected(ar.result());
+        String result = ar.succeeded() ? "status " + ar.result() : UpstreamFailure.describe(ar.cause());
+        m.lastCheckAt = System.currentTimeMillis();
+        m.lastCheck = result;
+        if (!ok) {
+          m.lastFailure = result;
+          m.lastFailureAt = m.lastCheckAt;
         }
-        schedule(p);
+        if (m.passive.ejected()) {
+          if (!ok) {
+            long again = m.passive.ejectAgain(m.lastCheckAt);
+            eject(m, again, "ejected for " + again + "ms, still failing: " + result);
+            return Future.succeededFuture();
+          }
+          m.passive.ended(m.lastCheckAt);
+        }
+        m.probes.record(ok);
+        update(m, result);
+        schedule(m);
+        return Future.succeededFuture();
       });
   }
 
-  private void record(Probe p, boolean success, String reason) {
-    if (p.stopped) return;
-    if (p.state.record(success)) {
-      StatusChange change = new StatusChange(p.upstream.id(), p.state.up(), reason, System.currentTimeMillis());
-      vertx.eventBus().publish(Addresses.HEALTH_STATUS_CHANGED, change.toJson());
+  /** Publishes the combined state if it changed, and always the first time (to replace "not checked yet"). */
+  private void update(Monitored m, String reason) {
+    boolean up = m.probes.up() && !m.passive.ejected();
+    if (up != m.up || !m.published) {
+      m.up = up;
+      m.published = true;
+      log.debug("{} -> {} ({})", m.upstream.id(), up ? "UP" : "DOWN", reason);
+      vertx.eventBus().publish(Addresses.HEALTH_STATUS_CHANGED,
+        new StatusChange(m.upstream.id(), up, reason, System.currentTimeMillis()).toJson());
     }
   }
 
   /** ±10% jitter so that probes of many upstreams (and many Fairways) do not align. */
-  private void schedule(Probe p) {
-    if (p.stopped) return;
+  private void schedule(Monitored m) {
+    if (m.stopped || m.passive.ejected()) return;
     long interval = options.getIntervalMillis();
     long jitter = interval / 10;
     long delay = Math.max(1, interval + (jitter > 0 ? ThreadLocalRandom.current().nextLong(-jitter, jitter + 1) : 0));
-    p.timerId = vertx.setTimer(delay, id -> probe(p));
+    vertx.cancelTimer(m.timerId);
+    m.timerId = vertx.setTimer(delay, id -> probe(m));
   }
 }

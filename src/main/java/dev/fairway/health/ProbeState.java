@@ -1,16 +1,16 @@
 package dev.fairway.health;
 
 /**
- * The rise/fall state machine of one upstream, HAProxy style: {@code fall} consecutive failures take it DOWN,
- * {@code rise} consecutive successes bring it back. The very first result decides at once, so an upstream that is
- * down at start-up does not get traffic for {@code fall} intervals.
+ * The rise/fall state machine of one upstream's active probes, HAProxy style: {@code fall} consecutive failures take
+ * it DOWN, {@code rise} consecutive successes bring it back. The very first result decides at once, so an upstream
+ * is neither kept out for {@code rise} intervals at start-up nor given traffic for {@code fall} intervals while dead.
  */
 final class ProbeState {
 
   private final int rise;
   private final int fall;
   private boolean up;
-  private boolean checked;
+  private int results;
   private int streak;
 
   ProbeState(boolean up, int rise, int fall) {
@@ -23,11 +23,10 @@ final class ProbeState {
     return up;
   }
 
-  /** @return true if this result changed the state; the first result always does (from "unchecked" to checked) */
+  /** @return true if this result changed the state; the first result always does (from "not checked" to checked) */
   boolean record(boolean success) {
-    if (!checked) {
-      checked = true;
-      streak = 0;
+    results++;
+    if (results == 1) {
       up = success;
       return true;
     }

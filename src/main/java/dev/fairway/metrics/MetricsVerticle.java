@@ -19,32 +19,52 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
+import dev.fairway.bus.Addresses;
+import io.vertx.core.Context;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.List;
 import java.util.Map;
 
-/** The admin server: {@code /health} (UP while any upstream is up) and {@code /metrics} (Prometheus text). */
+/**
+ * The admin server: {@code /health} (UP while any upstream is up, with each upstream's detail),
+ * {@code /health/live} (every proxy event loop answers), {@code /health/ready} (an upstream is up) and
+ * {@code /metrics} (Prometheus text).
+ */
 public class MetricsVerticle extends VerticleBase {
 
   private final String host;
   private final int port;
   private final PrometheusMeterRegistry registry;
   private final InFlightCounters inFlight;
+  private final Supplier<List<Context>> eventLoops;
   private final Map<String, List<Meter>> gauges = new HashMap<>();
   private volatile UpstreamSet current;
   private HttpServer server;
 
-  public MetricsVerticle(String host, int port, PrometheusMeterRegistry registry, InFlightCounters inFlight) {
+  /**
+   * @param eventLoops the contexts that must answer for {@code /health/live} (the proxy instances')
+   */
+  public MetricsVerticle(String host, int port, PrometheusMeterRegistry registry, InFlightCounters inFlight,
+                         Supplier<List<Context>> eventLoops) {
     this.host = host;
     this.port = port;
     this.registry = registry;
     this.inFlight = inFlight;
+    this.eventLoops = eventLoops;
   }
 
   @Override
   public Future<?> start() {
     HealthChecks checks = HealthChecks.create(vertx).register("upstreams", this::checkUpstreams);
     Router router = Router.router(vertx);
+    router.get("/health/live").handler(this::live);
+    router.get("/health/ready").handler(this::ready);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(checks));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     return UpstreamFeed.follow(vertx, this::onSnapshot)
@@ -59,12 +79,38 @@ public class MetricsVerticle extends VerticleBase {
 
   private void checkUpstreams(Promise<Status> promise) {
     UpstreamSet set = current;
-    JsonArray list = new JsonArray();
-    for (Upstream u : set.upstreams()) {
-      list.add(u.toJson().put("in_flight", inFlight.get(u.id())));
+    vertx.eventBus().<JsonObject>request(Addresses.HEALTH_GET, null, new DeliveryOptions().setSendTimeout(1_000))
+      .map(reply -> reply.body())
+      .otherwise(new JsonObject()) // health checks off, or busy: report what the snapshot says
+      .onSuccess(details -> {
+        JsonArray list = new JsonArray();
+        for (Upstream u : set.upstreams()) {
+          JsonObject detail = details.getJsonObject(u.id(), new JsonObject());
+          list.add(u.toJson().mergeIn(detail).put("in_flight", inFlight.get(u.id())));
+        }
+        JsonObject data = new JsonObject().put("revision", set.revision()).put("upstreams", list);
+        promise.complete(set.anyUp() ? Status.OK(data) : Status.KO(data));
+      });
+  }
+
+  /** Liveness: the process answers and so does every proxy event loop, within a second. */
+  private void live(RoutingContext ctx) {
+    List<Future<Void>> pings = new ArrayList<>();
+    for (Context loop : eventLoops.get()) {
+      Promise<Void> answered = Promise.promise();
+      loop.runOnContext(v -> answered.complete());
+      pings.add(answered.future().timeout(1, TimeUnit.SECONDS));
     }
-    JsonObject data = new JsonObject().put("revision", set.revision()).put("upstreams", list);
-    promise.complete(set.anyUp() ? Status.OK(data) : Status.KO(data));
+    Future.all(pings).onComplete(ar -> ctx.response().setStatusCode(ar.succeeded() ? 200 : 503)
+      .putHeader("Content-Type", "application/json")
+      .end(new JsonObject().put("status", ar.succeeded() ? "UP" : "DOWN").put("event_loops", pings.size()).encode()));
+  }
+
+  /** Readiness: at least one upstream can take traffic. */
+  private void ready(RoutingContext ctx) {
+    boolean up = current.anyUp();
+    ctx.response().setStatusCode(up ? 200 : 503).putHeader("Content-Type", "application/json")
+      .end(new JsonObject().put("status", up ? "UP" : "DOWN").encode());
   }
 
   private void onSnapshot(UpstreamSet set) {

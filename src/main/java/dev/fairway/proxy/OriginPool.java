@@ -19,8 +19,8 @@ final class OriginPool {
   private final Strategy strategy;
   private final StrategyName strategyName;
 
-  OriginPool(UpstreamSet set, InFlightCounters counters, ProxyMetrics metrics) {
-    List<Upstream> eligible = set.eligible();
+  OriginPool(UpstreamSet set, boolean panicTryAll, InFlightCounters counters, ProxyMetrics metrics) {
+    List<Upstream> eligible = set.eligible(panicTryAll);
     int n = eligible.size();
     origins = new Origin[n];
     String[] ids = new String[n];

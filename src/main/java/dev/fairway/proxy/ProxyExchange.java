@@ -1,6 +1,7 @@
 package dev.fairway.proxy;
 
 import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
@@ -26,6 +27,9 @@ final class ProxyExchange {
 
   /** nginx's code for "client closed the request", used in metrics only. */
   static final int CLIENT_CLOSED = 499;
+  /** Methods that may be sent twice (RFC 9110 idempotent, less TRACE which Fairway does not forward). */
+  static final java.util.Set<HttpMethod> IDEMPOTENT = java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+    HttpMethod.PUT, HttpMethod.DELETE);
   /** Seconds a client is told to wait after a 503 for a full or slow queue, or no healthy upstream. */
   static final String RETRY_AFTER = "5";
 
@@ -47,6 +51,8 @@ final class ProxyExchange {
   private long sendTimer = -1;
   private long queueTimer = -1;
   private long lastBytesRead;
+  /** The request body as sent so far, kept while it fits in retry-buffer so an idempotent request can be retried. */
+  private Buffer bodyCopy;
 
   ProxyExchange(ProxyVerticle proxy, HttpServerRequest req, Route route) {
     this.proxy = proxy;
@@ -135,7 +141,7 @@ final class ProxyExchange {
     releaseSlot();
     proxy.reportFailure(origin.id(), cause);
     if (done) return;
-    if (cause instanceof ConnectException && tried.size() <= proxy.retries()) {
+    if (cause instanceof ConnectException && withinRetryBudget()) {
       Origin next = proxy.pickExcept(tried, proxy.hashKey(req, client));
       if (next != null) {
         connect(next);
@@ -170,14 +176,37 @@ final class ProxyExchange {
         onUpstreamFailed(ar.cause());
       }
     });
-    if (hasBody) {
-      armSendTimer();
-      req.pipe().endOnFailure(false).to(creq).onFailure(err -> {
-        if (!done) creq.reset();
-      });
-    } else {
+    if (!hasBody) {
       creq.end();
+    } else if (tried.size() > 1 && bodyCopy != null && req.isEnded()) {
+      creq.end(bodyCopy); // a retry: the whole body was kept
+    } else {
+      armSendTimer();
+      streamBody(creq);
     }
+  }
+
+  /**
+   * Streams the request body upstream with back-pressure (the client is paused while the upstream's write queue is
+   * full), keeping a copy while it fits in retry-buffer and the method is idempotent.
+   */
+  private void streamBody(HttpClientRequest creq) {
+    bodyCopy = IDEMPOTENT.contains(req.method()) && proxy.retryBuffer() > 0 ? Buffer.buffer() : null;
+    req.handler(chunk -> {
+      if (bodyCopy != null) {
+        bodyCopy = bodyCopy.length() + chunk.length() <= proxy.retryBuffer() ? bodyCopy.appendBuffer(chunk) : null;
+      }
+      creq.write(chunk);
+      if (creq.writeQueueFull()) {
+        req.pause();
+        creq.drainHandler(v -> req.resume());
+      }
+    });
+    req.exceptionHandler(err -> {
+      if (!done) creq.reset();
+    });
+    req.endHandler(v -> creq.end());
+    req.resume();
   }
 
   private void relay(HttpClientResponse cres) {
@@ -186,6 +215,9 @@ final class ProxyExchange {
       return;
     }
     int status = cres.statusCode();
+    if (proxy.failOnStatus().contains(status)) {
+      proxy.reportFailure(origin.id(), "status " + status);
+    }
     resp.setStatusCode(status);
     resp.setStatusMessage(cres.statusMessage());
     ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
@@ -231,14 +263,39 @@ final class ProxyExchange {
     return req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
   }
 
+  /** The upstream failed before its response head: reset, closed, or no byte within read-timeout. */
   private void onUpstreamFailed(Throwable cause) {
     if (done) return;
+    proxy.reportFailure(origin.id(), cause);
     if (isTimeout(cause)) {
       fail(504, "upstream timed out (read-timeout " + route.readMillis() + "ms)");
-    } else {
-      proxy.reportFailure(origin.id(), cause);
-      fail(502, "upstream closed the connection");
+      return;
     }
+    if (canResend()) {
+      Origin next = proxy.pickExcept(tried, proxy.hashKey(req, client));
+      if (next != null) {
+        releaseSlot();
+        cancelSendTimer();
+        upstreamReq = null;
+        connect(next);
+        return;
+      }
+    }
+    fail(502, "upstream closed the connection");
+  }
+
+  /**
+   * Whether a request that may have reached the upstream can be sent again: only an idempotent one whose whole body
+   * (if any) is still in hand, within retries and retry-timeout. A streamed POST is never sent twice.
+   */
+  private boolean canResend() {
+    boolean bodyInHand = !hasBody || (bodyCopy != null && req.isEnded());
+    return IDEMPOTENT.contains(req.method()) && bodyInHand && withinRetryBudget();
+  }
+
+  private boolean withinRetryBudget() {
+    long elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
+    return tried.size() <= proxy.retries() && (proxy.retryTimeoutMillis() == 0 || elapsedMillis < proxy.retryTimeoutMillis());
   }
 
   private void onTimeout(String what) {
@@ -308,7 +365,7 @@ final class ProxyExchange {
     if (done) return;
     done = true;
     if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
-    if (sendTimer >= 0) proxy.vertx().cancelTimer(sendTimer);
+    cancelSendTimer();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
     (origin != null ? origin.meters() : proxy.noUpstreamMeters()).record(req.method(), status, startNanos);
@@ -319,6 +376,13 @@ final class ProxyExchange {
       holdingSlot = false;
       origin.inFlight().decrementAndGet();
       proxy.queue().drain();
+    }
+  }
+
+  private void cancelSendTimer() {
+    if (sendTimer >= 0) {
+      proxy.vertx().cancelTimer(sendTimer);
+      sendTimer = -1;
     }
   }
 

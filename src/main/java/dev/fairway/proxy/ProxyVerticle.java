@@ -21,6 +21,7 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * One instance of the proxy; N of them share the listen port. Each keeps its own HTTP client (connections stay on its
@@ -64,7 +65,7 @@ public class ProxyVerticle extends VerticleBase {
       .setHttp1MaxSize(options.getPoolSize())
       .setMaxWaitQueueSize(options.getPoolSize()));
     return UpstreamFeed.follow(vertx, set -> {
-        pool = new OriginPool(set, counters, metrics);
+        pool = new OriginPool(set, options.isPanicTryAll(), counters, metrics);
         queue.drain(); // an upstream may have come back: queued requests can go now
       })
       .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).listen())
@@ -143,14 +144,35 @@ public class ProxyVerticle extends VerticleBase {
     };
   }
 
-  /** Tells the health verticle at once, so it probes now instead of at the next interval. */
+  /** Tells the health verticle, which counts it towards passive ejection (max-fails within fail-timeout). */
   void reportFailure(String upstream, Throwable cause) {
-    vertx.eventBus().publish(Addresses.PROXY_UPSTREAM_FAILED, new UpstreamFailure(upstream, UpstreamFailure.describe(cause)).toJson());
+    reportFailure(upstream, UpstreamFailure.describe(cause));
+  }
+
+  void reportFailure(String upstream, String reason) {
+    vertx.eventBus().publish(Addresses.PROXY_UPSTREAM_FAILED, new UpstreamFailure(upstream, reason).toJson());
+  }
+
+  Set<Integer> failOnStatus() {
+    return options.getHealth().getFailOnStatus();
+  }
+
+  int retryBuffer() {
+    return options.getRetryBuffer();
+  }
+
+  long retryTimeoutMillis() {
+    return options.getRetryTimeoutMillis();
   }
 
   /** The port this instance listens on (useful when configured as 0). */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** This instance's event-loop context, for the liveness check. */
+  public io.vertx.core.Context eventLoop() {
+    return context;
   }
 
   Vertx vertx() {

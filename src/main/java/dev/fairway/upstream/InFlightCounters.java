@@ -15,7 +15,7 @@ public final class InFlightCounters {
   private final AtomicLong sequence = new AtomicLong();
 
   public AtomicInteger of(String upstreamId) {
-    return inFlight.computeIfAbsent(upstreamId, id -> new AtomicInteger());
+    return inFlight.computeIfAbsent(upstreamId, id -> new PaddedCounter());
   }
 
   public int get(String upstreamId) {

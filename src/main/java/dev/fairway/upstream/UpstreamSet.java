@@ -19,11 +19,15 @@ public record UpstreamSet(long revision, String strategy, List<Upstream> upstrea
 
   /**
    * The upstreams that take traffic now: the usable primaries, or the usable backups while no primary is usable
-   * (nginx's {@code backup}).
+   * (nginx's {@code backup}), or in panic mode, with nothing usable, all that are not administratively down.
    */
-  public List<Upstream> eligible() {
+  public List<Upstream> eligible(boolean panicTryAll) {
     List<Upstream> primaries = upstreams.stream().filter(u -> u.usable() && !u.backup()).toList();
-    return primaries.isEmpty() ? upstreams.stream().filter(u -> u.usable() && u.backup()).toList() : primaries;
+    if (!primaries.isEmpty()) return primaries;
+    List<Upstream> backups = upstreams.stream().filter(u -> u.usable() && u.backup()).toList();
+    if (!backups.isEmpty() || !panicTryAll) return backups;
+    // panic: the health checks may be what is wrong, so every upstream not administratively down gets traffic
+    return upstreams.stream().filter(u -> !u.down()).toList();
   }
 
   public boolean anyUp() {

@@ -70,7 +70,8 @@ class ConfigTest {
   void unknownKeyIsNamedWithTheKnownOnes() {
     assertThatThrownBy(() -> parse("health:\n  intervall: 5s\n"))
       .isInstanceOf(ConfigException.class)
-      .hasMessageStartingWith("health.intervall: unknown key (expected: one of [enabled, fall, interval, path, rise, timeout])");
+      .hasMessage("health.intervall: unknown key (expected: one of [enabled, expected-status, fail-on-status, fail-timeout, "
+        + "fall, host, initial-state, interval, max-ejection-time, max-fails, path, rise, timeout])");
   }
 
   @Test

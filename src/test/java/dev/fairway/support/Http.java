@@ -25,9 +25,10 @@ public final class Http {
   }
 
   public static Future<Reply> send(HttpClient client, RequestOptions options, String body) {
+    // body() is asked for in the same callback that receives the response, so no chunk can arrive before it
     return client.request(options)
-      .compose(req -> body == null ? req.send() : req.send(body))
-      .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b.toString())));
+      .compose(req -> (body == null ? req.send() : req.send(body))
+        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), resp.headers(), b.toString()))));
   }
 
   /** Polls {@code condition} every 20 ms until it holds, failing after {@code timeout}. */

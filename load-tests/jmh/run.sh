@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# JMH: each strategy's pick for 3 and 100 upstreams at 2 threads. Installs Fairway's jar into the local Maven
+# repository (skipping tests), builds the benchmark jar, runs it. Extra arguments go to JMH (e.g. -f 1 -wi 2 -i 3).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+(cd "$here/../.." && mvn -B -q install -DskipTests)
+(cd "$here" && mvn -B -q package)
+java -jar "$here/target/benchmarks.jar" StrategyPickBenchmark -rf text -rff "$here/results.txt" "$@"
