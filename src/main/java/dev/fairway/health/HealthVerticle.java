@@ -8,7 +8,6 @@ import dev.fairway.config.HealthCheckOptions;
 import dev.fairway.upstream.Upstream;
 import dev.fairway.upstream.UpstreamSet;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpClient;
@@ -41,6 +40,8 @@ public class HealthVerticle extends VerticleBase {
   private final HealthCheckOptions options;
   private final Map<String, Monitored> monitored = new LinkedHashMap<>();
   private HttpClient client;
+  /** Completes when every upstream of the first snapshot has had its first probe. */
+  private Future<Void> firstRound;
 
   public HealthVerticle(HealthCheckOptions options) {
     this.options = options;
@@ -81,12 +82,11 @@ public class HealthVerticle extends VerticleBase {
   public Future<?> start() {
     client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setConnectTimeout((int) options.getTimeoutMillis()),
       new PoolOptions().setHttp1MaxSize(8));
-    Promise<Void> firstRound = Promise.promise();
     return Future.all(
         vertx.eventBus().<JsonObject>consumer(Addresses.PROXY_UPSTREAM_FAILED, this::onUpstreamFailed).completion(),
         vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_GET, this::onGet).completion())
-      .compose(v -> UpstreamFeed.follow(vertx, set -> onSnapshot(set, firstRound)))
-      .compose(v -> firstRound.future());
+      .compose(v -> UpstreamFeed.follow(vertx, this::onSnapshot))
+      .compose(v -> firstRound);
   }
 
   @Override
@@ -95,7 +95,7 @@ public class HealthVerticle extends VerticleBase {
     return client.close();
   }
 
-  private void onSnapshot(UpstreamSet set, Promise<Void> firstRound) {
+  private void onSnapshot(UpstreamSet set) {
     var ids = new HashSet<String>();
     List<Future<Void>> probes = new ArrayList<>();
     for (Upstream u : set.upstreams()) {
@@ -112,7 +112,9 @@ public class HealthVerticle extends VerticleBase {
       vertx.cancelTimer(m.timerId);
       return true;
     });
-    Future.join(probes).onComplete(ar -> firstRound.tryComplete());
+    if (firstRound == null) {
+      firstRound = Future.join(probes).mapEmpty();
+    }
   }
 
   private void onGet(Message<JsonObject> msg) {

@@ -19,10 +19,17 @@ public final class TestUpstream {
   public final String name;
   public final AtomicInteger hits = new AtomicInteger();
   public volatile boolean healthy = true;
+  /** Delay before answering /health, to make probes time out. */
+  public volatile long healthDelayMillis;
+  /** Accepts connections and requests but never answers anything, /health included. */
+  public volatile boolean hang;
+  public final AtomicInteger healthHits = new AtomicInteger();
   public volatile Handler<HttpServerRequest> handler;
   private final HttpServer server;
+  private final Vertx vertx;
 
-  private TestUpstream(String name, HttpServer server) {
+  private TestUpstream(Vertx vertx, String name, HttpServer server) {
+    this.vertx = vertx;
     this.name = name;
     this.server = server;
     this.handler = req -> req.response().end(name);
@@ -31,14 +38,21 @@ public final class TestUpstream {
   public static TestUpstream start(Vertx vertx, String name) {
     TestUpstream[] self = new TestUpstream[1];
     HttpServer server = vertx.createHttpServer().requestHandler(req -> self[0].handle(req));
-    self[0] = new TestUpstream(name, server);
+    self[0] = new TestUpstream(vertx, name, server);
     server.listen(0, "127.0.0.1").await();
     return self[0];
   }
 
   private void handle(HttpServerRequest req) {
+    if (hang) return;
     if (req.path().equals("/health")) {
-      req.response().setStatusCode(healthy ? 200 : 503).end();
+      healthHits.incrementAndGet();
+      int status = healthy ? 200 : 503;
+      if (healthDelayMillis > 0) {
+        vertx.setTimer(healthDelayMillis, id -> req.response().setStatusCode(status).end());
+      } else {
+        req.response().setStatusCode(status).end();
+      }
       return;
     }
     hits.incrementAndGet();
