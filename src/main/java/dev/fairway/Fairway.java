@@ -25,7 +25,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
+import dev.fairway.config.Durations;
+import dev.fairway.ops.ConfigReloader;
+import dev.fairway.ops.Lifecycle;
+import dev.fairway.ops.PidFile;
+import dev.fairway.ops.Signals;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Entry point: parse flags, load config, build Vert.x, deploy the four roles, and run until stopped. */
@@ -35,13 +45,24 @@ public final class Fairway {
 
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
+  private final FairwayOptions options;
+  private final List<ProxyVerticle> proxies;
+  private final InFlightCounters counters;
+  private final Lifecycle lifecycle;
+  private final ConfigReloader reloader;
   private final int proxyPort;
   private final int adminPort;
 
-  private Fairway(Vertx vertx, PrometheusMeterRegistry registry, int proxyPort, int adminPort) {
+  private Fairway(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options, List<ProxyVerticle> proxies,
+                  InFlightCounters counters, Lifecycle lifecycle, ConfigReloader reloader, int adminPort) {
     this.vertx = vertx;
     this.registry = registry;
-    this.proxyPort = proxyPort;
+    this.options = options;
+    this.proxies = proxies;
+    this.counters = counters;
+    this.lifecycle = lifecycle;
+    this.reloader = reloader;
+    this.proxyPort = proxies.get(0).actualPort();
     this.adminPort = adminPort;
   }
 
@@ -68,11 +89,22 @@ public final class Fairway {
       return;
     }
     try {
-      Fairway fairway = start(options, command.demo()).await();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> fairway.close().await(), "fairway-shutdown"));
+      if (command.pidFile() != null) PidFile.write(command.pidFile());
+    } catch (ConfigException e) {
+      exit(2, e.getMessage());
+      return;
+    }
+    Fairway fairway;
+    try {
+      fairway = start(options, command.demo(), command.configFile() == null ? null : command::toOptions, command.configFile()).await();
     } catch (Exception e) {
       exit(1, "failed to start: " + e.getMessage());
+      return;
     }
+    Signals.install(() -> {
+      fairway.drainAndClose().await();
+      System.exit(0);
+    }, () -> fairway.reload("SIGHUP"));
   }
 
   private static void exit(int code, String message) {
@@ -82,6 +114,14 @@ public final class Fairway {
 
   /** Builds Vert.x and deploys every role; the future completes once the proxy and admin ports are listening. */
   public static Future<Fairway> start(FairwayOptions options, boolean demo) {
+    return start(options, demo, null, null);
+  }
+
+  /**
+   * @param reloadFrom re-reads the config for a reload (null: nothing to reload)
+   * @param watchFile  reload when this file changes (null: no watching)
+   */
+  public static Future<Fairway> start(FairwayOptions options, boolean demo, Supplier<FairwayOptions> reloadFrom, Path watchFile) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
       .setEnabled(true)
@@ -100,25 +140,28 @@ public final class Fairway {
     InFlightCounters counters = new InFlightCounters();
     ProxyMetrics proxyMetrics = new ProxyMetrics(registry);
     RequestQueue queue = ProxyVerticle.newSharedQueue(options);
+    Lifecycle lifecycle = new Lifecycle();
+    ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom);
     Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
       .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
     List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, counters,
-      () -> proxies.stream().map(ProxyVerticle::eventLoop).toList());
+      () -> proxies.stream().map(ProxyVerticle::eventLoop).toList(), lifecycle, reloader, options.getAdminToken());
     int instances = options.effectiveInstances();
 
     return deployDemo(vertx, demo)
-      .compose(v -> vertx.deployVerticle(new BalancerVerticle(options)))
+      .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, counters)))
       .compose(id -> options.getHealth().isEnabled()
         ? vertx.deployVerticle(new HealthVerticle(options.getHealth())) : Future.succeededFuture(id))
       .compose(id -> vertx.deployVerticle(() -> {
-        ProxyVerticle p = new ProxyVerticle(options, counters, proxyMetrics, queue);
+        ProxyVerticle p = new ProxyVerticle(options, counters, proxyMetrics, queue, lifecycle);
         proxies.add(p);
         return p;
       }, new DeploymentOptions().setInstances(instances)))
       .compose(id -> vertx.deployVerticle(admin))
       .map(id -> {
-        Fairway f = new Fairway(vertx, registry, proxies.get(0).actualPort(), admin.actualPort());
+        Fairway f = new Fairway(vertx, registry, options, proxies, counters, lifecycle, reloader, admin.actualPort());
+        if (reloader != null && watchFile != null && options.isWatchConfig()) reloader.watch(watchFile);
         log.info("Fairway {} proxying http://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http://{}:{}",
           dev.fairway.cli.VersionProvider.version(), options.getHost(), f.proxyPort, options.getUpstreams().size(),
           options.getStrategy().configName(), instances, vertx.isNativeTransportEnabled() ? "native" : "NIO",
@@ -135,6 +178,34 @@ public final class Fairway {
       all = all.compose(v -> vertx.deployVerticle(new DemoUpstreamVerticle("127.0.0.1", port)));
     }
     return all.onSuccess(v -> log.info("demo upstreams on 127.0.0.1:5000, 5001 and 5002"));
+  }
+
+  /**
+   * Graceful stop: no new connections, in-flight requests finish (kept-alive connections close after their current
+   * response) up to shutdown-timeout, then everything closes.
+   */
+  public Future<Void> drainAndClose() {
+    if (!lifecycle.startDraining()) return Future.succeededFuture();
+    Duration timeout = Duration.ofMillis(options.getShutdownTimeoutMillis());
+    log.info("stopping: accepting no new connections; waiting up to {} for {} in-flight request(s)",
+      Durations.format(timeout.toMillis()), counters.total());
+    long progress = vertx.setPeriodic(1_000, id -> log.info("draining: {} request(s) in flight", counters.total()));
+    return Future.join(proxies.stream().map(p -> p.shutdown(timeout)).toList())
+      .eventually(() -> {
+        vertx.cancelTimer(progress);
+        log.info("stopped with {} request(s) in flight", counters.total());
+        return close();
+      })
+      .mapEmpty();
+  }
+
+  /** Re-reads the config file; a no-op without one. */
+  public Future<JsonObject> reload(String trigger) {
+    if (reloader == null) {
+      log.info("{}: nothing to reload (started without --config)", trigger);
+      return Future.succeededFuture(new JsonObject().put("status", "nothing to reload"));
+    }
+    return reloader.reload(trigger);
   }
 
   public Future<Void> close() {

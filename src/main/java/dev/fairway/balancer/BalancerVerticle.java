@@ -2,8 +2,10 @@ package dev.fairway.balancer;
 
 import dev.fairway.bus.Addresses;
 import dev.fairway.bus.StatusChange;
+import dev.fairway.config.ConfigException;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.UpstreamOptions;
+import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.Upstream;
 import dev.fairway.upstream.UpstreamSet;
 import io.vertx.core.Future;
@@ -13,29 +15,44 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
- * The only writer of upstream state. It applies health transitions to its snapshot and publishes each new revision;
- * proxy instances keep the latest one locally, so no request ever waits on the bus.
+ * The only writer of upstream state. It applies health transitions, config reloads and admin changes to its snapshot
+ * and publishes each new revision; proxy instances keep the latest one locally, so no request ever waits on the bus.
  */
 public class BalancerVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(BalancerVerticle.class);
+  /** How often upstreams being deleted are checked for their last in-flight request. */
+  private static final long DRAIN_CHECK_MILLIS = 200;
 
-  private final FairwayOptions options;
+  private FairwayOptions options;
+  private final InFlightCounters inFlight;
+  /** Upstreams deleted through the admin API that still have requests in flight. */
+  private final Set<String> removing = new HashSet<>();
   private UpstreamSet current;
 
-  public BalancerVerticle(FairwayOptions options) {
+  public BalancerVerticle(FairwayOptions options, InFlightCounters inFlight) {
     this.options = options;
+    this.inFlight = inFlight;
   }
 
   @Override
   public Future<?> start() {
     current = initialSet(options);
+    vertx.setPeriodic(DRAIN_CHECK_MILLIS, id -> removeDrained());
     return Future.all(
       vertx.eventBus().consumer(Addresses.HEALTH_STATUS_CHANGED, this::onStatusChanged).completion(),
-      vertx.eventBus().consumer(Addresses.UPSTREAMS_GET, this::onGet).completion());
+      vertx.eventBus().consumer(Addresses.UPSTREAMS_GET, this::onGet).completion(),
+      vertx.eventBus().consumer(Addresses.CONFIG_CHANGED, this::onConfigChanged).completion(),
+      vertx.eventBus().consumer(Addresses.ADMIN_UPSTREAMS, this::onAdmin).completion());
   }
 
   /**
@@ -43,29 +60,138 @@ public class BalancerVerticle extends VerticleBase {
    * unless {@code health.initial-state: up}, where the first failing probe takes it out.
    */
   static UpstreamSet initialSet(FairwayOptions options) {
-    boolean checked = options.getHealth().isEnabled();
-    boolean up = !checked || options.getHealth().isInitiallyUp();
-    String reason = checked ? "not checked yet" : "health checks off";
-    List<Upstream> ups = options.getUpstreams().stream().map(u -> toUpstream(u, up, reason)).toList();
+    List<Upstream> ups = options.getUpstreams().stream().map(u -> newUpstream(options, u)).toList();
     return new UpstreamSet(1, options.getStrategy().configName(), ups);
   }
 
-  private static Upstream toUpstream(UpstreamOptions u, boolean up, String reason) {
+  private static Upstream newUpstream(FairwayOptions options, UpstreamOptions u) {
+    boolean checked = options.getHealth().isEnabled();
+    boolean up = !checked || options.getHealth().isInitiallyUp();
     return new Upstream(u.id(), u.getHost(), u.getPort(), u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(),
-      up, reason);
+      false, up, checked ? "not checked yet" : "health checks off");
   }
 
   private void onGet(Message<JsonObject> msg) {
     msg.reply(current.toJson());
   }
 
+  private void publish(UpstreamSet next, String why) {
+    if (next == current) return;
+    current = next;
+    log.info("{}, revision {}", why, next.revision());
+    vertx.eventBus().publish(Addresses.UPSTREAMS_CHANGED, current.toJson());
+  }
+
   private void onStatusChanged(Message<JsonObject> msg) {
     StatusChange change = StatusChange.fromJson(msg.body());
-    UpstreamSet next = current.withHealth(change.upstream(), change.up(), change.reason());
-    if (next != current) {
-      current = next;
-      log.info("upstream {} is {} ({}), revision {}", change.upstream(), change.up() ? "UP" : "DOWN", change.reason(), next.revision());
-      vertx.eventBus().publish(Addresses.UPSTREAMS_CHANGED, current.toJson());
+    publish(current.withHealth(change.upstream(), change.up(), change.reason()),
+      "upstream " + change.upstream() + " is " + (change.up() ? "UP" : "DOWN") + " (" + change.reason() + ")");
+  }
+
+  /**
+   * A reloaded config: upstreams that stay keep their health, new ones start as configured, removed ones leave the
+   * snapshot at once (their in-flight requests finish, since each request holds its own upstream).
+   */
+  private void onConfigChanged(Message<JsonObject> msg) {
+    FairwayOptions next = new FairwayOptions(msg.body());
+    Map<String, Upstream> old = current.upstreams().stream().collect(Collectors.toMap(Upstream::id, Function.identity()));
+    List<Upstream> ups = new ArrayList<>();
+    for (UpstreamOptions u : next.getUpstreams()) {
+      Upstream kept = old.get(u.id());
+      ups.add(kept == null ? newUpstream(next, u) : kept.withSettings(u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(), false));
+    }
+    options = next;
+    removing.clear();
+    publish(current.with(next.getStrategy().configName(), ups), "config reloaded: " + ups.size() + " upstream(s), " + next.getStrategy().configName());
+  }
+
+  /** Admin API changes: {@code {"op":"add|update|remove", ...}}; replies with the upstream, or fails with 400 and why. */
+  private void onAdmin(Message<JsonObject> msg) {
+    JsonObject body = msg.body();
+    try {
+      Upstream changed = switch (body.getString("op", "")) {
+        case "add" -> add(body.getJsonObject("upstream", new JsonObject()));
+        case "update" -> update(body.getString("id"), body.getJsonObject("changes", new JsonObject()));
+        case "remove" -> remove(body.getString("id"));
+        default -> throw new ConfigException("op: " + body.getString("op") + " (expected: add, update or remove)");
+      };
+      msg.reply(changed.toJson().put("in_flight", inFlight.get(changed.id())));
+    } catch (ConfigException e) {
+      msg.fail(400, e.getMessage());
+    } catch (UnknownUpstream e) {
+      msg.fail(404, e.getMessage());
+    }
+  }
+
+  private Upstream add(JsonObject json) {
+    UpstreamOptions u = new UpstreamOptions(json, "upstream");
+    if (current.find(u.id()).isPresent()) {
+      throw ConfigException.invalid("upstream.address", u.id(), "an upstream that is not configured yet");
+    }
+    Upstream added = newUpstream(options, u);
+    List<Upstream> ups = new ArrayList<>(current.upstreams());
+    ups.add(added);
+    publish(current.with(current.strategy(), ups), "upstream " + added.id() + " added");
+    return added;
+  }
+
+  private Upstream update(String id, JsonObject changes) {
+    Upstream u = current.find(id).orElseThrow(() -> new UnknownUpstream(id));
+    for (String key : changes.fieldNames()) {
+      if (!Set.of("weight", "max-conns", "state", "backup").contains(key)) {
+        throw ConfigException.invalid(key, "unknown key", "one of [backup, max-conns, state, weight]");
+      }
+    }
+    int weight = intIn(changes, "weight", u.weight(), 1, UpstreamOptions.MAX_WEIGHT);
+    int maxConns = intIn(changes, "max-conns", u.maxConns(), 0, 1_000_000);
+    Object backup = changes.getValue("backup", u.backup());
+    if (!(backup instanceof Boolean)) throw ConfigException.invalid("backup", backup, "true or false");
+    String state = changes.getValue("state", u.state()) instanceof String s ? s : "?";
+    if (!Set.of("active", "drain", "down").contains(state)) {
+      throw ConfigException.invalid("state", changes.getValue("state"), "active, drain or down");
+    }
+    Upstream updated = u.withSettings(weight, maxConns, (Boolean) backup, state.equals("down"), state.equals("drain"));
+    removing.remove(id);
+    replace(updated, "upstream " + id + " updated: weight " + weight + ", max-conns " + maxConns + ", " + state);
+    return updated;
+  }
+
+  /** Drains the upstream, then drops it once its last in-flight request is done. */
+  private Upstream remove(String id) {
+    Upstream u = current.find(id).orElseThrow(() -> new UnknownUpstream(id));
+    Upstream draining = u.withSettings(u.weight(), u.maxConns(), u.backup(), u.down(), true);
+    removing.add(id);
+    replace(draining, "upstream " + id + " draining before removal (" + inFlight.get(id) + " in flight)");
+    removeDrained();
+    return draining;
+  }
+
+  private void removeDrained() {
+    if (removing.isEmpty()) return;
+    List<String> done = removing.stream().filter(id -> inFlight.get(id) == 0).toList();
+    if (done.isEmpty()) return;
+    done.forEach(removing::remove);
+    List<Upstream> ups = current.upstreams().stream().filter(u -> !done.contains(u.id())).toList();
+    publish(current.with(current.strategy(), ups), "upstream(s) " + done + " removed");
+  }
+
+  private void replace(Upstream updated, String why) {
+    List<Upstream> ups = current.upstreams().stream().map(u -> u.id().equals(updated.id()) ? updated : u).toList();
+    publish(current.with(current.strategy(), ups), why);
+  }
+
+  private static int intIn(JsonObject json, String key, int fallback, int min, int max) {
+    Object v = json.getValue(key, fallback);
+    if (!(v instanceof Integer n) || n < min || n > max) {
+      throw ConfigException.invalid(key, v, "a whole number from " + min + " to " + max);
+    }
+    return n;
+  }
+
+  /** An admin call named an upstream that does not exist. */
+  private static final class UnknownUpstream extends RuntimeException {
+    UnknownUpstream(String id) {
+      super("no upstream " + id);
     }
   }
 }

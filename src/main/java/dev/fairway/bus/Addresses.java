@@ -17,6 +17,11 @@ public final class Addresses {
   /** Published by a proxy instance when an upstream failed a request (connect refused, reset): the health verticle counts it towards passive ejection. */
   public static final String PROXY_UPSTREAM_FAILED = "fairway.proxy.upstream-failed";
 
+  /** Published by the reloader: a new, validated config as JSON (the config file's format). */
+  public static final String CONFIG_CHANGED = "fairway.config.changed";
+  /** Request/reply to the balancer from the admin API: {@code {"op":"add|update|remove", ...}}. */
+  public static final String ADMIN_UPSTREAMS = "fairway.admin.upstreams";
+
   private Addresses() {
   }
 }

@@ -63,11 +63,27 @@ public class FairwayCommand {
   @Option(names = "--health-interval", paramLabel = "DURATION", description = "Time between probes (default 5s).")
   String healthInterval;
 
+  @Option(names = "--shutdown-timeout", paramLabel = "DURATION",
+    description = "How long a stop signal waits for in-flight requests (default 30s).")
+  String shutdownTimeout;
+
+  @Option(names = "--pid-file", paramLabel = "FILE", description = "Write the process id here (removed on exit).")
+  Path pidFile;
+
   @Option(names = "--demo", description = "Start three demo upstreams on 127.0.0.1:5000-5002 and proxy to them.")
   boolean demo;
 
   public boolean demo() {
     return demo;
+  }
+
+  public Path pidFile() {
+    return pidFile;
+  }
+
+  /** The config file, if one was given: what a reload re-reads. */
+  public Path configFile() {
+    return config;
   }
 
   /** The config file (if any) with every given flag applied, validated. */
@@ -92,6 +108,9 @@ public class FairwayCommand {
       if (millis <= 0) throw ConfigException.invalid("--health-interval", healthInterval, "a duration greater than zero");
       o.getHealth().setIntervalMillis(millis);
     }
+    if (shutdownTimeout != null) o.setShutdownTimeoutMillis(Durations.parseMillis("--shutdown-timeout", shutdownTimeout));
+    String envToken = System.getenv("FAIRWAY_ADMIN_TOKEN");
+    if (o.getAdminToken() == null && envToken != null && !envToken.isBlank()) o.setAdminToken(envToken.trim());
     if (demo) {
       if (o.getUpstreams().isEmpty()) {
         List<UpstreamOptions> ups = new ArrayList<>();

@@ -19,13 +19,14 @@ public class FairwayOptions {
   public static final int DEFAULT_RETRIES = 2;
   public static final int DEFAULT_QUEUE_SIZE = 1000;
   public static final int DEFAULT_RETRY_BUFFER = 64 * 1024;
+  public static final long DEFAULT_SHUTDOWN_TIMEOUT = 30_000;
   public static final long DEFAULT_QUEUE_TIMEOUT = 60_000;
   private static final Set<String> KEYS;
 
   static {
     List<String> keys = new ArrayList<>(List.of("listen", "admin", "instances", "strategy", "upstreams", "health",
       "routes", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
-      "client-ip-header", "retry-buffer", "retry-timeout", "panic"));
+      "client-ip-header", "retry-buffer", "retry-timeout", "panic", "shutdown-timeout", "watch-config"));
     keys.addAll(TimeoutOptions.KEYS);
     KEYS = Set.copyOf(keys);
   }
@@ -46,6 +47,12 @@ public class FairwayOptions {
   private long retryTimeoutMillis;
   /** With every upstream DOWN: false = 503 at once, true = try them all anyway (Envoy's panic threshold). */
   private boolean panicTryAll;
+  /** How long a stop signal waits for in-flight requests (gunicorn's graceful_timeout). */
+  private long shutdownTimeoutMillis = DEFAULT_SHUTDOWN_TIMEOUT;
+  /** Reload when the config file changes. */
+  private boolean watchConfig = true;
+  /** Bearer token of the /admin API; null: the admin API is off. */
+  private String adminToken;
   /** For the hash strategy: what to hash. */
   private HashKey hashKey;
   /** Requests that wait when every upstream is at max-conns; 0 = reject at once. */
@@ -72,9 +79,12 @@ public class FairwayOptions {
     host = listen.string("host", host);
     port = listen.port("port", port);
     ConfigReader admin = r.object("admin");
-    admin.rejectUnknown(Set.of("host", "port"));
+    admin.rejectUnknown(Set.of("host", "port", "token"));
     adminHost = admin.string("host", adminHost);
     adminPort = admin.port("port", adminPort);
+    adminToken = admin.string("token", null);
+    shutdownTimeoutMillis = r.duration("shutdown-timeout", shutdownTimeoutMillis);
+    watchConfig = r.bool("watch-config", watchConfig);
     instances = r.integer("instances", instances, 0, 1024);
     strategy = StrategyName.parse(r.key("strategy"), r.string("strategy", strategy.configName()));
     poolSize = r.integer("pool-size", poolSize, 1, 100_000);
@@ -210,6 +220,43 @@ public class FairwayOptions {
     return this;
   }
 
+  public long getShutdownTimeoutMillis() {
+    return shutdownTimeoutMillis;
+  }
+
+  public FairwayOptions setShutdownTimeoutMillis(long shutdownTimeoutMillis) {
+    this.shutdownTimeoutMillis = shutdownTimeoutMillis;
+    return this;
+  }
+
+  public boolean isWatchConfig() {
+    return watchConfig;
+  }
+
+  public String getAdminToken() {
+    return adminToken;
+  }
+
+  public FairwayOptions setAdminToken(String adminToken) {
+    this.adminToken = adminToken;
+    return this;
+  }
+
+  /**
+   * Settings that only a restart can change: what differs between this running config and {@code next}.
+   */
+  public List<String> restartNeeded(FairwayOptions next) {
+    List<String> keys = new ArrayList<>();
+    if (!host.equals(next.host) || port != next.port) keys.add("listen");
+    if (!adminHost.equals(next.adminHost) || adminPort != next.adminPort) keys.add("admin.host/admin.port");
+    if (effectiveInstances() != next.effectiveInstances()) keys.add("instances");
+    if (health.isEnabled() != next.health.isEnabled()) keys.add("health.enabled");
+    if (poolSize != next.poolSize) keys.add("pool-size");
+    if (queueSize != next.queueSize) keys.add("queue-size");
+    if (!java.util.Objects.equals(adminToken, next.adminToken)) keys.add("admin.token");
+    return keys;
+  }
+
   public int getRetryBuffer() {
     return retryBuffer;
   }
@@ -321,7 +368,9 @@ public class FairwayOptions {
   public JsonObject toJson() {
     JsonObject json = timeouts.toJson()
       .put("listen", new JsonObject().put("host", host).put("port", port))
-      .put("admin", new JsonObject().put("host", adminHost).put("port", adminPort))
+      .put("admin", new JsonObject().put("host", adminHost).put("port", adminPort).put("token", adminToken))
+      .put("shutdown-timeout", Durations.format(shutdownTimeoutMillis))
+      .put("watch-config", watchConfig)
       .put("instances", instances)
       .put("strategy", strategy.configName())
       .put("pool-size", poolSize)

@@ -4,6 +4,7 @@ import dev.fairway.bus.Addresses;
 import dev.fairway.bus.StatusChange;
 import dev.fairway.bus.UpstreamFailure;
 import dev.fairway.bus.UpstreamFeed;
+import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HealthCheckOptions;
 import dev.fairway.upstream.Upstream;
 import dev.fairway.upstream.UpstreamSet;
@@ -37,7 +38,8 @@ public class HealthVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(HealthVerticle.class);
 
-  private final HealthCheckOptions options;
+  /** Replaced by a config reload. */
+  private HealthCheckOptions options;
   private final Map<String, Monitored> monitored = new LinkedHashMap<>();
   private HttpClient client;
   /** Completes when every upstream of the first snapshot has had its first probe. */
@@ -84,7 +86,9 @@ public class HealthVerticle extends VerticleBase {
       new PoolOptions().setHttp1MaxSize(8));
     return Future.all(
         vertx.eventBus().<JsonObject>consumer(Addresses.PROXY_UPSTREAM_FAILED, this::onUpstreamFailed).completion(),
-        vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_GET, this::onGet).completion())
+        vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_GET, this::onGet).completion(),
+        vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED,
+          msg -> options = new FairwayOptions(msg.body()).getHealth()).completion())
       .compose(v -> UpstreamFeed.follow(vertx, this::onSnapshot))
       .compose(v -> firstRound);
   }

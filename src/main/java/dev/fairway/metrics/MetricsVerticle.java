@@ -20,6 +20,13 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
 import dev.fairway.bus.Addresses;
+import dev.fairway.ops.ConfigReloader;
+import dev.fairway.ops.Lifecycle;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import io.vertx.core.Context;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.ext.web.RoutingContext;
@@ -43,6 +50,9 @@ public class MetricsVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final InFlightCounters inFlight;
   private final Supplier<List<Context>> eventLoops;
+  private final Lifecycle lifecycle;
+  private final ConfigReloader reloader;
+  private final byte[] adminToken;
   private final Map<String, List<Meter>> gauges = new HashMap<>();
   private volatile UpstreamSet current;
   private HttpServer server;
@@ -51,12 +61,15 @@ public class MetricsVerticle extends VerticleBase {
    * @param eventLoops the contexts that must answer for {@code /health/live} (the proxy instances')
    */
   public MetricsVerticle(String host, int port, PrometheusMeterRegistry registry, InFlightCounters inFlight,
-                         Supplier<List<Context>> eventLoops) {
+                         Supplier<List<Context>> eventLoops, Lifecycle lifecycle, ConfigReloader reloader, String adminToken) {
     this.host = host;
     this.port = port;
     this.registry = registry;
     this.inFlight = inFlight;
     this.eventLoops = eventLoops;
+    this.lifecycle = lifecycle;
+    this.reloader = reloader;
+    this.adminToken = adminToken == null || adminToken.isEmpty() ? null : adminToken.getBytes(StandardCharsets.UTF_8);
   }
 
   @Override
@@ -67,6 +80,14 @@ public class MetricsVerticle extends VerticleBase {
     router.get("/health/ready").handler(this::ready);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(checks));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    router.route("/admin/*").handler(BodyHandler.create().setBodyLimit(64 * 1024)).handler(this::authorize);
+    router.post("/admin/reload").handler(this::reload);
+    router.get("/admin/upstreams").handler(this::listUpstreams);
+    router.post("/admin/upstreams").handler(ctx -> changeUpstreams(ctx, new JsonObject().put("op", "add").put("upstream", body(ctx)), 201));
+    router.put("/admin/upstreams/:id").handler(ctx -> changeUpstreams(ctx,
+      new JsonObject().put("op", "update").put("id", ctx.pathParam("id")).put("changes", body(ctx)), 200));
+    router.delete("/admin/upstreams/:id").handler(ctx -> changeUpstreams(ctx,
+      new JsonObject().put("op", "remove").put("id", ctx.pathParam("id")), 202));
     return UpstreamFeed.follow(vertx, this::onSnapshot)
       .compose(v -> vertx.createHttpServer().requestHandler(router).listen(port, host))
       .onSuccess(s -> server = s);
@@ -106,11 +127,72 @@ public class MetricsVerticle extends VerticleBase {
       .end(new JsonObject().put("status", ar.succeeded() ? "UP" : "DOWN").put("event_loops", pings.size()).encode()));
   }
 
-  /** Readiness: at least one upstream can take traffic. */
+  /** Readiness: at least one upstream can take traffic, and Fairway is not stopping. */
   private void ready(RoutingContext ctx) {
-    boolean up = current.anyUp();
+    boolean up = current.anyUp() && !lifecycle.draining();
     ctx.response().setStatusCode(up ? 200 : 503).putHeader("Content-Type", "application/json")
       .end(new JsonObject().put("status", up ? "UP" : "DOWN").encode());
+  }
+
+  /** Every /admin call needs the bearer token, compared in constant time; without a configured token the API is off. */
+  private void authorize(RoutingContext ctx) {
+    if (adminToken == null) {
+      error(ctx, 404, "the admin API is off: set admin.token in the config or FAIRWAY_ADMIN_TOKEN");
+      return;
+    }
+    String header = ctx.request().getHeader("Authorization");
+    byte[] given = header != null && header.startsWith("Bearer ") ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+    if (!MessageDigest.isEqual(given, adminToken)) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      error(ctx, 401, "missing or wrong bearer token");
+      return;
+    }
+    ctx.next();
+  }
+
+  private void reload(RoutingContext ctx) {
+    if (reloader == null) {
+      error(ctx, 409, "nothing to reload: Fairway was started without --config");
+      return;
+    }
+    reloader.reload("POST /admin/reload").onComplete(ar -> {
+      if (ar.succeeded()) json(ctx, 200, ar.result());
+      else error(ctx, 400, ar.cause().getMessage());
+    });
+  }
+
+  private void listUpstreams(RoutingContext ctx) {
+    JsonArray list = new JsonArray();
+    current.upstreams().forEach(u -> list.add(u.toJson().put("in_flight", inFlight.get(u.id()))));
+    json(ctx, 200, new JsonObject().put("revision", current.revision()).put("strategy", current.strategy()).put("upstreams", list));
+  }
+
+  /** Changes go through the balancer on the bus, like every other state change. */
+  private void changeUpstreams(RoutingContext ctx, JsonObject request, int okStatus) {
+    if (request.containsKey("upstream") && request.getValue("upstream") == null
+      || request.containsKey("changes") && request.getValue("changes") == null) {
+      error(ctx, 400, "the body must be a JSON object");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.ADMIN_UPSTREAMS, request, new DeliveryOptions().setSendTimeout(5_000))
+      .onSuccess(reply -> json(ctx, okStatus, reply.body()))
+      .onFailure(err -> error(ctx, err instanceof ReplyException re && re.failureCode() > 0 ? re.failureCode() : 500, err.getMessage()));
+  }
+
+  private static JsonObject body(RoutingContext ctx) {
+    try {
+      return ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    json(ctx, status, new JsonObject().put("error", message));
   }
 
   private void onSnapshot(UpstreamSet set) {

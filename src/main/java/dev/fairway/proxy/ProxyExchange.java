@@ -221,6 +221,9 @@ final class ProxyExchange {
     resp.setStatusCode(status);
     resp.setStatusMessage(cres.statusMessage());
     ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
+    if (proxy.draining()) {
+      resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // stopping: the client should reconnect elsewhere
+    }
     if (!cres.headers().contains(HttpHeaders.CONTENT_LENGTH) && bodyAllowed(status)) {
       if (req.version() == HttpVersion.HTTP_1_0) {
         resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // close-delimited: nothing is held in memory

@@ -20,6 +20,10 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
 
+import dev.fairway.ops.Lifecycle;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
@@ -30,12 +34,14 @@ import java.util.Set;
  */
 public class ProxyVerticle extends VerticleBase {
 
-  private final FairwayOptions options;
+  /** Replaced by a config reload; read per request on this instance's event loop. */
+  private volatile FairwayOptions options;
   private final InFlightCounters counters;
   private final ProxyMetrics metrics;
   private final RequestQueue queue;
-  private final ClientAddress clientAddress;
-  private final boolean resolveClient;
+  private final Lifecycle lifecycle;
+  private ClientAddress clientAddress;
+  private boolean resolveClient;
   private ProxyMetrics.UpstreamMeters noUpstream;
   private RouteTable routes;
   /** Replaced on this instance's event loop; read by other instances when they drain the shared queue. */
@@ -43,13 +49,13 @@ public class ProxyVerticle extends VerticleBase {
   private HttpClient client;
   private HttpServer server;
 
-  public ProxyVerticle(FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue) {
+  public ProxyVerticle(FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue,
+                       Lifecycle lifecycle) {
     this.options = options;
     this.counters = counters;
     this.metrics = metrics;
     this.queue = queue;
-    this.clientAddress = new ClientAddress(options.getTrustedProxies(), options.getClientIpHeader());
-    this.resolveClient = !options.getTrustedProxies().isEmpty();
+    this.lifecycle = lifecycle;
   }
 
   /** The queue that every proxy instance of one Fairway shares. */
@@ -59,7 +65,7 @@ public class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    routes = new RouteTable(options);
+    applySettings(options);
     noUpstream = metrics.forUpstream(ProxyMetrics.NO_UPSTREAM);
     client = vertx.createHttpClient(clientOptions(), new PoolOptions()
       .setHttp1MaxSize(options.getPoolSize())
@@ -68,8 +74,30 @@ public class ProxyVerticle extends VerticleBase {
         pool = new OriginPool(set, options.isPanicTryAll(), counters, metrics);
         queue.drain(); // an upstream may have come back: queued requests can go now
       })
+      .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED, msg -> applySettings(new FairwayOptions(msg.body()))).completion())
       .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).listen())
       .onSuccess(s -> server = s);
+  }
+
+  /** Routes, timeouts, retries and client-address rules: everything a reload can change without a restart. */
+  private void applySettings(FairwayOptions next) {
+    options = next;
+    routes = new RouteTable(next);
+    clientAddress = new ClientAddress(next.getTrustedProxies(), next.getClientIpHeader());
+    resolveClient = !next.getTrustedProxies().isEmpty();
+  }
+
+  /**
+   * Stops accepting connections and lets in-flight requests finish, up to {@code timeout}; kept-alive connections
+   * are closed after their current response.
+   */
+  public Future<Void> shutdown(Duration timeout) {
+    return server.shutdown(timeout);
+  }
+
+  /** True once Fairway is stopping: responses then close their connection. */
+  boolean draining() {
+    return lifecycle.draining();
   }
 
   @Override

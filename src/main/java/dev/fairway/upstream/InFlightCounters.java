@@ -23,6 +23,11 @@ public final class InFlightCounters {
     return n == null ? 0 : n.get();
   }
 
+  /** Requests in flight to all upstreams. */
+  public int total() {
+    return inFlight.values().stream().mapToInt(AtomicInteger::get).sum();
+  }
+
   /** The next value of the one sequence that round-robin and tie-breaks step through. */
   public long next() {
     return sequence.getAndIncrement();

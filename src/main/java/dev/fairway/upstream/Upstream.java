@@ -11,30 +11,41 @@ import io.vertx.core.json.JsonObject;
  * @param maxConns most requests in flight to it at once; 0 = no limit
  * @param backup   used only while no primary upstream is up
  * @param down     administratively out: never used, whatever its health
+ * @param draining no new requests; in-flight ones finish (then, if it is being deleted, it goes)
  * @param up       false while the health checks say it is down
  * @param reason   why it is in its current health state (e.g. "status 503", "timeout"), for /health
  */
 public record Upstream(String id, String host, int port, int weight, int maxConns, boolean backup, boolean down,
-                       boolean up, String reason) {
+                       boolean draining, boolean up, String reason) {
 
   public Upstream withHealth(boolean up, String reason) {
-    return new Upstream(id, host, port, weight, maxConns, backup, down, up, reason);
+    return new Upstream(id, host, port, weight, maxConns, backup, down, draining, up, reason);
   }
 
-  /** Can take traffic now: healthy and not administratively down. */
+  /** The same upstream with new settings, keeping its health. */
+  public Upstream withSettings(int weight, int maxConns, boolean backup, boolean down, boolean draining) {
+    return new Upstream(id, host, port, weight, maxConns, backup, down, draining, up, reason);
+  }
+
+  /** Can take traffic now: healthy, not administratively down, not draining. */
   public boolean usable() {
-    return up && !down;
+    return up && !down && !draining;
+  }
+
+  /** The admin state: active, drain or down. */
+  public String state() {
+    return down ? "down" : draining ? "drain" : "active";
   }
 
   public JsonObject toJson() {
     return new JsonObject().put("id", id).put("host", host).put("port", port).put("weight", weight)
-      .put("max_conns", maxConns).put("backup", backup).put("down", down)
+      .put("max_conns", maxConns).put("backup", backup).put("down", down).put("draining", draining).put("state", state())
       .put("status", up ? "UP" : "DOWN").put("reason", reason);
   }
 
   public static Upstream fromJson(JsonObject json) {
     return new Upstream(json.getString("id"), json.getString("host"), json.getInteger("port"),
       json.getInteger("weight"), json.getInteger("max_conns", 0), json.getBoolean("backup", false),
-      json.getBoolean("down", false), "UP".equals(json.getString("status")), json.getString("reason"));
+      json.getBoolean("down", false), json.getBoolean("draining", false), "UP".equals(json.getString("status")), json.getString("reason"));
   }
 }

@@ -26,8 +26,8 @@ public record UpstreamSet(long revision, String strategy, List<Upstream> upstrea
     if (!primaries.isEmpty()) return primaries;
     List<Upstream> backups = upstreams.stream().filter(u -> u.usable() && u.backup()).toList();
     if (!backups.isEmpty() || !panicTryAll) return backups;
-    // panic: the health checks may be what is wrong, so every upstream not administratively down gets traffic
-    return upstreams.stream().filter(u -> !u.down()).toList();
+    // panic: the health checks may be what is wrong, so every upstream not administratively out gets traffic
+    return upstreams.stream().filter(u -> !u.down() && !u.draining()).toList();
   }
 
   public boolean anyUp() {
@@ -50,6 +50,15 @@ public record UpstreamSet(long revision, String strategy, List<Upstream> upstrea
       }
     }
     return changed ? new UpstreamSet(revision + 1, strategy, next) : this;
+  }
+
+  /** The next revision with {@code next} as the upstreams (and strategy). */
+  public UpstreamSet with(String strategy, List<Upstream> next) {
+    return new UpstreamSet(revision + 1, strategy, next);
+  }
+
+  public java.util.Optional<Upstream> find(String id) {
+    return upstreams.stream().filter(u -> u.id().equals(id)).findFirst();
   }
 
   public JsonObject toJson() {

@@ -1,0 +1,17 @@
+package dev.fairway.demo;
+
+import io.vertx.core.Vertx;
+
+/** {@code java -cp fairway.jar dev.fairway.demo.DemoServer HOST PORT}: one demo upstream on its own, e.g. in a container. */
+public final class DemoServer {
+
+  private DemoServer() {
+  }
+
+  public static void main(String[] args) {
+    String host = args.length > 0 ? args[0] : "127.0.0.1";
+    int port = args.length > 1 ? Integer.parseInt(args[1]) : 5000;
+    Vertx.vertx().deployVerticle(new DemoUpstreamVerticle(host, port)).await();
+    System.out.println("demo upstream on http://" + host + ":" + port);
+  }
+}

@@ -1,0 +1,43 @@
+package dev.fairway.ops;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * SIGTERM and SIGINT start a graceful drain (a second one exits at once); SIGHUP reloads the config. Uses
+ * {@code sun.misc.Signal} (module jdk.unsupported), the JDK's only way to handle a signal without exiting on it.
+ */
+public final class Signals {
+
+  private static final Logger log = LoggerFactory.getLogger(Signals.class);
+
+  private Signals() {
+  }
+
+  public static void install(Runnable onStop, Runnable onReload) {
+    Runnable[] stopping = {null};
+    for (String name : new String[] {"TERM", "INT"}) {
+      handle(name, () -> {
+        synchronized (stopping) {
+          if (stopping[0] != null) {
+            log.warn("second stop signal: exiting now");
+            Runtime.getRuntime().halt(1);
+          }
+          stopping[0] = onStop;
+        }
+        Thread drain = new Thread(onStop, "fairway-drain");
+        drain.start();
+      });
+    }
+    handle("HUP", onReload);
+  }
+
+  private static void handle(String name, Runnable action) {
+    try {
+      Signal.handle(new Signal(name), sig -> action.run());
+    } catch (IllegalArgumentException e) {
+      log.debug("signal {} not available on this platform", name); // e.g. HUP on Windows
+    }
+  }
+}

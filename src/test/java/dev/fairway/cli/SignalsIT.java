@@ -1,0 +1,87 @@
+package dev.fairway.cli;
+
+import dev.fairway.support.FairwayProcess;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Stop and reload signals on the fat jar, as systemd or a user sends them. */
+@ExtendWith(VertxExtension.class)
+class SignalsIT {
+
+  private static void signal(String name, long pid) throws IOException, InterruptedException {
+    assertThat(new ProcessBuilder("kill", "-" + name, String.valueOf(pid)).start().waitFor()).isZero();
+  }
+
+  @Test
+  void sigtermLetsTheInFlightRequestFinishThenExitsZero(Vertx vertx, @TempDir Path dir) throws Exception {
+    TestUpstream backend = TestUpstream.start(vertx, "backend");
+    Promise<Void> received = Promise.promise();
+    backend.handler = req -> {
+      received.tryComplete();
+      vertx.setTimer(2_500, id -> req.response().end("long job done")); // a long LLM job
+    };
+    int port = Proxies.freePort();
+    Path pidFile = dir.resolve("fairway.pid");
+    FairwayProcess p = FairwayProcess.start("-u", backend.id(), "-p", String.valueOf(port), "--admin-port",
+      String.valueOf(Proxies.freePort()), "--health-path", "/health", "--pid-file", pidFile.toString());
+    p.awaitOutput("proxying http://", Duration.ofSeconds(30));
+    assertThat(Files.readString(pidFile).trim()).isEqualTo(String.valueOf(p.pid()));
+
+    HttpClient client = vertx.createHttpClient();
+    Future<Http.Reply> inFlight = Http.get(client, port, "/job");
+    received.future().timeout(10, TimeUnit.SECONDS).await();
+    signal("TERM", p.pid());
+    p.awaitOutput("stopping: accepting no new connections", Duration.ofSeconds(10));
+    assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).as("no new connections").isInstanceOf(IOException.class);
+
+    Http.Reply reply = inFlight.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.body()).isEqualTo("long job done");
+    assertThat(p.exitCode(Duration.ofSeconds(30))).isZero();
+    assertThat(p.stderr()).contains("draining: 1 request(s) in flight");
+    assertThat(pidFile).doesNotExist();
+  }
+
+  @Test
+  void sighupReloadsTheConfigFile(Vertx vertx, @TempDir Path dir) throws Exception {
+    TestUpstream first = TestUpstream.start(vertx, "first");
+    TestUpstream second = TestUpstream.start(vertx, "second");
+    int port = Proxies.freePort();
+    String base = "listen: {host: 127.0.0.1, port: " + port + "}\nadmin: {port: " + Proxies.freePort()
+      + "}\nwatch-config: false\nhealth: {path: /health, interval: 200ms}\nupstreams: [";
+    Path file = Files.writeString(dir.resolve("fairway.yaml"), base + first.id() + "]\n");
+    try (FairwayProcess p = FairwayProcess.start("-c", file.toString())) {
+      p.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      HttpClient client = vertx.createHttpClient();
+      assertThat(Http.get(client, port, "/x").await().body()).isEqualTo("first");
+
+      Files.writeString(file, base + second.id() + "]\n");
+      signal("HUP", p.pid());
+      Http.await("traffic on the new upstream", Duration.ofSeconds(10), () -> Http.get(client, port, "/x").await().body().equals("second"));
+
+      Files.writeString(file, base + "nowhere]\n");
+      signal("HUP", p.pid());
+      p.awaitOutput("config reload (SIGHUP) rejected, the running config stays: upstreams[0]: nowhere", Duration.ofSeconds(10));
+      assertThat(Http.get(client, port, "/x").await().body()).isEqualTo("second");
+    }
+  }
+}

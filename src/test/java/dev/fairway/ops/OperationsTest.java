@@ -1,0 +1,214 @@
+package dev.fairway.ops;
+
+import dev.fairway.Fairway;
+import dev.fairway.config.ConfigLoader;
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The runtime admin API and hot reload: change a running Fairway without dropping a request. */
+@ExtendWith(VertxExtension.class)
+class OperationsTest {
+
+  private static final String TOKEN = "s3cret-token";
+  private Vertx vertx;
+  private Fairway fairway;
+  private HttpClient client;
+  private TestUpstream a, b, c;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(8));
+    a = TestUpstream.start(vertx, "a");
+    b = TestUpstream.start(vertx, "b");
+    c = TestUpstream.start(vertx, "c");
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (fairway != null) fairway.close().await();
+  }
+
+  private Http.Reply admin(HttpMethod method, String uri, String token, String body) {
+    RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(fairway.adminPort()).setURI(uri);
+    if (token != null) o.putHeader("Authorization", "Bearer " + token);
+    return Http.send(client, o, body).await();
+  }
+
+  private String proxied() {
+    return Http.get(client, fairway.proxyPort(), "/x").await().body();
+  }
+
+  @Test
+  void adminApiIsOffWithoutAToken() {
+    fairway = Proxies.start(Proxies.options(a));
+    Http.Reply reply = admin(HttpMethod.GET, "/admin/upstreams", "anything", null);
+    assertThat(reply.status()).isEqualTo(404);
+    assertThat(reply.body()).contains("the admin API is off: set admin.token");
+    assertThat(Http.get(client, fairway.adminPort(), "/health").await().status()).as("read-only endpoints stay").isEqualTo(200);
+  }
+
+  @Test
+  void adminApiNeedsTheBearerToken() {
+    fairway = Proxies.start(Proxies.options(a).setAdminToken(TOKEN));
+    assertThat(admin(HttpMethod.GET, "/admin/upstreams", null, null).status()).isEqualTo(401);
+    assertThat(admin(HttpMethod.GET, "/admin/upstreams", "wrong", null).status()).isEqualTo(401);
+    Http.Reply ok = admin(HttpMethod.GET, "/admin/upstreams", TOKEN, null);
+    assertThat(ok.status()).isEqualTo(200);
+    assertThat(new JsonObject(ok.body()).getJsonArray("upstreams").getJsonObject(0).getString("id")).isEqualTo(a.id());
+  }
+
+  @Test
+  void upstreamsAreAddedChangedAndRefusedWithReasons() {
+    fairway = Proxies.start(Proxies.options(a).setAdminToken(TOKEN));
+    Http.Reply added = admin(HttpMethod.POST, "/admin/upstreams", TOKEN, new JsonObject().put("address", b.id()).put("weight", 3).encode());
+    assertThat(added.status()).isEqualTo(201);
+    Http.await("b probed and in rotation", Duration.ofSeconds(5), () -> proxied().equals("b"));
+
+    Http.Reply changed = admin(HttpMethod.PUT, "/admin/upstreams/" + b.id(), TOKEN, "{\"weight\": 1, \"state\": \"down\"}");
+    assertThat(changed.status()).isEqualTo(200);
+    assertThat(new JsonObject(changed.body()).getString("state")).isEqualTo("down");
+    for (int i = 0; i < 6; i++) assertThat(proxied()).isEqualTo("a");
+    assertThat(fairway.registry().get("fairway.upstream.up").tag("upstream", b.id()).gauge()).isNotNull();
+
+    assertThat(admin(HttpMethod.POST, "/admin/upstreams", TOKEN, "{\"address\": \"nowhere\"}").body())
+      .contains("upstream.address: nowhere (expected: HOST:PORT");
+    assertThat(admin(HttpMethod.POST, "/admin/upstreams", TOKEN, "not json").status()).isEqualTo(400);
+    assertThat(admin(HttpMethod.POST, "/admin/upstreams", TOKEN, new JsonObject().put("address", a.id()).encode()).status()).isEqualTo(400);
+    assertThat(admin(HttpMethod.PUT, "/admin/upstreams/" + b.id(), TOKEN, "{\"weight\": 0}").body())
+      .contains("weight: 0 (expected: a whole number from 1 to 1000)");
+    assertThat(admin(HttpMethod.PUT, "/admin/upstreams/" + b.id(), TOKEN, "{\"state\": \"sleeping\"}").status()).isEqualTo(400);
+    assertThat(admin(HttpMethod.PUT, "/admin/upstreams/127.0.0.1:1", TOKEN, "{\"weight\": 2}").status()).isEqualTo(404);
+  }
+
+  @Test
+  void deletedUpstreamDrainsItsInFlightRequestThenGoes() {
+    List<HttpServerRequest> held = new ArrayList<>();
+    Promise<Void> aHolds = Promise.promise();
+    a.handler = req -> {
+      if (req.path().equals("/long")) {
+        held.add(req);
+        aHolds.tryComplete();
+      } else {
+        req.response().end("a");
+      }
+    };
+    fairway = Proxies.start(Proxies.options(a, b).setAdminToken(TOKEN));
+    Future<Http.Reply> longRequest = Http.get(client, fairway.proxyPort(), "/long");
+    aHolds.future().await();
+
+    Http.Reply deleted = admin(HttpMethod.DELETE, "/admin/upstreams/" + a.id(), TOKEN, null);
+    assertThat(deleted.status()).isEqualTo(202);
+    assertThat(new JsonObject(deleted.body()).getMap()).containsEntry("state", "drain").containsEntry("in_flight", 1);
+    for (int i = 0; i < 6; i++) assertThat(proxied()).as("no new requests to a").isEqualTo("b");
+    assertThat(admin(HttpMethod.GET, "/admin/upstreams", TOKEN, null).body()).contains(a.id());
+
+    vertx.runOnContext(v -> held.get(0).response().end("finished"));
+    assertThat(longRequest.await().body()).isEqualTo("finished");
+    Http.await("a removed", Duration.ofSeconds(5), () -> !admin(HttpMethod.GET, "/admin/upstreams", TOKEN, null).body().contains(a.id()));
+  }
+
+  private static String config(TestUpstream... ups) {
+    StringBuilder y = new StringBuilder("""
+      listen: {host: 127.0.0.1, port: 0}
+      admin: {port: 0, token: %s}
+      instances: 1
+      health: {path: /health, interval: 100ms, rise: 1, fall: 1}
+      upstreams:
+      """.formatted(TOKEN));
+    for (TestUpstream u : ups) y.append("  - ").append(u.id()).append('\n');
+    return y.toString();
+  }
+
+  @Test
+  void reloadAddsAndRemovesUpstreamsUnderSteadyLoadWithoutAFailedRequest(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("fairway.yaml"), config(a, b));
+    fairway = Fairway.start(ConfigLoader.load(file).validate(), false, () -> ConfigLoader.load(file).validate(), null).await();
+    AtomicInteger failures = new AtomicInteger();
+    AtomicInteger sent = new AtomicInteger();
+    List<Future<Void>> loops = new ArrayList<>();
+    for (int l = 0; l < 4; l++) {
+      Promise<Void> done = Promise.promise();
+      loops.add(done.future());
+      Runnable[] next = new Runnable[1];
+      next[0] = () -> {
+        if (sent.incrementAndGet() > 800) {
+          done.tryComplete();
+          return;
+        }
+        Http.get(client, fairway.proxyPort(), "/x").onComplete(ar -> {
+          if (ar.failed() || ar.result().status() != 200) failures.incrementAndGet();
+          next[0].run();
+        });
+      };
+      vertx.runOnContext(v -> next[0].run());
+    }
+    Http.await("some load", Duration.ofSeconds(10), () -> sent.get() > 200);
+    Files.writeString(file, config(b, c));
+    Http.Reply reloaded = admin(HttpMethod.POST, "/admin/reload", TOKEN, null);
+    assertThat(reloaded.status()).isEqualTo(200);
+    assertThat(new JsonObject(reloaded.body()).getJsonArray("restart_needed")).isEmpty();
+    Future.all(loops).await();
+
+    assertThat(failures.get()).isZero();
+    int aHits = a.hits.get();
+    assertThat(c.hits.get()).as("the added upstream takes traffic").isPositive();
+    for (int i = 0; i < 10; i++) assertThat(proxied()).isIn("b", "c");
+    assertThat(a.hits.get()).as("the removed upstream gets nothing more").isEqualTo(aHits);
+  }
+
+  @Test
+  void invalidReloadIsRejectedWithItsReasonAndTheRunningConfigStays(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("fairway.yaml"), config(a));
+    fairway = Fairway.start(ConfigLoader.load(file).validate(), false, () -> ConfigLoader.load(file).validate(), null).await();
+    Files.writeString(file, config(b) + "read-timeout: soon\n");
+    Http.Reply rejected = admin(HttpMethod.POST, "/admin/reload", TOKEN, null);
+    assertThat(rejected.status()).isEqualTo(400);
+    assertThat(new JsonObject(rejected.body()).getString("error")).isEqualTo("read-timeout: soon (expected: a duration such as 500ms, 5s, 30m or 1h)");
+    for (int i = 0; i < 4; i++) assertThat(proxied()).isEqualTo("a");
+
+    Files.writeString(file, config(a).replace("port: 0}\nadmin", "port: 1}\nadmin"));
+    assertThat(new JsonObject(admin(HttpMethod.POST, "/admin/reload", TOKEN, null).body()).getJsonArray("restart_needed").getList())
+      .containsExactly("listen");
+  }
+
+  @Test
+  void reloadWithoutAConfigFileSaysSo() {
+    fairway = Proxies.start(Proxies.options(a).setAdminToken(TOKEN));
+    assertThat(admin(HttpMethod.POST, "/admin/reload", TOKEN, null).status()).isEqualTo(409);
+  }
+
+  @Test
+  void configSurvivesTheBusAsJson() {
+    FairwayOptions o = ConfigLoader.load(Path.of("conf/fairway.yaml"));
+    assertThat(new FairwayOptions(o.toJson()).toJson()).isEqualTo(o.toJson());
+  }
+}
