@@ -74,7 +74,7 @@ taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!)
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!)
 # shellcheck disable=SC2086
 taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18092 --admin-port 18093 -i 1 \
-  -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 > "$work/fairway.log" 2>&1 & pids+=($!)
+  -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off > "$work/fairway.log" 2>&1 & pids+=($!)
 fairway_pid=$!
 
 port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; esac; }

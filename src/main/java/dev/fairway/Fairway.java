@@ -26,7 +26,10 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 import dev.fairway.config.Durations;
+import dev.fairway.accesslog.AccessLog;
+import dev.fairway.accesslog.AccessLogFormat;
 import dev.fairway.ops.ConfigReloader;
+import dev.fairway.ops.Logging;
 import dev.fairway.ops.Lifecycle;
 import dev.fairway.ops.PidFile;
 import dev.fairway.ops.Signals;
@@ -94,6 +97,7 @@ public final class Fairway {
       exit(2, e.getMessage());
       return;
     }
+    Logging.configure(options.getLogLevel(), options.getErrorLog());
     Fairway fairway;
     try {
       fairway = start(options, command.demo(), command.configFile() == null ? null : command::toOptions, command.configFile()).await();
@@ -140,13 +144,17 @@ public final class Fairway {
     InFlightCounters counters = new InFlightCounters();
     ProxyMetrics proxyMetrics = new ProxyMetrics(registry);
     RequestQueue queue = ProxyVerticle.newSharedQueue(options);
+    AccessLog accessLog = AccessLog.create(options.getAccessLog(), AccessLogFormat.parse("access-log-format", options.getAccessLogFormat()));
+    Gauge.builder("fairway.access.log.dropped", accessLog, AccessLog::dropped)
+      .description("Access log lines dropped because the writer fell behind").register(registry);
     Lifecycle lifecycle = new Lifecycle();
     ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom);
     Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
       .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
     List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, counters,
-      () -> proxies.stream().map(ProxyVerticle::eventLoop).toList(), lifecycle, reloader, options.getAdminToken());
+      () -> proxies.stream().map(ProxyVerticle::eventLoop).toList(), lifecycle, reloader, options.getAdminToken(),
+      proxyMetrics, queue::size);
     int instances = options.effectiveInstances();
 
     return deployDemo(vertx, demo)
@@ -154,7 +162,7 @@ public final class Fairway {
       .compose(id -> options.getHealth().isEnabled()
         ? vertx.deployVerticle(new HealthVerticle(options.getHealth())) : Future.succeededFuture(id))
       .compose(id -> vertx.deployVerticle(() -> {
-        ProxyVerticle p = new ProxyVerticle(options, counters, proxyMetrics, queue, lifecycle);
+        ProxyVerticle p = new ProxyVerticle(options, counters, proxyMetrics, queue, lifecycle, accessLog);
         proxies.add(p);
         return p;
       }, new DeploymentOptions().setInstances(instances)))

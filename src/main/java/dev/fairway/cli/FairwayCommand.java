@@ -67,6 +67,15 @@ public class FairwayCommand {
     description = "How long a stop signal waits for in-flight requests (default 30s).")
   String shutdownTimeout;
 
+  @Option(names = "--access-log", paramLabel = "stdout|off|FILE", description = "Where access log lines go (default stdout).")
+  String accessLog;
+
+  @Option(names = "--access-log-format", paramLabel = "combined|gunicorn|json", description = "Access log format (default combined).")
+  String accessLogFormat;
+
+  @Option(names = "--log-level", paramLabel = "LEVEL", description = "error, warn, info (default), debug or trace.")
+  String logLevel;
+
   @Option(names = "--pid-file", paramLabel = "FILE", description = "Write the process id here (removed on exit).")
   Path pidFile;
 
@@ -108,6 +117,9 @@ public class FairwayCommand {
       if (millis <= 0) throw ConfigException.invalid("--health-interval", healthInterval, "a duration greater than zero");
       o.getHealth().setIntervalMillis(millis);
     }
+    if (accessLog != null) o.setAccessLog(accessLog);
+    if (accessLogFormat != null) o.setAccessLogFormat("--access-log-format", accessLogFormat);
+    if (logLevel != null) o.setLogLevel("--log-level", logLevel);
     if (shutdownTimeout != null) o.setShutdownTimeoutMillis(Durations.parseMillis("--shutdown-timeout", shutdownTimeout));
     String envToken = System.getenv("FAIRWAY_ADMIN_TOKEN");
     if (o.getAdminToken() == null && envToken != null && !envToken.isBlank()) o.setAdminToken(envToken.trim());

@@ -26,7 +26,8 @@ public class FairwayOptions {
   static {
     List<String> keys = new ArrayList<>(List.of("listen", "admin", "instances", "strategy", "upstreams", "health",
       "routes", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
-      "client-ip-header", "retry-buffer", "retry-timeout", "panic", "shutdown-timeout", "watch-config"));
+      "client-ip-header", "retry-buffer", "retry-timeout", "panic", "shutdown-timeout", "watch-config",
+      "access-log", "access-log-format", "error-log", "log-level"));
     keys.addAll(TimeoutOptions.KEYS);
     KEYS = Set.copyOf(keys);
   }
@@ -51,6 +52,12 @@ public class FairwayOptions {
   private long shutdownTimeoutMillis = DEFAULT_SHUTDOWN_TIMEOUT;
   /** Reload when the config file changes. */
   private boolean watchConfig = true;
+  /** off, stdout, or a file path. */
+  private String accessLog = "stdout";
+  private String accessLogFormat = "combined";
+  /** stderr, or a file path for Fairway's own log. */
+  private String errorLog = "stderr";
+  private String logLevel = "info";
   /** Bearer token of the /admin API; null: the admin API is off. */
   private String adminToken;
   /** For the hash strategy: what to hash. */
@@ -85,6 +92,10 @@ public class FairwayOptions {
     adminToken = admin.string("token", null);
     shutdownTimeoutMillis = r.duration("shutdown-timeout", shutdownTimeoutMillis);
     watchConfig = r.bool("watch-config", watchConfig);
+    setAccessLog(r.string("access-log", accessLog));
+    setAccessLogFormat(r.key("access-log-format"), r.string("access-log-format", accessLogFormat));
+    errorLog = r.string("error-log", errorLog);
+    setLogLevel(r.key("log-level"), r.string("log-level", logLevel));
     instances = r.integer("instances", instances, 0, 1024);
     strategy = StrategyName.parse(r.key("strategy"), r.string("strategy", strategy.configName()));
     poolSize = r.integer("pool-size", poolSize, 1, 100_000);
@@ -217,6 +228,48 @@ public class FairwayOptions {
 
   public FairwayOptions setRetries(int retries) {
     this.retries = retries;
+    return this;
+  }
+
+  public String getAccessLog() {
+    return accessLog;
+  }
+
+  public FairwayOptions setAccessLog(String accessLog) {
+    this.accessLog = accessLog;
+    return this;
+  }
+
+  public String getAccessLogFormat() {
+    return accessLogFormat;
+  }
+
+  public FairwayOptions setAccessLogFormat(String key, String format) {
+    if (!Set.of("combined", "gunicorn", "json").contains(format)) {
+      throw ConfigException.invalid(key, format, "combined, gunicorn or json");
+    }
+    this.accessLogFormat = format;
+    return this;
+  }
+
+  public String getErrorLog() {
+    return errorLog;
+  }
+
+  public FairwayOptions setErrorLog(String errorLog) {
+    this.errorLog = errorLog;
+    return this;
+  }
+
+  public String getLogLevel() {
+    return logLevel;
+  }
+
+  public FairwayOptions setLogLevel(String key, String level) {
+    if (!Set.of("error", "warn", "info", "debug", "trace").contains(level.toLowerCase())) {
+      throw ConfigException.invalid(key, level, "error, warn, info, debug or trace");
+    }
+    this.logLevel = level.toLowerCase();
     return this;
   }
 
@@ -370,6 +423,8 @@ public class FairwayOptions {
       .put("listen", new JsonObject().put("host", host).put("port", port))
       .put("admin", new JsonObject().put("host", adminHost).put("port", adminPort).put("token", adminToken))
       .put("shutdown-timeout", Durations.format(shutdownTimeoutMillis))
+      .put("access-log", accessLog).put("access-log-format", accessLogFormat)
+      .put("error-log", errorLog).put("log-level", logLevel)
       .put("watch-config", watchConfig)
       .put("instances", instances)
       .put("strategy", strategy.configName())

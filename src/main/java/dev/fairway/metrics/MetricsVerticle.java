@@ -34,6 +34,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,9 @@ public class MetricsVerticle extends VerticleBase {
   private final Lifecycle lifecycle;
   private final ConfigReloader reloader;
   private final byte[] adminToken;
+  private final ProxyMetrics proxyMetrics;
+  private final IntSupplier queueLength;
+  private final String dashboard;
   private final Map<String, List<Meter>> gauges = new HashMap<>();
   private volatile UpstreamSet current;
   private HttpServer server;
@@ -61,7 +65,11 @@ public class MetricsVerticle extends VerticleBase {
    * @param eventLoops the contexts that must answer for {@code /health/live} (the proxy instances')
    */
   public MetricsVerticle(String host, int port, PrometheusMeterRegistry registry, InFlightCounters inFlight,
-                         Supplier<List<Context>> eventLoops, Lifecycle lifecycle, ConfigReloader reloader, String adminToken) {
+                         Supplier<List<Context>> eventLoops, Lifecycle lifecycle, ConfigReloader reloader, String adminToken,
+                         ProxyMetrics proxyMetrics, IntSupplier queueLength) {
+    this.proxyMetrics = proxyMetrics;
+    this.queueLength = queueLength;
+    this.dashboard = readDashboard();
     this.host = host;
     this.port = port;
     this.registry = registry;
@@ -80,6 +88,9 @@ public class MetricsVerticle extends VerticleBase {
     router.get("/health/ready").handler(this::ready);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(checks));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    router.get("/stats").handler(this::stats);
+    router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(dashboard));
+    vertx.setPeriodic(1_000, id -> proxyMetrics.roll());
     router.route("/admin/*").handler(BodyHandler.create().setBodyLimit(64 * 1024)).handler(this::authorize);
     router.post("/admin/reload").handler(this::reload);
     router.get("/admin/upstreams").handler(this::listUpstreams);
@@ -100,10 +111,7 @@ public class MetricsVerticle extends VerticleBase {
 
   private void checkUpstreams(Promise<Status> promise) {
     UpstreamSet set = current;
-    vertx.eventBus().<JsonObject>request(Addresses.HEALTH_GET, null, new DeliveryOptions().setSendTimeout(1_000))
-      .map(reply -> reply.body())
-      .otherwise(new JsonObject()) // health checks off, or busy: report what the snapshot says
-      .onSuccess(details -> {
+    healthDetails().onSuccess(details -> {
         JsonArray list = new JsonArray();
         for (Upstream u : set.upstreams()) {
           JsonObject detail = details.getJsonObject(u.id(), new JsonObject());
@@ -112,6 +120,42 @@ public class MetricsVerticle extends VerticleBase {
         JsonObject data = new JsonObject().put("revision", set.revision()).put("upstreams", list);
         promise.complete(set.anyUp() ? Status.OK(data) : Status.KO(data));
       });
+  }
+
+  /** The figures of the dashboard as JSON: per upstream, its state and its last minute. */
+  private void stats(RoutingContext ctx) {
+    UpstreamSet set = current;
+    healthDetails().onSuccess(details -> {
+      JsonArray list = new JsonArray();
+      int inFlightTotal = 0;
+      for (Upstream u : set.upstreams()) {
+        int n = inFlight.get(u.id());
+        inFlightTotal += n;
+        JsonObject detail = details.getJsonObject(u.id(), new JsonObject());
+        list.add(new JsonObject().put("id", u.id()).put("status", u.up() ? "UP" : "DOWN").put("state", u.state())
+          .put("reason", u.reason()).put("weight", u.weight()).put("max_conns", u.maxConns()).put("in_flight", n)
+          .put("last_failure", detail.getString("last_failure")).put("ejections", detail.getInteger("ejections", 0))
+          .mergeIn(proxyMetrics.liveStats(u.id())));
+      }
+      json(ctx, 200, new JsonObject().put("time", System.currentTimeMillis()).put("revision", set.revision())
+        .put("strategy", set.strategy()).put("draining", lifecycle.draining())
+        .put("queue_length", queueLength.getAsInt()).put("in_flight", inFlightTotal).put("upstreams", list)
+        .put("rejected", proxyMetrics.liveStats(ProxyMetrics.NO_UPSTREAM)));
+    });
+  }
+
+  private Future<JsonObject> healthDetails() {
+    return vertx.eventBus().<JsonObject>request(Addresses.HEALTH_GET, null, new DeliveryOptions().setSendTimeout(1_000))
+      .map(reply -> reply.body())
+      .otherwise(new JsonObject()); // health checks off, or busy: report what the snapshot says
+  }
+
+  private static String readDashboard() {
+    try (var in = MetricsVerticle.class.getResourceAsStream("/dashboard.html")) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (java.io.IOException | NullPointerException e) {
+      throw new IllegalStateException("dashboard.html missing from the jar", e);
+    }
   }
 
   /** Liveness: the process answers and so does every proxy event loop, within a second. */

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,6 +65,7 @@ public final class ProxyMetrics {
     private final String upstream;
     private final Counter[][] requests = new Counter[METHODS.length + 1][STATUS_CLASSES.length];
     private final Timer duration;
+    private final LiveStats live = new LiveStats();
 
     private UpstreamMeters(String upstream) {
       this.upstream = upstream;
@@ -75,7 +77,9 @@ public final class ProxyMetrics {
     }
 
     public void record(HttpMethod method, int status, long startNanos) {
-      duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+      long nanos = System.nanoTime() - startNanos;
+      duration.record(nanos, TimeUnit.NANOSECONDS);
+      live.record(nanos, status);
       int m = methodIndex(method);
       int s = Math.min(Math.max(status / 100 - 1, 0), STATUS_CLASSES.length - 1);
       Counter c = requests[m][s];
@@ -90,6 +94,17 @@ public final class ProxyMetrics {
       }
       c.increment();
     }
+  }
+
+  /** Closes the current second of every upstream's live stats; called once a second by the admin verticle. */
+  public void roll() {
+    byUpstream.values().forEach(m -> m.live.roll());
+  }
+
+  /** The last minute of one upstream, or an empty one. */
+  public JsonObject liveStats(String upstream) {
+    UpstreamMeters m = byUpstream.get(upstream);
+    return (m == null ? new LiveStats() : m.live).toJson();
   }
 
   private static int methodIndex(HttpMethod method) {

@@ -22,6 +22,7 @@ final class ForwardedHeaders {
   static final CharSequence X_FORWARDED_FOR = HttpHeaders.createOptimized("x-forwarded-for");
   static final CharSequence X_FORWARDED_PROTO = HttpHeaders.createOptimized("x-forwarded-proto");
   static final CharSequence X_FORWARDED_HOST = HttpHeaders.createOptimized("x-forwarded-host");
+  static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
 
   private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
     "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"};
@@ -29,13 +30,14 @@ final class ForwardedHeaders {
    * Request headers that Fairway sets itself, so a client cannot choose their values; and Expect, which Fairway
    * answers itself (the body is streamed upstream at once, under back-pressure).
    */
-  private static final String[] SET_BY_PROXY = {"host", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "expect"};
+  private static final String[] SET_BY_PROXY = {"host", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "expect",
+    "x-request-id"};
 
   private ForwardedHeaders() {
   }
 
   /** Copies the headers to send upstream for {@code req} into {@code out}; {@code client} becomes X-Real-IP. */
-  static void copyRequest(HttpServerRequest req, String client, MultiMap out) {
+  static void copyRequest(HttpServerRequest req, String client, String requestId, MultiMap out) {
     MultiMap in = req.headers();
     Set<String> named = namedInConnection(in);
     String forwardedFor = null;
@@ -52,6 +54,7 @@ final class ForwardedHeaders {
     out.set(X_REAL_IP, client);
     out.set(X_FORWARDED_FOR, forwardedFor == null ? peerAddress : forwardedFor + ", " + peerAddress);
     out.set(X_FORWARDED_PROTO, req.scheme() == null ? "http" : req.scheme());
+    out.set(X_REQUEST_ID, requestId);
     HostAndPort authority = req.authority();
     if (authority != null) {
       out.set(X_FORWARDED_HOST, authority.toString());

@@ -1,5 +1,8 @@
 package dev.fairway.proxy;
 
+import dev.fairway.accesslog.AccessLog;
+import dev.fairway.accesslog.AccessRecord;
+import dev.fairway.accesslog.RequestIds;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -39,6 +42,11 @@ final class ProxyExchange {
   private final Route route;
   private final boolean hasBody;
   private final String client;
+  private final String requestId;
+  /** Why the request failed, for the access log (e.g. upstream_timeout); null while all is well. */
+  private String reason;
+  private long upstreamNanos = -1;
+  private long queueNanos;
   private final long startNanos = System.nanoTime();
   private final List<String> tried = new ArrayList<>(2);
   private Origin origin;
@@ -61,6 +69,7 @@ final class ProxyExchange {
     this.route = route;
     this.hasBody = hasBody(req);
     this.client = proxy.clientAddress(req);
+    this.requestId = RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID));
   }
 
   static boolean hasBody(HttpServerRequest req) {
@@ -109,6 +118,7 @@ final class ProxyExchange {
   /** A slot freed up for this queued request (already claimed on {@code o}); runs on this request's event loop. */
   private void dispatched(Origin o) {
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
+    queueNanos = System.nanoTime() - waiter.enqueuedNanos;
     proxy.metrics().queueLeft(waiter.enqueuedNanos, "dispatched");
     if (done) {
       o.inFlight().decrementAndGet();
@@ -149,11 +159,11 @@ final class ProxyExchange {
       }
     }
     if (isTimeout(cause)) {
-      fail(504, "upstream connect timed out");
+      fail(504, "connect_timeout", "upstream connect timed out");
     } else if (cause.getMessage() != null && cause.getMessage().contains("wait queue")) {
-      fail(503, "upstream connection pool is full");
+      fail(503, "pool_full", "upstream connection pool is full");
     } else {
-      fail(502, "upstream unreachable");
+      fail(502, "upstream_unreachable", "upstream unreachable");
     }
   }
 
@@ -163,7 +173,7 @@ final class ProxyExchange {
       creq.reset();
       return;
     }
-    ForwardedHeaders.copyRequest(req, client, creq.headers());
+    ForwardedHeaders.copyRequest(req, client, requestId, creq.headers());
     HostAndPort authority = req.authority();
     creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
     if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
@@ -214,6 +224,7 @@ final class ProxyExchange {
       upstreamReq.reset();
       return;
     }
+    upstreamNanos = System.nanoTime() - startNanos;
     int status = cres.statusCode();
     if (proxy.failOnStatus().contains(status)) {
       proxy.reportFailure(origin.id(), "status " + status);
@@ -221,6 +232,7 @@ final class ProxyExchange {
     resp.setStatusCode(status);
     resp.setStatusMessage(cres.statusMessage());
     ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
+    resp.putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
     if (proxy.draining()) {
       resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // stopping: the client should reconnect elsewhere
     }
@@ -249,6 +261,7 @@ final class ProxyExchange {
     });
     cres.exceptionHandler(err -> {
       if (!done) {
+        reason = "upstream_closed";
         upstreamReq.reset();
         resp.reset();
         finish(status);
@@ -271,7 +284,7 @@ final class ProxyExchange {
     if (done) return;
     proxy.reportFailure(origin.id(), cause);
     if (isTimeout(cause)) {
-      fail(504, "upstream timed out (read-timeout " + route.readMillis() + "ms)");
+      fail(504, "upstream_timeout", "upstream timed out (read-timeout " + route.readMillis() + "ms)");
       return;
     }
     if (canResend()) {
@@ -284,7 +297,7 @@ final class ProxyExchange {
         return;
       }
     }
-    fail(502, "upstream closed the connection");
+    fail(502, "upstream_closed", "upstream closed the connection");
   }
 
   /**
@@ -307,7 +320,7 @@ final class ProxyExchange {
       proxy.metrics().queueLeft(waiter.enqueuedNanos, "timeout");
     }
     if (upstreamReq != null) upstreamReq.reset();
-    fail(504, "upstream timed out (" + what + ")");
+    fail(504, "total_timeout", "upstream timed out (" + what + ")");
   }
 
   /** Watches the request body: a client that sends nothing for send-timeout gets 408, an upstream that reads nothing 504. */
@@ -323,9 +336,9 @@ final class ProxyExchange {
       boolean upstreamStalled = upstreamReq.writeQueueFull();
       upstreamReq.reset();
       if (upstreamStalled) {
-        fail(504, "upstream stopped reading the request body (send-timeout " + route.sendMillis() + "ms)");
+        fail(504, "upstream_stalled", "upstream stopped reading the request body (send-timeout " + route.sendMillis() + "ms)");
       } else {
-        fail(408, "request body stalled (send-timeout " + route.sendMillis() + "ms)");
+        fail(408, "client_stalled", "request body stalled (send-timeout " + route.sendMillis() + "ms)");
       }
     });
   }
@@ -336,25 +349,28 @@ final class ProxyExchange {
       proxy.metrics().queueLeft(waiter.enqueuedNanos, "client_closed"); // left the queue: never sent upstream
     }
     if (upstreamReq != null) upstreamReq.reset(); // the upstream stops working on a request nobody will read
+    reason = "client_abort";
     finish(CLIENT_CLOSED);
   }
 
   /** A 503 that asks the client to come back later. */
-  private void reject(int status, String message, String reason) {
+  private void reject(int status, String message, String why) {
     resp.putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER);
-    proxy.metrics().rejected(reason);
-    fail(status, message);
+    proxy.metrics().rejected(why);
+    fail(status, why, message);
   }
 
   /** Sends a short plain-text error, or cuts the connection if the response head is already out. */
-  private void fail(int status, String message) {
+  private void fail(int status, String why, String message) {
+    reason = why;
     if (resp.headWritten()) {
       resp.reset();
       finish(status);
       return;
     }
     boolean unreadBody = hasBody && !req.isEnded();
-    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
+    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+      .putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
     if (unreadBody) {
       resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // the rest of the body is not read, so no keep-alive
     }
@@ -372,6 +388,20 @@ final class ProxyExchange {
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
     (origin != null ? origin.meters() : proxy.noUpstreamMeters()).record(req.method(), status, startNanos);
+    AccessLog log = proxy.accessLog();
+    if (log.enabled()) {
+      log.log(new AccessRecord(System.currentTimeMillis(), client, req.method().name(), req.uri(), protocol(), status,
+        resp.bytesWritten(), req.bytesRead(), req.getHeader(HttpHeaders.REFERER), req.getHeader(HttpHeaders.USER_AGENT),
+        System.nanoTime() - startNanos, origin == null ? null : origin.id(), upstreamNanos, queueNanos, requestId, reason));
+    }
+  }
+
+  private String protocol() {
+    return switch (req.version()) {
+      case HTTP_1_0 -> "HTTP/1.0";
+      case HTTP_1_1 -> "HTTP/1.1";
+      default -> "HTTP/2.0";
+    };
   }
 
   private void releaseSlot() {

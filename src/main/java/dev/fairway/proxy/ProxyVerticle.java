@@ -20,6 +20,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
 
+import dev.fairway.accesslog.AccessLog;
 import dev.fairway.ops.Lifecycle;
 import io.vertx.core.json.JsonObject;
 
@@ -40,6 +41,7 @@ public class ProxyVerticle extends VerticleBase {
   private final ProxyMetrics metrics;
   private final RequestQueue queue;
   private final Lifecycle lifecycle;
+  private final AccessLog accessLog;
   private ClientAddress clientAddress;
   private boolean resolveClient;
   private ProxyMetrics.UpstreamMeters noUpstream;
@@ -50,7 +52,8 @@ public class ProxyVerticle extends VerticleBase {
   private HttpServer server;
 
   public ProxyVerticle(FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue,
-                       Lifecycle lifecycle) {
+                       Lifecycle lifecycle, AccessLog accessLog) {
+    this.accessLog = accessLog;
     this.options = options;
     this.counters = counters;
     this.metrics = metrics;
@@ -93,6 +96,10 @@ public class ProxyVerticle extends VerticleBase {
    */
   public Future<Void> shutdown(Duration timeout) {
     return server.shutdown(timeout);
+  }
+
+  AccessLog accessLog() {
+    return accessLog;
   }
 
   /** True once Fairway is stopping: responses then close their connection. */

@@ -186,25 +186,25 @@ class FailureHandlingTest {
   void passiveFailuresEjectAnUpstreamForLongerEachTime() {
     b.handler = req -> req.response().setStatusCode(503).end("overloaded");
     FairwayOptions o = Proxies.options(a, b);
-    o.getHealth().setIntervalMillis(60_000).setFailTimeoutMillis(300).setFailOnStatus(Set.of(503));
+    o.getHealth().setIntervalMillis(60_000).setFailTimeoutMillis(1_000).setFailOnStatus(Set.of(503));
     fairway = Proxies.start(o);
 
     Http.await("b ejected once", Duration.ofSeconds(5), () -> {
       Http.get(client, fairway.proxyPort(), "/x").await();
       return upstreamHealth(b).getInteger("ejections") == 1;
     });
-    assertThat(upstreamHealth(b).getString("reason")).isEqualTo("ejected for 300ms after status 503");
+    assertThat(upstreamHealth(b).getString("reason")).isEqualTo("ejected for 1000ms after status 503");
     // while ejected it gets nothing
     int hits = b.hits.get();
     for (int i = 0; i < 10; i++) assertThat(Http.get(client, fairway.proxyPort(), "/x").await().body()).isEqualTo("a");
     assertThat(b.hits.get()).isEqualTo(hits);
 
-    // it is probed back in after 300 ms, fails again at once, and is out for twice as long
+    // it is probed back in after a second, fails again at once, and is out for twice as long
     Http.await("b ejected again", Duration.ofSeconds(5), () -> {
       Http.get(client, fairway.proxyPort(), "/x").await();
       return upstreamHealth(b).getInteger("ejections") == 2;
     });
-    assertThat(upstreamHealth(b).getString("reason")).isEqualTo("ejected for 600ms after status 503");
+    assertThat(upstreamHealth(b).getString("reason")).isEqualTo("ejected for 2000ms after status 503");
   }
 
   @Test

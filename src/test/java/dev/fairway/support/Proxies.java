@@ -24,6 +24,7 @@ public final class Proxies {
       .setAdminPort(0)
       .setInstances(1)
       .setUpstreams(ups)
+      .setAccessLog("off")
       .setHealth(new HealthCheckOptions().setPath("/", "/health").setIntervalMillis(100).setTimeoutMillis(500).setRise(1).setFall(1));
   }
 

@@ -1,0 +1,155 @@
+package dev.fairway.accesslog;
+
+import dev.fairway.Fairway;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class AccessLogTest {
+
+  private static final Pattern COMBINED = Pattern.compile(
+    "^(\\S+) - - \\[([^\\]]+)\\] \"(\\S+) (\\S+) (\\S+)\" (\\d{3}) (\\d+) \"([^\"]*)\" \"([^\"]*)\""
+      + " upstream=(\\S+) upstream_time=(\\S+) queue_time=(\\S+) bytes_in=(\\d+) request_id=(\\S+) reason=(\\S+)$");
+  private static final Pattern GUNICORN = Pattern.compile(
+    "^(\\S+) - - \\[([^\\]]+)\\] \"(\\S+) (\\S+) (\\S+)\" (\\d{3}) (\\S+) \"([^\"]*)\" \"([^\"]*)\" (\\d+)"
+      + " upstream=(\\S+) upstream_time=(\\S+) queue_time=(\\S+) bytes_in=(\\d+) request_id=(\\S+) reason=(\\S+)$");
+
+  @TempDir
+  Path dir;
+  private Fairway fairway;
+  private HttpClient client;
+  private TestUpstream up;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    client = vertx.createHttpClient();
+    up = TestUpstream.start(vertx, "up");
+    up.handler = req -> req.body().onSuccess(b -> req.response().end("hello " + req.getHeader("X-Request-Id")));
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (fairway != null) fairway.close().await();
+  }
+
+  private Path start(String format) {
+    Path log = dir.resolve("access-" + format + ".log");
+    fairway = Proxies.start(Proxies.options(up).setAccessLog(log.toString()).setAccessLogFormat("k", format));
+    return log;
+  }
+
+  private Http.Reply post(String body, String requestId) {
+    RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(fairway.proxyPort())
+      .setURI("/api/docs?x=1").putHeader("User-Agent", "curl/8.0").putHeader("Referer", "http://example.com/");
+    if (requestId != null) o.putHeader("X-Request-Id", requestId);
+    return Http.send(client, o, body).await();
+  }
+
+  private static List<String> lines(Path log, int atLeast) {
+    Http.await(atLeast + " access log line(s)", Duration.ofSeconds(5), () -> read(log).size() >= atLeast);
+    return read(log);
+  }
+
+  private static List<String> read(Path log) {
+    try {
+      return Files.exists(log) ? Files.readAllLines(log) : List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void combinedLineParsesBackWithFairwaysFields() {
+    Path log = start("combined");
+    post("twelve bytes", "req-42");
+    Matcher m = COMBINED.matcher(lines(log, 1).get(0));
+    assertThat(m.matches()).as(read(log).get(0)).isTrue();
+    assertThat(m.group(1)).isEqualTo("127.0.0.1");
+    assertThat(m.group(3) + " " + m.group(4) + " " + m.group(5)).isEqualTo("POST /api/docs?x=1 HTTP/1.1");
+    assertThat(m.group(6)).isEqualTo("200");
+    assertThat(m.group(7)).isEqualTo(String.valueOf("hello req-42".length()));
+    assertThat(m.group(8)).isEqualTo("http://example.com/");
+    assertThat(m.group(9)).isEqualTo("curl/8.0");
+    assertThat(m.group(10)).isEqualTo(up.id());
+    assertThat(Double.parseDouble(m.group(11))).isBetween(0.0, 5.0);
+    assertThat(m.group(12)).isEqualTo("0.000");
+    assertThat(m.group(13)).isEqualTo("12");
+    assertThat(m.group(14)).isEqualTo("req-42");
+    assertThat(m.group(15)).isEqualTo("-");
+  }
+
+  @Test
+  void gunicornLineIsTheSeedsFormatWithMicroseconds() {
+    Path log = start("gunicorn");
+    post("", null);
+    Matcher m = GUNICORN.matcher(lines(log, 1).get(0));
+    assertThat(m.matches()).as(read(log).get(0)).isTrue();
+    assertThat(m.group(6)).isEqualTo("200");
+    assertThat(Long.parseLong(m.group(10))).as("%(D)s: microseconds").isPositive();
+    assertThat(m.group(15)).matches("[0-9a-f]{32}");
+  }
+
+  @Test
+  void jsonLineCarriesEverythingIncludingWhyARequestFailed() {
+    Path log = start("json");
+    post("abc", "trace-1");
+    up.healthy = false;
+    Http.await("up DOWN", Duration.ofSeconds(5), () -> post("abc", null).status() == 503);
+    List<String> lines = lines(log, 2);
+    JsonObject ok = new JsonObject(lines.get(0));
+    assertThat(ok.getMap()).containsEntry("method", "POST").containsEntry("uri", "/api/docs?x=1").containsEntry("status", 200)
+      .containsEntry("bytes_received", 3).containsEntry("request_id", "trace-1").containsEntry("upstream", up.id())
+      .containsEntry("user_agent", "curl/8.0").containsEntry("reason", null);
+    assertThat(ok.getDouble("duration_ms")).isPositive();
+    JsonObject failed = new JsonObject(lines.get(lines.size() - 1));
+    assertThat(failed.getMap()).containsEntry("status", 503).containsEntry("reason", "no_healthy_upstream").containsEntry("upstream", null);
+  }
+
+  @Test
+  void requestIdIsKeptWhenWellFormedOtherwiseGeneratedAndAlwaysForwardedAndReturned() {
+    fairway = Proxies.start(Proxies.options(up));
+    Http.Reply kept = post("", "abc-123_x.y");
+    assertThat(kept.body()).isEqualTo("hello abc-123_x.y");
+    assertThat(kept.headers().get("X-Request-Id")).isEqualTo("abc-123_x.y");
+
+    Http.Reply generated = post("", null);
+    String id = generated.headers().get("X-Request-Id");
+    assertThat(id).matches("[0-9a-f]{32}");
+    assertThat(generated.body()).isEqualTo("hello " + id);
+
+    Http.Reply replaced = post("", "bad id with spaces\"");
+    assertThat(replaced.headers().get("X-Request-Id")).matches("[0-9a-f]{32}");
+    assertThat(post("", null).headers().get("X-Request-Id")).isNotEqualTo(id);
+  }
+
+  @Test
+  void quotesInTheRequestCannotBreakTheLine() {
+    AccessRecord r = new AccessRecord(0, "1.2.3.4", "GET", "/a\"b", "HTTP/1.1", 200, 5, 0, "x\"y", "agent \"z\"", 1_000_000,
+      null, -1, 0, "id", null);
+    assertThat(COMBINED.matcher(AccessLogFormat.COMBINED.format(r)).matches()).isTrue();
+    assertThat(AccessLogFormat.COMBINED.format(r)).contains("\"GET /a%22b HTTP/1.1\"").contains("upstream=- upstream_time=-");
+  }
+}
