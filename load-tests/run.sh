@@ -9,6 +9,7 @@
 #
 # Usage: load-tests/run.sh            (ROUNDS=5 DURATION=10 CONNS="50 500" by default)
 #        ROUNDS=3 DURATION=5 load-tests/run.sh
+#        TARGETS="nginx fairway fairway-log" load-tests/run.sh   (fairway-log: access log on, to a file)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -76,13 +77,22 @@ taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!)
 taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18092 --admin-port 18093 -i 1 \
   -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off > "$work/fairway.log" 2>&1 & pids+=($!)
 fairway_pid=$!
+if [[ " $TARGETS " == *" fairway-log "* ]]; then
+  # the cost of observability: the same Fairway with the access log on (metrics are always on)
+  # shellcheck disable=SC2086
+  taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18094 --admin-port 18095 -i 1 \
+    -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log "$work/access.log" > "$work/fairway-log.log" 2>&1 &
+  pids+=($!)
+fi
 
-port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; esac; }
+port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; esac; }
 for t in $TARGETS; do
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$(port_of "$t")/" && break; sleep 0.1; done
 done
 # JIT warm-up for Fairway, then a short warm-up for every target
-taskset -c 1 wrk -t1 -c50 -d10s "http://127.0.0.1:18092/" >/dev/null
+for t in $TARGETS; do
+  case $t in fairway*) taskset -c 1 wrk -t1 -c50 -d10s "http://127.0.0.1:$(port_of "$t")/" >/dev/null;; esac
+done
 for t in $TARGETS; do taskset -c 1 wrk -t1 -c50 -d2s "http://127.0.0.1:$(port_of "$t")/" >/dev/null; done
 
 {

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 runs = defaultdict(list)
 for line in open(sys.argv[1]):
-    m = re.match(r"round=\d+ conns=(\d+) target=(\w+) rps=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+)", line)
+    m = re.match(r"round=\d+ conns=(\d+) target=([\w-]+) rps=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+)", line)
     if m:
         c, t = int(m.group(1)), m.group(2)
         runs[(c, t)].append(tuple(int(x) for x in m.groups()[2:]))
@@ -16,7 +16,7 @@ print("| conns | target | req/s (median) | vs nginx | p50 ms | p99 ms | p99.9 ms
 print("|---:|---|---:|---:|---:|---:|---:|---:|")
 for c in sorted({c for c, _ in runs}):
     base = statistics.median(r[0] for r in runs.get((c, "nginx"), [(1,)]))
-    for t in ["direct", "nginx", "haproxy", "fairway"]:
+    for t in ["direct", "nginx", "haproxy", "fairway", "fairway-log"]:
         rs = runs.get((c, t))
         if not rs:
             continue

@@ -19,6 +19,9 @@ public enum AccessLogFormat {
 
   private static final DateTimeFormatter CLF_TIME =
     DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneId.systemDefault());
+  /** The last formatted second: only the writer thread formats, and most lines share their second. */
+  private static long cachedSecond = -1;
+  private static String cachedTime;
 
   public static AccessLogFormat parse(String key, String value) {
     for (AccessLogFormat f : values()) {
@@ -29,9 +32,9 @@ public enum AccessLogFormat {
 
   public String format(AccessRecord r) {
     return switch (this) {
-      case COMBINED -> r.client() + " - - [" + CLF_TIME.format(Instant.ofEpochMilli(r.epochMillis())) + "] \"" + requestLine(r)
+      case COMBINED -> r.client() + " - - [" + clfTime(r.epochMillis()) + "] \"" + requestLine(r)
         + "\" " + r.status() + " " + r.bytesSent() + " \"" + dash(r.referer()) + "\" \"" + dash(r.userAgent()) + "\"" + extras(r);
-      case GUNICORN -> r.client() + " - - [" + CLF_TIME.format(Instant.ofEpochMilli(r.epochMillis())) + "] \"" + requestLine(r)
+      case GUNICORN -> r.client() + " - - [" + clfTime(r.epochMillis()) + "] \"" + requestLine(r)
         + "\" " + r.status() + " " + (r.bytesSent() == 0 ? "-" : r.bytesSent()) + " \"" + dash(r.referer()) + "\" \""
         + dash(r.userAgent()) + "\" " + r.durationNanos() / 1_000 + extras(r);
       case JSON -> new JsonObject()
@@ -48,6 +51,15 @@ public enum AccessLogFormat {
     };
   }
 
+  private static synchronized String clfTime(long epochMillis) {
+    long second = epochMillis / 1000;
+    if (second != cachedSecond) {
+      cachedSecond = second;
+      cachedTime = CLF_TIME.format(Instant.ofEpochMilli(epochMillis));
+    }
+    return cachedTime;
+  }
+
   private static String requestLine(AccessRecord r) {
     return r.method() + " " + r.uri().replace("\"", "%22") + " " + r.protocol();
   }
@@ -61,8 +73,11 @@ public enum AccessLogFormat {
       + " reason=" + dash(r.reason());
   }
 
+  /** Seconds with three decimals, without String.format's cost. */
   private static String seconds(long nanos) {
-    return String.format(Locale.ROOT, "%.3f", nanos / 1e9);
+    long millis = Math.round(nanos / 1e6);
+    long frac = millis % 1000;
+    return millis / 1000 + "." + (frac < 10 ? "00" : frac < 100 ? "0" : "") + frac;
   }
 
   private static String dash(String s) {

@@ -27,7 +27,8 @@ public class FairwayOptions {
     List<String> keys = new ArrayList<>(List.of("listen", "admin", "instances", "strategy", "upstreams", "health",
       "routes", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
       "client-ip-header", "retry-buffer", "retry-timeout", "panic", "shutdown-timeout", "watch-config",
-      "access-log", "access-log-format", "error-log", "log-level"));
+      "access-log", "access-log-format", "error-log", "log-level",
+      "tls", "http2-cleartext", "max-body-size", "underscores-in-headers"));
     keys.addAll(TimeoutOptions.KEYS);
     KEYS = Set.copyOf(keys);
   }
@@ -52,6 +53,13 @@ public class FairwayOptions {
   private long shutdownTimeoutMillis = DEFAULT_SHUTDOWN_TIMEOUT;
   /** Reload when the config file changes. */
   private boolean watchConfig = true;
+  /** PEM files of the proxy's TLS certificate and key; null: plain HTTP. */
+  private String tlsCert;
+  private String tlsKey;
+  /** HTTP/2 without TLS (prior knowledge) on the listen port. */
+  private boolean http2Cleartext;
+  /** Drop request headers whose names contain '_' (many backends read them as '-'): nginx's default. */
+  private boolean dropUnderscoreHeaders = true;
   /** off, stdout, or a file path. */
   private String accessLog = "stdout";
   private String accessLogFormat = "combined";
@@ -92,6 +100,19 @@ public class FairwayOptions {
     adminToken = admin.string("token", null);
     shutdownTimeoutMillis = r.duration("shutdown-timeout", shutdownTimeoutMillis);
     watchConfig = r.bool("watch-config", watchConfig);
+    ConfigReader tls = r.object("tls");
+    tls.rejectUnknown(Set.of("cert", "key"));
+    tlsCert = tls.string("cert", null);
+    tlsKey = tls.string("key", null);
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw ConfigException.invalid(tlsCert == null ? "tls.cert" : "tls.key", "missing", "both tls.cert and tls.key (PEM files)");
+    }
+    http2Cleartext = r.bool("http2-cleartext", false);
+    String underscores = r.string("underscores-in-headers", "drop");
+    if (!underscores.equals("drop") && !underscores.equals("allow")) {
+      throw ConfigException.invalid(r.key("underscores-in-headers"), underscores, "drop or allow");
+    }
+    dropUnderscoreHeaders = underscores.equals("drop");
     setAccessLog(r.string("access-log", accessLog));
     setAccessLogFormat(r.key("access-log-format"), r.string("access-log-format", accessLogFormat));
     errorLog = r.string("error-log", errorLog);
@@ -231,6 +252,33 @@ public class FairwayOptions {
     return this;
   }
 
+  public String getTlsCert() {
+    return tlsCert;
+  }
+
+  public String getTlsKey() {
+    return tlsKey;
+  }
+
+  public FairwayOptions setTls(String cert, String key) {
+    this.tlsCert = cert;
+    this.tlsKey = key;
+    return this;
+  }
+
+  public boolean isHttp2Cleartext() {
+    return http2Cleartext;
+  }
+
+  public FairwayOptions setHttp2Cleartext(boolean http2Cleartext) {
+    this.http2Cleartext = http2Cleartext;
+    return this;
+  }
+
+  public boolean isDropUnderscoreHeaders() {
+    return dropUnderscoreHeaders;
+  }
+
   public String getAccessLog() {
     return accessLog;
   }
@@ -305,6 +353,8 @@ public class FairwayOptions {
     if (effectiveInstances() != next.effectiveInstances()) keys.add("instances");
     if (health.isEnabled() != next.health.isEnabled()) keys.add("health.enabled");
     if (poolSize != next.poolSize) keys.add("pool-size");
+    if (!java.util.Objects.equals(tlsCert, next.tlsCert) || !java.util.Objects.equals(tlsKey, next.tlsKey)
+      || http2Cleartext != next.http2Cleartext) keys.add("tls/http2-cleartext");
     if (queueSize != next.queueSize) keys.add("queue-size");
     if (!java.util.Objects.equals(adminToken, next.adminToken)) keys.add("admin.token");
     return keys;
@@ -423,6 +473,9 @@ public class FairwayOptions {
       .put("listen", new JsonObject().put("host", host).put("port", port))
       .put("admin", new JsonObject().put("host", adminHost).put("port", adminPort).put("token", adminToken))
       .put("shutdown-timeout", Durations.format(shutdownTimeoutMillis))
+      .put("tls", tlsCert == null ? null : new JsonObject().put("cert", tlsCert).put("key", tlsKey))
+      .put("http2-cleartext", http2Cleartext)
+      .put("underscores-in-headers", dropUnderscoreHeaders ? "drop" : "allow")
       .put("access-log", accessLog).put("access-log-format", accessLogFormat)
       .put("error-log", errorLog).put("log-level", logLevel)
       .put("watch-config", watchConfig)

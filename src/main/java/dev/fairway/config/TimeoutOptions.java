@@ -15,12 +15,15 @@ public class TimeoutOptions {
   public static final long DEFAULT_SEND = 1_800_000;
   /** 0: no bound on the whole request. */
   public static final long DEFAULT_TOTAL = 0;
-  public static final Set<String> KEYS = Set.of("connect-timeout", "read-timeout", "send-timeout", "total-timeout");
+  public static final Set<String> KEYS = Set.of("connect-timeout", "read-timeout", "send-timeout", "total-timeout",
+    "max-body-size");
 
   private long connectMillis = DEFAULT_CONNECT;
   private long readMillis = DEFAULT_READ;
   private long sendMillis = DEFAULT_SEND;
   private long totalMillis = DEFAULT_TOTAL;
+  /** Largest request body accepted, in bytes; 0: no limit (unlike nginx's 1 MiB default). */
+  private long maxBodyBytes;
 
   public TimeoutOptions() {
   }
@@ -30,6 +33,7 @@ public class TimeoutOptions {
     this.readMillis = other.readMillis;
     this.sendMillis = other.sendMillis;
     this.totalMillis = other.totalMillis;
+    this.maxBodyBytes = other.maxBodyBytes;
   }
 
   /** Reads the timeout keys present in {@code r}, keeping {@code defaults} for the rest. */
@@ -39,6 +43,16 @@ public class TimeoutOptions {
     readMillis = HealthCheckOptions.positive(r.key("read-timeout"), r.duration("read-timeout", readMillis));
     sendMillis = HealthCheckOptions.positive(r.key("send-timeout"), r.duration("send-timeout", sendMillis));
     totalMillis = r.duration("total-timeout", totalMillis);
+    if (r.has("max-body-size")) maxBodyBytes = Sizes.parseBytes(r.key("max-body-size"), r.raw("max-body-size"));
+  }
+
+  public long getMaxBodyBytes() {
+    return maxBodyBytes;
+  }
+
+  public TimeoutOptions setMaxBodyBytes(long maxBodyBytes) {
+    this.maxBodyBytes = maxBodyBytes;
+    return this;
   }
 
   public long getConnectMillis() {
@@ -80,6 +94,6 @@ public class TimeoutOptions {
   public JsonObject toJson() {
     return new JsonObject().put("connect-timeout", Durations.format(connectMillis))
       .put("read-timeout", Durations.format(readMillis)).put("send-timeout", Durations.format(sendMillis))
-      .put("total-timeout", Durations.format(totalMillis));
+      .put("total-timeout", Durations.format(totalMillis)).put("max-body-size", maxBodyBytes);
   }
 }

@@ -240,7 +240,9 @@ public class MetricsVerticle extends VerticleBase {
   }
 
   private void onSnapshot(UpstreamSet set) {
+    UpstreamSet previous = current;
     current = set;
+    countTransitions(previous, set);
     for (Upstream u : set.upstreams()) {
       gauges.computeIfAbsent(u.id(), id -> List.of(
         Gauge.builder("fairway.upstream.up", () -> isUp(id) ? 1 : 0)
@@ -253,6 +255,21 @@ public class MetricsVerticle extends VerticleBase {
       e.getValue().forEach(registry::remove);
       return true;
     });
+  }
+
+  /** Health transitions and ejections, from the difference between two snapshots. */
+  private void countTransitions(UpstreamSet previous, UpstreamSet next) {
+    if (previous == null) return;
+    for (Upstream u : next.upstreams()) {
+      previous.find(u.id()).ifPresent(p -> {
+        if (p.up() != u.up()) {
+          registry.counter("fairway.health.transitions", "upstream", u.id(), "to", u.up() ? "UP" : "DOWN").increment();
+        }
+        if (!u.up() && u.reason() != null && u.reason().startsWith("ejected") && !u.reason().equals(p.reason())) {
+          registry.counter("fairway.ejections", "upstream", u.id()).increment();
+        }
+      });
+    }
   }
 
   private boolean isUp(String id) {

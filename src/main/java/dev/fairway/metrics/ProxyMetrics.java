@@ -33,9 +33,18 @@ public final class ProxyMetrics {
   private final Timer queueWait;
   private final ConcurrentHashMap<String, Counter> queueOutcomes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> rejections = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
+
+  private final java.util.concurrent.atomic.AtomicInteger clientConnections = new java.util.concurrent.atomic.AtomicInteger();
+
+  private final java.util.concurrent.atomic.AtomicInteger webSockets = new java.util.concurrent.atomic.AtomicInteger();
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = registry;
+    io.micrometer.core.instrument.Gauge.builder("fairway.websocket.connections", webSockets, java.util.concurrent.atomic.AtomicInteger::get)
+      .description("Open proxied WebSocket connections").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("fairway.client.connections", clientConnections, java.util.concurrent.atomic.AtomicInteger::get)
+      .description("Open client connections, across all proxy instances").register(registry);
     this.queueWait = Timer.builder("fairway.queue.wait")
       .description("Time requests waited in the queue for an upstream slot")
       .serviceLevelObjectives(DURATION_BUCKETS)
@@ -47,6 +56,12 @@ public final class ProxyMetrics {
     queueWait.record(System.nanoTime() - enqueuedNanos, TimeUnit.NANOSECONDS);
     queueOutcomes.computeIfAbsent(outcome, o -> Counter.builder("fairway.queue.left")
       .description("Requests that left the wait queue, by outcome").tag("outcome", o).register(registry)).increment();
+  }
+
+  /** A request was sent again to another upstream, and why (connect_refused, connect_timeout, upstream_closed). */
+  public void retried(String reason) {
+    retries.computeIfAbsent(reason, r -> Counter.builder("fairway.retries")
+      .description("Requests sent again to another upstream, by reason").tag("reason", r).register(registry)).increment();
   }
 
   /** A request was answered 503 without reaching an upstream (no_healthy_upstream, queue_full, queue_timeout). */
@@ -65,6 +80,9 @@ public final class ProxyMetrics {
     private final String upstream;
     private final Counter[][] requests = new Counter[METHODS.length + 1][STATUS_CLASSES.length];
     private final Timer duration;
+    private final Timer upstreamResponse;
+    private final Counter bytesReceived;
+    private final Counter bytesSent;
     private final LiveStats live = new LiveStats();
 
     private UpstreamMeters(String upstream) {
@@ -74,6 +92,24 @@ public final class ProxyMetrics {
         .tag("upstream", upstream)
         .serviceLevelObjectives(DURATION_BUCKETS)
         .register(registry);
+      this.upstreamResponse = Timer.builder("fairway.upstream.response")
+        .description("Time from receiving a request to the upstream's response head (time to first byte)")
+        .tag("upstream", upstream)
+        .serviceLevelObjectives(DURATION_BUCKETS)
+        .register(registry);
+      this.bytesReceived = Counter.builder("fairway.received.bytes").baseUnit("bytes")
+        .description("Request body bytes received from clients").tag("upstream", upstream).register(registry);
+      this.bytesSent = Counter.builder("fairway.sent.bytes").baseUnit("bytes")
+        .description("Response body bytes sent to clients").tag("upstream", upstream).register(registry);
+    }
+
+    public void recordResponseHead(long nanosSinceStart) {
+      upstreamResponse.record(nanosSinceStart, TimeUnit.NANOSECONDS);
+    }
+
+    public void recordBytes(long received, long sent) {
+      if (received > 0) bytesReceived.increment(received);
+      if (sent > 0) bytesSent.increment(sent);
     }
 
     public void record(HttpMethod method, int status, long startNanos) {
@@ -94,6 +130,16 @@ public final class ProxyMetrics {
       }
       c.increment();
     }
+  }
+
+  /** Open client connections; proxy instances count them up and down. */
+  public java.util.concurrent.atomic.AtomicInteger clientConnections() {
+    return clientConnections;
+  }
+
+  /** Open proxied WebSockets. */
+  public java.util.concurrent.atomic.AtomicInteger webSockets() {
+    return webSockets;
   }
 
   /** Closes the current second of every upstream's live stats; called once a second by the admin verticle. */

@@ -37,7 +37,7 @@ final class ForwardedHeaders {
   }
 
   /** Copies the headers to send upstream for {@code req} into {@code out}; {@code client} becomes X-Real-IP. */
-  static void copyRequest(HttpServerRequest req, String client, String requestId, MultiMap out) {
+  static void copyRequest(HttpServerRequest req, String client, String requestId, boolean dropUnderscores, MultiMap out) {
     MultiMap in = req.headers();
     Set<String> named = namedInConnection(in);
     String forwardedFor = null;
@@ -45,7 +45,8 @@ final class ForwardedHeaders {
       String name = h.getKey();
       if (name.equalsIgnoreCase("x-forwarded-for")) {
         forwardedFor = forwardedFor == null ? h.getValue() : forwardedFor + ", " + h.getValue();
-      } else if (!isOneOf(name, HOP_BY_HOP) && !isOneOf(name, SET_BY_PROXY) && (named == null || !named.contains(name.toLowerCase()))) {
+      } else if (!isOneOf(name, HOP_BY_HOP) && !isOneOf(name, SET_BY_PROXY) && (named == null || !named.contains(name.toLowerCase()))
+        && !(dropUnderscores && name.indexOf('_') >= 0)) {
         out.add(name, h.getValue());
       }
     }

@@ -3,6 +3,7 @@ package dev.fairway.proxy;
 import dev.fairway.accesslog.AccessLog;
 import dev.fairway.accesslog.AccessRecord;
 import dev.fairway.accesslog.RequestIds;
+import dev.fairway.metrics.ProxyMetrics;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -73,12 +74,23 @@ final class ProxyExchange {
   }
 
   static boolean hasBody(HttpServerRequest req) {
+    if (req.version() == HttpVersion.HTTP_2) return !req.isEnded(); // DATA frames may follow without any length
     MultiMap h = req.headers();
     String length = h.get(HttpHeaders.CONTENT_LENGTH);
     return h.contains(HttpHeaders.TRANSFER_ENCODING) || (length != null && !length.equals("0"));
   }
 
+  private boolean http2() {
+    return req.version() == HttpVersion.HTTP_2;
+  }
+
   void start() {
+    long max = route.maxBodyBytes();
+    String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (max > 0 && length != null && Long.parseLong(length.trim()) > max) {
+      fail(413, "body_too_large", "request body of " + length.trim() + " bytes is over max-body-size " + max); // never read
+      return;
+    }
     if (hasBody) {
       req.pause(); // the body waits in the socket (TCP back-pressure) until the upstream can take it
     }
@@ -154,6 +166,7 @@ final class ProxyExchange {
     if (cause instanceof ConnectException && withinRetryBudget()) {
       Origin next = proxy.pickExcept(tried, proxy.hashKey(req, client));
       if (next != null) {
+        proxy.metrics().retried(isTimeout(cause) ? "connect_timeout" : "connect_refused");
         connect(next);
         return;
       }
@@ -173,10 +186,10 @@ final class ProxyExchange {
       creq.reset();
       return;
     }
-    ForwardedHeaders.copyRequest(req, client, requestId, creq.headers());
+    ForwardedHeaders.copyRequest(req, client, requestId, proxy.dropUnderscoreHeaders(), creq.headers());
     HostAndPort authority = req.authority();
     creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
-    if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+    if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING) || (http2() && hasBody && !req.headers().contains(HttpHeaders.CONTENT_LENGTH))) {
       creq.setChunked(true);
     }
     creq.response().onComplete(ar -> {
@@ -202,7 +215,14 @@ final class ProxyExchange {
    */
   private void streamBody(HttpClientRequest creq) {
     bodyCopy = IDEMPOTENT.contains(req.method()) && proxy.retryBuffer() > 0 ? Buffer.buffer() : null;
+    long max = route.maxBodyBytes();
     req.handler(chunk -> {
+      if (max > 0 && req.bytesRead() > max) {
+        if (done) return;
+        fail(413, "body_too_large", "request body is over max-body-size " + max); // first: the reset below fails the exchange
+        creq.reset();
+        return;
+      }
       if (bodyCopy != null) {
         bodyCopy = bodyCopy.length() + chunk.length() <= proxy.retryBuffer() ? bodyCopy.appendBuffer(chunk) : null;
       }
@@ -216,6 +236,9 @@ final class ProxyExchange {
       if (!done) creq.reset();
     });
     req.endHandler(v -> creq.end());
+    if (!http2() && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
+      resp.writeContinue(); // only now: an upstream was found and the body can go
+    }
     req.resume();
   }
 
@@ -225,6 +248,7 @@ final class ProxyExchange {
       return;
     }
     upstreamNanos = System.nanoTime() - startNanos;
+    origin.meters().recordResponseHead(upstreamNanos);
     int status = cres.statusCode();
     if (proxy.failOnStatus().contains(status)) {
       proxy.reportFailure(origin.id(), "status " + status);
@@ -233,13 +257,13 @@ final class ProxyExchange {
     resp.setStatusMessage(cres.statusMessage());
     ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
     resp.putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
-    if (proxy.draining()) {
+    if (proxy.draining() && !http2()) {
       resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // stopping: the client should reconnect elsewhere
     }
     if (!cres.headers().contains(HttpHeaders.CONTENT_LENGTH) && bodyAllowed(status)) {
       if (req.version() == HttpVersion.HTTP_1_0) {
         resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // close-delimited: nothing is held in memory
-      } else {
+      } else if (!http2()) {
         resp.setChunked(true);
       }
     }
@@ -290,6 +314,7 @@ final class ProxyExchange {
     if (canResend()) {
       Origin next = proxy.pickExcept(tried, proxy.hashKey(req, client));
       if (next != null) {
+        proxy.metrics().retried("upstream_closed");
         releaseSlot();
         cancelSendTimer();
         upstreamReq = null;
@@ -368,7 +393,7 @@ final class ProxyExchange {
       finish(status);
       return;
     }
-    boolean unreadBody = hasBody && !req.isEnded();
+    boolean unreadBody = hasBody && !req.isEnded() && !http2();
     resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
       .putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
     if (unreadBody) {
@@ -387,7 +412,9 @@ final class ProxyExchange {
     cancelSendTimer();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
-    (origin != null ? origin.meters() : proxy.noUpstreamMeters()).record(req.method(), status, startNanos);
+    ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
+    meters.record(req.method(), status, startNanos);
+    meters.recordBytes(req.bytesRead(), resp.bytesWritten());
     AccessLog log = proxy.accessLog();
     if (log.enabled()) {
       log.log(new AccessRecord(System.currentTimeMillis(), client, req.method().name(), req.uri(), protocol(), status,

@@ -21,8 +21,17 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
 
 import dev.fairway.accesslog.AccessLog;
+import dev.fairway.accesslog.RequestIds;
+import io.vertx.core.MultiMap;
 import dev.fairway.ops.Lifecycle;
 import io.vertx.core.json.JsonObject;
+
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 
 import java.time.Duration;
 import java.util.List;
@@ -50,6 +59,7 @@ public class ProxyVerticle extends VerticleBase {
   private volatile OriginPool pool;
   private HttpClient client;
   private HttpServer server;
+  private WebSocketClient webSocketClient;
 
   public ProxyVerticle(FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue,
                        Lifecycle lifecycle, AccessLog accessLog) {
@@ -73,12 +83,16 @@ public class ProxyVerticle extends VerticleBase {
     client = vertx.createHttpClient(clientOptions(), new PoolOptions()
       .setHttp1MaxSize(options.getPoolSize())
       .setMaxWaitQueueSize(options.getPoolSize()));
+    webSocketClient = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(options.getPoolSize()));
     return UpstreamFeed.follow(vertx, set -> {
         pool = new OriginPool(set, options.isPanicTryAll(), counters, metrics);
         queue.drain(); // an upstream may have come back: queued requests can go now
       })
       .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED, msg -> applySettings(new FairwayOptions(msg.body()))).completion())
-      .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).listen())
+      .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).connectionHandler(conn -> {
+        metrics.clientConnections().incrementAndGet();
+        conn.closeHandler(x -> metrics.clientConnections().decrementAndGet());
+      }).listen())
       .onSuccess(s -> server = s);
   }
 
@@ -98,6 +112,10 @@ public class ProxyVerticle extends VerticleBase {
     return server.shutdown(timeout);
   }
 
+  boolean dropUnderscoreHeaders() {
+    return options.isDropUnderscoreHeaders();
+  }
+
   AccessLog accessLog() {
     return accessLog;
   }
@@ -113,14 +131,21 @@ public class ProxyVerticle extends VerticleBase {
   }
 
   private HttpServerOptions serverOptions() {
-    return new HttpServerOptions()
+    HttpServerOptions o = new HttpServerOptions()
       .setHost(options.getHost())
       .setPort(options.getPort())
       .setTcpNoDelay(true)
       .setCompressionSupported(false)
       .setDecompressionSupported(false)
-      .setHandle100ContinueAutomatically(true)
-      .setHttp2ClearTextEnabled(false); // no h2c upgrade: upstream and client both stay HTTP/1.1 for now
+      // Expect: 100-continue is answered only once the request is going upstream, so a request refused early
+      // (413, 503) never has its body sent
+      .setHandle100ContinueAutomatically(false)
+      .setHttp2ClearTextEnabled(options.isHttp2Cleartext());
+    if (options.getTlsCert() != null) {
+      o.setSsl(true).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getTlsCert()).setKeyPath(options.getTlsKey()));
+    }
+    return o;
   }
 
   private HttpClientOptions clientOptions() {
@@ -133,7 +158,59 @@ public class ProxyVerticle extends VerticleBase {
   }
 
   private void handle(HttpServerRequest req) {
+    HttpMethod method = req.method();
+    if (method == HttpMethod.TRACE || method == HttpMethod.CONNECT) {
+      refuse(req, 405, "method not allowed: " + method.name());
+      return;
+    }
+    String problem = RequestChecks.problem(req);
+    if (problem != null) {
+      refuse(req, 400, "bad request: " + problem);
+      return;
+    }
+    if (isWebSocketUpgrade(req)) {
+      upgrade(req);
+      return;
+    }
     new ProxyExchange(this, req, routes.match(req.path())).start();
+  }
+
+  /** Refuses a request before any upstream is involved, closing the connection: its framing cannot be trusted. */
+  private void refuse(HttpServerRequest req, int status, String message) {
+    HttpServerResponse resp = req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (status == 405) resp.putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
+    if (req.version() != HttpVersion.HTTP_2) resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    noUpstream.record(method(req), status, System.nanoTime());
+    resp.end(message + "\n").onComplete(v -> {
+      if (req.version() != HttpVersion.HTTP_2) req.connection().close();
+    });
+  }
+
+  private static HttpMethod method(HttpServerRequest req) {
+    return req.method();
+  }
+
+  private static boolean isWebSocketUpgrade(HttpServerRequest req) {
+    String upgrade = req.getHeader(HttpHeaders.UPGRADE);
+    return upgrade != null && upgrade.equalsIgnoreCase("websocket") && req.version() == HttpVersion.HTTP_1_1;
+  }
+
+  /** A WebSocket: the picked upstream's slot is held until the connection closes. */
+  private void upgrade(HttpServerRequest req) {
+    Origin origin = pick(hashKey(req, clientAddress(req)));
+    if (origin == null) {
+      refuse(req, 503, "no upstream available for a WebSocket");
+      return;
+    }
+    metrics.webSockets().incrementAndGet();
+    MultiMap forwarded = HttpHeaders.headers();
+    ForwardedHeaders.copyRequest(req, clientAddress(req), RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID)),
+      options.isDropUnderscoreHeaders(), forwarded);
+    WebSocketRelay.open(req, webSocketClient, origin, forwarded, () -> {
+      metrics.webSockets().decrementAndGet();
+      origin.inFlight().decrementAndGet();
+      queue.drain();
+    }).onFailure(err -> reportFailure(origin.id(), err));
   }
 
   /** An origin with its slot claimed, or null if all are full or none is eligible. Thread-safe. */

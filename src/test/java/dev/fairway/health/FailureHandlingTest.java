@@ -136,6 +136,7 @@ class FailureHandlingTest {
     assertThat(put.status()).isEqualTo(200);
     assertThat(put.body()).isEqualTo("b got small body");
     assertThat(dropped.get()).isEqualTo(1);
+    assertThat(fairway.registry().get("fairway.retries").tag("reason", "upstream_closed").counter().count()).isEqualTo(1.0);
 
     // round-robin now points at the dropper again: a POST that reached it is not resent
     Http.Reply post = Http.send(client, new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
@@ -205,6 +206,7 @@ class FailureHandlingTest {
       return upstreamHealth(b).getInteger("ejections") == 2;
     });
     assertThat(upstreamHealth(b).getString("reason")).isEqualTo("ejected for 2000ms after status 503");
+    assertThat(fairway.registry().get("fairway.ejections").tag("upstream", b.id()).counter().count()).isEqualTo(2.0);
   }
 
   @Test

@@ -68,6 +68,8 @@ class HealthCheckTest {
     b.healthy = true;
     Http.await("b UP again", Duration.ofSeconds(5), () -> status(b.id()).equals("UP"));
     assertThat(hitsAfter(30)).containsExactly(10, 10, 10);
+    assertThat(fairway.registry().get("fairway.health.transitions").tags("upstream", b.id(), "to", "DOWN").counter().count()).isEqualTo(1.0);
+    assertThat(fairway.registry().get("fairway.health.transitions").tags("upstream", b.id(), "to", "UP").counter().count()).isEqualTo(1.0);
   }
 
   @Test

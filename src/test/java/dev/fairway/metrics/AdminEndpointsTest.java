@@ -64,6 +64,9 @@ class AdminEndpointsTest {
       .contains("fairway_upstream_up{upstream=\"" + id + "\"} 1.0")
       .contains("fairway_upstream_up{upstream=\"" + down.id() + "\"} 0.0")
       .contains("fairway_upstream_in_flight{upstream=\"" + id + "\"} 0.0")
+      .contains("fairway_upstream_response_seconds_count{upstream=\"" + id + "\"} 8")
+      .contains("fairway_received_bytes_total{upstream=\"" + id + "\"} 1.0")
+      .contains("fairway_client_connections ")
       .contains("jvm_memory_used_bytes")
       .contains("process_cpu_usage")
       .contains("vertx_eventbus_published_total");

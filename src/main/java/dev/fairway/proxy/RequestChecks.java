@@ -1,0 +1,53 @@
+package dev.fairway.proxy;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+
+import java.util.List;
+
+/**
+ * The request checks a proxy must make before forwarding anything, so that no request can be smuggled past it or
+ * read differently by the upstream: framing (Transfer-Encoding other than a single {@code chunked}, several
+ * Content-Lengths, a malformed one) and Host (missing on HTTP/1.1, several, or with characters no host has). Netty's
+ * parser already refuses much (e.g. space before the colon); these are the rest.
+ */
+final class RequestChecks {
+
+  private RequestChecks() {
+  }
+
+  /** @return why the request must be refused with 400, or null if it may go on */
+  static String problem(HttpServerRequest req) {
+    MultiMap h = req.headers();
+    List<String> te = h.getAll(HttpHeaders.TRANSFER_ENCODING);
+    if (te.size() > 1) return "more than one Transfer-Encoding header";
+    if (te.size() == 1 && !te.get(0).trim().equalsIgnoreCase("chunked")) {
+      return "Transfer-Encoding other than chunked: " + te.get(0);
+    }
+    List<String> cl = h.getAll(HttpHeaders.CONTENT_LENGTH);
+    if (cl.size() > 1) return "more than one Content-Length header";
+    if (cl.size() == 1) {
+      if (!te.isEmpty()) return "Content-Length together with Transfer-Encoding";
+      String v = cl.get(0).trim();
+      if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(Character::isDigit)) return "malformed Content-Length";
+    }
+    if (req.version() != HttpVersion.HTTP_2) {
+      List<String> hosts = h.getAll(HttpHeaders.HOST);
+      if (hosts.size() > 1) return "more than one Host header";
+      if (hosts.isEmpty() && req.version() == HttpVersion.HTTP_1_1) return "missing Host header";
+      if (hosts.size() == 1 && !validHost(hosts.get(0))) return "malformed Host header";
+    }
+    return null;
+  }
+
+  private static boolean validHost(String host) {
+    if (host.isEmpty()) return false;
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if (c == '/' || c == '@' || c == '\\' || c <= ' ' || c == 127 || c == '?' || c == '#') return false;
+    }
+    return true;
+  }
+}

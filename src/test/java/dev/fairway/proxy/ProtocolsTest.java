@@ -1,0 +1,154 @@
+package dev.fairway.proxy;
+
+import dev.fairway.Fairway;
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.RouteOptions;
+import dev.fairway.config.TimeoutOptions;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.RawHttp;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.net.SelfSignedCertificate;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** WebSocket, HTTP/2 (TLS with ALPN, and cleartext with prior knowledge), TLS, body limits and 100-continue. */
+@ExtendWith(VertxExtension.class)
+class ProtocolsTest {
+
+  private Vertx vertx;
+  private Fairway fairway;
+  private TestUpstream up;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    up = TestUpstream.start(vertx, "up");
+    up.handler = req -> req.body().onSuccess(b -> req.response().end(req.method() + " " + b.length() + " " + req.getHeader("Upgrade")));
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (fairway != null) fairway.close().await();
+  }
+
+  @Test
+  void webSocketIsProxiedBothWaysAndCounted() {
+    Promise<Void> upstreamClosed = Promise.promise();
+    up.handler = req -> req.toWebSocket().onSuccess(ws -> {
+      ws.textMessageHandler(text -> ws.writeTextMessage("echo: " + text + " from " + req.getHeader("X-Forwarded-For")));
+      ws.closeHandler(v -> upstreamClosed.tryComplete());
+    });
+    fairway = Proxies.start(Proxies.options(up));
+    WebSocket ws = vertx.createWebSocketClient().connect(fairway.proxyPort(), "127.0.0.1", "/socket").await();
+    Promise<String> reply = Promise.promise();
+    ws.textMessageHandler(reply::tryComplete);
+    ws.writeTextMessage("hello");
+    assertThat(reply.future().timeout(5, TimeUnit.SECONDS).await()).isEqualTo("echo: hello from 127.0.0.1");
+    assertThat(fairway.registry().get("fairway.websocket.connections").gauge().value()).isEqualTo(1.0);
+    assertThat(fairway.registry().get("fairway.upstream.in.flight").tag("upstream", up.id()).gauge().value()).isEqualTo(1.0);
+    ws.close().await();
+    upstreamClosed.future().timeout(5, TimeUnit.SECONDS).await();
+    Http.await("slot released", Duration.ofSeconds(5),
+      () -> fairway.registry().get("fairway.upstream.in.flight").tag("upstream", up.id()).gauge().value() == 0.0);
+  }
+
+  @Test
+  void tlsTerminationWithHttp2AndHttp11ViaAlpn() {
+    SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
+    fairway = Proxies.start(Proxies.options(up).setTls(cert.certificatePath(), cert.privateKeyPath()));
+    for (HttpVersion version : List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1)) {
+      HttpClient client = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
+        .setUseAlpn(true).setProtocolVersion(version));
+      var reply = client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/x"))
+        .compose(req -> req.send("twelve bytes").compose(resp -> resp.body().map(b -> resp.version() + " " + resp.statusCode() + " " + b)))
+        .await();
+      assertThat(reply).as(version.name()).isEqualTo(version + " 200 POST 12 null");
+    }
+  }
+
+  @Test
+  void http2CleartextWithPriorKnowledgeWhenEnabled() {
+    fairway = Proxies.start(Proxies.options(up).setHttp2Cleartext(true));
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    String reply = client.request(new RequestOptions().setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/x"))
+      .compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.version() + " " + b))).await();
+    assertThat(reply).isEqualTo("HTTP_2 GET 0 null");
+  }
+
+  @Test
+  void upgradeToH2cIsNotHonouredOrForwardedByDefault() throws Exception {
+    fairway = Proxies.start(Proxies.options(up));
+    String raw = RawHttp.exchange(fairway.proxyPort(),
+      "GET /x HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n").text();
+    assertThat(raw).startsWith("HTTP/1.1 200").endsWith("GET 0 null");
+  }
+
+  private FairwayOptions limited(long maxBody) {
+    FairwayOptions o = Proxies.options(up);
+    o.setRoutes(List.of(new RouteOptions("/upload", new TimeoutOptions().setMaxBodyBytes(maxBody))));
+    return o;
+  }
+
+  @Test
+  void bodyOverMaxBodySizeGets413AndNothingReachesTheUpstream() {
+    fairway = Proxies.start(limited(10));
+    HttpClient client = vertx.createHttpClient();
+    RequestOptions upload = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/upload");
+    assertThat(Http.send(client, upload, "0123456789").await().status()).isEqualTo(200);
+    int hits = up.hits.get();
+    Http.Reply declared = Http.send(client, new RequestOptions(upload), "0123456789AB").await();
+    assertThat(declared.status()).isEqualTo(413);
+    assertThat(declared.body()).startsWith("request body of 12 bytes is over max-body-size 10");
+    assertThat(up.hits.get()).as("a declared length over the limit never reaches the upstream").isEqualTo(hits);
+    HttpClientRequest chunked = client.request(new RequestOptions(upload)).await();
+    chunked.setChunked(true);
+    var streamed = chunked.response().map(r -> r.statusCode());
+    chunked.write("0123456789");
+    chunked.end("AB");
+    assertThat(streamed.await()).isEqualTo(413);
+    // a streamed body was already on its way upstream when it crossed the limit: that request was cut there too
+    assertThat(up.hits.get()).isEqualTo(hits + 1);
+    assertThat(Http.get(client, fairway.proxyPort(), "/elsewhere-no-limit").await().status()).isEqualTo(200);
+  }
+
+  @Test
+  void expectContinueIsAnsweredOnlyWhenTheBodyCanGoAndAnOverLimitBodyIsRefusedUnread() throws Exception {
+    fairway = Proxies.start(limited(10));
+    try (Socket s = new Socket("127.0.0.1", fairway.proxyPort())) {
+      s.setSoTimeout(5_000);
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n".getBytes());
+      assertThat(new String(in.readNBytes(25))).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+      out.write("hello".getBytes());
+      byte[] buf = new byte[4096];
+      int n = in.read(buf);
+      assertThat(new String(buf, 0, n)).startsWith("HTTP/1.1 200").endsWith("POST 5 null");
+    }
+    RawHttp.Response refused = RawHttp.exchange(fairway.proxyPort(), "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 50\r\nExpect: 100-continue\r\n\r\n");
+    assertThat(refused.text()).startsWith("HTTP/1.1 413").doesNotContain("100 Continue");
+    assertThat(refused.closed()).as("the unread body is never read: the connection closes").isTrue();
+  }
+}
