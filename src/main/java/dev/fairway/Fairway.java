@@ -33,6 +33,7 @@ import dev.fairway.ops.Logging;
 import dev.fairway.ops.Lifecycle;
 import dev.fairway.ops.PidFile;
 import dev.fairway.ops.Signals;
+import dev.fairway.ops.Supervision;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
@@ -55,6 +56,7 @@ public final class Fairway {
   private final ConfigReloader reloader;
   private final int proxyPort;
   private final int adminPort;
+  private Runnable stopSupervision = () -> { };
 
   private Fairway(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options, List<ProxyVerticle> proxies,
                   InFlightCounters counters, Lifecycle lifecycle, ConfigReloader reloader, int adminPort) {
@@ -169,6 +171,7 @@ public final class Fairway {
       .compose(id -> vertx.deployVerticle(admin))
       .map(id -> {
         Fairway f = new Fairway(vertx, registry, options, proxies, counters, lifecycle, reloader, admin.actualPort());
+        f.stopSupervision = Supervision.install(vertx, registry, () -> proxies.stream().map(ProxyVerticle::eventLoop).toList());
         if (reloader != null && watchFile != null && options.isWatchConfig()) reloader.watch(watchFile);
         log.info("Fairway {} proxying http://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http://{}:{}",
           dev.fairway.cli.VersionProvider.version(), options.getHost(), f.proxyPort, options.getUpstreams().size(),
@@ -217,7 +220,13 @@ public final class Fairway {
   }
 
   public Future<Void> close() {
+    stopSupervision.run();
     return vertx.close().andThen(ar -> registry.close());
+  }
+
+  /** The proxy instances' event loops (for tests and the liveness check). */
+  public List<io.vertx.core.Context> proxyEventLoops() {
+    return proxies.stream().map(ProxyVerticle::eventLoop).toList();
   }
 
   public Vertx vertx() {

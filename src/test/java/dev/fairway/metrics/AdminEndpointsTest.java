@@ -74,6 +74,24 @@ class AdminEndpointsTest {
   }
 
   @Test
+  void statsGiveEachUpstreamsLastMinute() {
+    up.handler = req -> req.response().setStatusCode(req.path().equals("/broken") ? 500 : 200).end();
+    for (int i = 0; i < 9; i++) Http.get(client, fairway.proxyPort(), "/ok").await();
+    Http.get(client, fairway.proxyPort(), "/broken").await();
+    Http.await("the second with the requests rolled into the window", Duration.ofSeconds(5), () -> {
+      JsonObject stats = new JsonObject(Http.get(client, fairway.adminPort(), "/stats").await().body());
+      return stats.getJsonArray("upstreams").getJsonObject(0).getDouble("requests_per_second") > 0;
+    });
+    JsonObject stats = new JsonObject(Http.get(client, fairway.adminPort(), "/stats").await().body());
+    JsonObject a = stats.getJsonArray("upstreams").getJsonObject(0);
+    assertThat(a.getMap()).containsEntry("id", up.id()).containsEntry("status", "UP").containsEntry("state", "active")
+      .containsEntry("in_flight", 0).containsEntry("error_rate", 0.1);
+    assertThat(a.getJsonObject("latency_ms").getDouble("p99")).isPositive();
+    assertThat(stats.getJsonArray("upstreams").getJsonObject(1).getMap()).containsEntry("status", "DOWN").containsEntry("last_failure", "status 503");
+    assertThat(stats.getMap()).containsEntry("queue_length", 0).containsEntry("strategy", "round-robin");
+  }
+
+  @Test
   void healthIsUpWithEachUpstreamWhileOneIsUp() {
     Http.Reply reply = Http.get(client, fairway.adminPort(), "/health").await();
     assertThat(reply.status()).isEqualTo(200);
