@@ -162,7 +162,7 @@ public final class Fairway {
     return deployDemo(vertx, demo)
       .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, counters)))
       .compose(id -> options.getHealth().isEnabled()
-        ? vertx.deployVerticle(new HealthVerticle(options.getHealth())) : Future.succeededFuture(id))
+        ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls())) : Future.succeededFuture(id))
       .compose(id -> vertx.deployVerticle(() -> {
         ProxyVerticle p = new ProxyVerticle(options, counters, proxyMetrics, queue, lifecycle, accessLog);
         proxies.add(p);

@@ -36,6 +36,11 @@ public final class ConfigReader {
     }
   }
 
+  /** The keys present. */
+  public Set<String> names() {
+    return json.fieldNames();
+  }
+
   /** The value as written, for keys that accept several types. */
   public Object raw(String name) {
     return json.getValue(name);

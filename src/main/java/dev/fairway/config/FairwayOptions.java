@@ -28,7 +28,7 @@ public class FairwayOptions {
       "routes", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
       "client-ip-header", "retry-buffer", "retry-timeout", "panic", "shutdown-timeout", "watch-config",
       "access-log", "access-log-format", "error-log", "log-level",
-      "tls", "http2-cleartext", "max-body-size", "underscores-in-headers"));
+      "tls", "http2-cleartext", "max-body-size", "underscores-in-headers", "upstream-tls"));
     keys.addAll(TimeoutOptions.KEYS);
     KEYS = Set.copyOf(keys);
   }
@@ -56,6 +56,7 @@ public class FairwayOptions {
   /** PEM files of the proxy's TLS certificate and key; null: plain HTTP. */
   private String tlsCert;
   private String tlsKey;
+  private UpstreamTlsOptions upstreamTls = new UpstreamTlsOptions();
   /** HTTP/2 without TLS (prior knowledge) on the listen port. */
   private boolean http2Cleartext;
   /** Drop request headers whose names contain '_' (many backends read them as '-'): nginx's default. */
@@ -108,6 +109,7 @@ public class FairwayOptions {
       throw ConfigException.invalid(tlsCert == null ? "tls.cert" : "tls.key", "missing", "both tls.cert and tls.key (PEM files)");
     }
     http2Cleartext = r.bool("http2-cleartext", false);
+    upstreamTls = new UpstreamTlsOptions(r.object("upstream-tls"));
     String underscores = r.string("underscores-in-headers", "drop");
     if (!underscores.equals("drop") && !underscores.equals("allow")) {
       throw ConfigException.invalid(r.key("underscores-in-headers"), underscores, "drop or allow");
@@ -266,6 +268,15 @@ public class FairwayOptions {
     return this;
   }
 
+  public UpstreamTlsOptions getUpstreamTls() {
+    return upstreamTls;
+  }
+
+  public FairwayOptions setUpstreamTls(UpstreamTlsOptions upstreamTls) {
+    this.upstreamTls = upstreamTls;
+    return this;
+  }
+
   public boolean isHttp2Cleartext() {
     return http2Cleartext;
   }
@@ -355,6 +366,7 @@ public class FairwayOptions {
     if (poolSize != next.poolSize) keys.add("pool-size");
     if (!java.util.Objects.equals(tlsCert, next.tlsCert) || !java.util.Objects.equals(tlsKey, next.tlsKey)
       || http2Cleartext != next.http2Cleartext) keys.add("tls/http2-cleartext");
+    if (!upstreamTls.toJson().equals(next.upstreamTls.toJson())) keys.add("upstream-tls");
     if (queueSize != next.queueSize) keys.add("queue-size");
     if (!java.util.Objects.equals(adminToken, next.adminToken)) keys.add("admin.token");
     return keys;
@@ -475,6 +487,7 @@ public class FairwayOptions {
       .put("shutdown-timeout", Durations.format(shutdownTimeoutMillis))
       .put("tls", tlsCert == null ? null : new JsonObject().put("cert", tlsCert).put("key", tlsKey))
       .put("http2-cleartext", http2Cleartext)
+      .put("upstream-tls", upstreamTls.toJson())
       .put("underscores-in-headers", dropUnderscoreHeaders ? "drop" : "allow")
       .put("access-log", accessLog).put("access-log-format", accessLogFormat)
       .put("error-log", errorLog).put("log-level", logLevel)

@@ -12,12 +12,18 @@ public class RouteOptions {
 
   static {
     Set<String> keys = new HashSet<>(TimeoutOptions.KEYS);
-    keys.add("path");
+    keys.addAll(Set.of("path", "methods", "host", "request-headers", "response-headers"));
     KEYS = Set.copyOf(keys);
   }
 
   private String path = "/";
   private TimeoutOptions timeouts = new TimeoutOptions();
+  /** Upper-case methods this route takes; empty: all. */
+  private Set<String> methods = Set.of();
+  /** The Host (without port) this route takes, case-insensitive; null: any. */
+  private String host;
+  private HeaderRules requestHeaders = HeaderRules.NONE;
+  private HeaderRules responseHeaders = HeaderRules.NONE;
 
   public RouteOptions() {
   }
@@ -37,6 +43,47 @@ public class RouteOptions {
       throw ConfigException.invalid(r.key("path"), path, "a path prefix starting with /");
     }
     timeouts = new TimeoutOptions(r, defaults);
+    var list = r.array("methods");
+    var ms = new java.util.TreeSet<String>();
+    for (int i = 0; i < list.size(); i++) {
+      Object m = list.getValue(i);
+      if (!(m instanceof String name) || !name.matches("[A-Za-z]+")) {
+        throw ConfigException.invalid(r.key("methods") + "[" + i + "]", m, "an HTTP method such as GET");
+      }
+      ms.add(name.toUpperCase());
+    }
+    methods = Set.copyOf(ms);
+    host = r.string("host", null);
+    requestHeaders = new HeaderRules(r.object("request-headers"));
+    responseHeaders = new HeaderRules(r.object("response-headers"));
+  }
+
+  public Set<String> getMethods() {
+    return methods;
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  public HeaderRules getRequestHeaders() {
+    return requestHeaders;
+  }
+
+  public HeaderRules getResponseHeaders() {
+    return responseHeaders;
+  }
+
+  public RouteOptions setMatch(Set<String> methods, String host) {
+    this.methods = Set.copyOf(methods);
+    this.host = host;
+    return this;
+  }
+
+  public RouteOptions setHeaderRules(HeaderRules request, HeaderRules response) {
+    this.requestHeaders = request;
+    this.responseHeaders = response;
+    return this;
   }
 
   public String getPath() {
@@ -48,6 +95,7 @@ public class RouteOptions {
   }
 
   public JsonObject toJson() {
-    return timeouts.toJson().put("path", path);
+    return timeouts.toJson().put("path", path).put("methods", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(methods)))
+      .put("host", host).put("request-headers", requestHeaders.toJson()).put("response-headers", responseHeaders.toJson());
   }
 }

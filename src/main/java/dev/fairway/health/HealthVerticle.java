@@ -45,8 +45,11 @@ public class HealthVerticle extends VerticleBase {
   /** Completes when every upstream of the first snapshot has had its first probe. */
   private Future<Void> firstRound;
 
-  public HealthVerticle(HealthCheckOptions options) {
+  private final dev.fairway.config.UpstreamTlsOptions tls;
+
+  public HealthVerticle(HealthCheckOptions options, dev.fairway.config.UpstreamTlsOptions tls) {
     this.options = options;
+    this.tls = tls;
   }
 
   /** One upstream's probe loop and passive record. */
@@ -82,7 +85,7 @@ public class HealthVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setConnectTimeout((int) options.getTimeoutMillis()),
+    client = vertx.createHttpClient(tls.applyTo(new HttpClientOptions().setKeepAlive(false).setConnectTimeout((int) options.getTimeoutMillis())),
       new PoolOptions().setHttp1MaxSize(8));
     return Future.all(
         vertx.eventBus().<JsonObject>consumer(Addresses.PROXY_UPSTREAM_FAILED, this::onUpstreamFailed).completion(),

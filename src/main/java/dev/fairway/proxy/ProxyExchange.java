@@ -19,6 +19,7 @@ import io.vertx.core.net.HostAndPort;
 import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -187,6 +188,7 @@ final class ProxyExchange {
       return;
     }
     ForwardedHeaders.copyRequest(req, client, requestId, proxy.dropUnderscoreHeaders(), creq.headers());
+    route.requestHeaders().apply(creq.headers());
     HostAndPort authority = req.authority();
     creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
     if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING) || (http2() && hasBody && !req.headers().contains(HttpHeaders.CONTENT_LENGTH))) {
@@ -250,6 +252,12 @@ final class ProxyExchange {
     upstreamNanos = System.nanoTime() - startNanos;
     origin.meters().recordResponseHead(upstreamNanos);
     int status = cres.statusCode();
+    if (cres.headers().contains(HttpHeaders.CONTENT_LENGTH) && cres.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+      upstreamReq.connection().close(); // its framing cannot be trusted: never pass it through, never reuse it
+      proxy.reportFailure(origin.id(), "invalid response framing");
+      fail(502, "upstream_invalid", "upstream sent an invalid response");
+      return;
+    }
     if (proxy.failOnStatus().contains(status)) {
       proxy.reportFailure(origin.id(), "status " + status);
     }
@@ -257,8 +265,10 @@ final class ProxyExchange {
     resp.setStatusMessage(cres.statusMessage());
     ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
     resp.putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
-    if (proxy.draining() && !http2()) {
-      resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // stopping: the client should reconnect elsewhere
+    route.responseHeaders().apply(resp.headers());
+    if ((proxy.draining() || (hasBody && !req.isEnded())) && !http2()) {
+      // stopping (the client should reconnect elsewhere), or answering before the upload is done (the rest is not read)
+      resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
     }
     if (!cres.headers().contains(HttpHeaders.CONTENT_LENGTH) && bodyAllowed(status)) {
       if (req.version() == HttpVersion.HTTP_1_0) {
@@ -293,8 +303,13 @@ final class ProxyExchange {
     });
     cres.endHandler(v -> {
       if (!done) {
+        boolean unreadBody = hasBody && !req.isEnded() && !http2();
         resp.end();
         finish(status);
+        if (unreadBody) {
+          // the upstream answered early (e.g. 413): stop taking the upload once the answer is out
+          req.connection().shutdown(1, TimeUnit.MILLISECONDS);
+        }
       }
     });
   }

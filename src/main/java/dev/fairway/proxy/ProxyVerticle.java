@@ -83,7 +83,7 @@ public class ProxyVerticle extends VerticleBase {
     client = vertx.createHttpClient(clientOptions(), new PoolOptions()
       .setHttp1MaxSize(options.getPoolSize())
       .setMaxWaitQueueSize(options.getPoolSize()));
-    webSocketClient = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(options.getPoolSize()));
+    webSocketClient = vertx.createWebSocketClient(options.getUpstreamTls().applyTo(new WebSocketClientOptions().setMaxConnections(options.getPoolSize())));
     return UpstreamFeed.follow(vertx, set -> {
         pool = new OriginPool(set, options.isPanicTryAll(), counters, metrics);
         queue.drain(); // an upstream may have come back: queued requests can go now
@@ -149,7 +149,7 @@ public class ProxyVerticle extends VerticleBase {
   }
 
   private HttpClientOptions clientOptions() {
-    return new HttpClientOptions()
+    return options.getUpstreamTls().applyTo(new HttpClientOptions())
       .setProtocolVersion(HttpVersion.HTTP_1_1)
       .setKeepAlive(true)
       .setKeepAliveTimeout(60)
@@ -172,7 +172,7 @@ public class ProxyVerticle extends VerticleBase {
       upgrade(req);
       return;
     }
-    new ProxyExchange(this, req, routes.match(req.path())).start();
+    new ProxyExchange(this, req, routes.match(req.path(), method.name(), req.authority() == null ? null : req.authority().host())).start();
   }
 
   /** Refuses a request before any upstream is involved, closing the connection: its framing cannot be trusted. */

@@ -4,7 +4,10 @@ import dev.fairway.config.FairwayOptions;
 
 import java.util.Comparator;
 
-/** Longest-prefix match over the configured routes, with the top-level timeouts as the catch-all "/" route. */
+/**
+ * Longest-prefix match over the configured routes (a route may also require methods or a Host), with the top-level
+ * settings as the catch-all "/" route.
+ */
 final class RouteTable {
 
   private final Route[] routes;
@@ -13,15 +16,16 @@ final class RouteTable {
   RouteTable(FairwayOptions options) {
     fallback = Route.of("/", options.getTimeouts());
     routes = options.getRoutes().stream()
-      .map(r -> Route.of(r.getPath(), r.getTimeouts()))
+      .map(Route::of)
       .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).reversed())
       .toArray(Route[]::new);
   }
 
-  Route match(String path) {
+  /** @param host the request's host without port, or null */
+  Route match(String path, String method, String host) {
     if (path != null) {
       for (Route r : routes) {
-        if (path.startsWith(r.prefix())) return r;
+        if (r.matches(path, method, host)) return r;
       }
     }
     return fallback;

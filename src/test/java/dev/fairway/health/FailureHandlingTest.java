@@ -194,7 +194,8 @@ class FailureHandlingTest {
       Http.get(client, fairway.proxyPort(), "/x").await();
       return upstreamHealth(b).getInteger("ejections") == 1;
     });
-    assertThat(upstreamHealth(b).getString("reason")).isEqualTo("ejected for 1000ms after status 503");
+    Http.await("the ejection in the snapshot", Duration.ofSeconds(5),
+      () -> upstreamHealth(b).getString("reason").equals("ejected for 1000ms after status 503"));
     // while ejected it gets nothing
     int hits = b.hits.get();
     for (int i = 0; i < 10; i++) assertThat(Http.get(client, fairway.proxyPort(), "/x").await().body()).isEqualTo("a");
@@ -205,7 +206,8 @@ class FailureHandlingTest {
       Http.get(client, fairway.proxyPort(), "/x").await();
       return upstreamHealth(b).getInteger("ejections") == 2;
     });
-    assertThat(upstreamHealth(b).getString("reason")).isEqualTo("ejected for 2000ms after status 503");
+    Http.await("the doubled ejection in the snapshot", Duration.ofSeconds(5),
+      () -> upstreamHealth(b).getString("reason").equals("ejected for 2000ms after status 503"));
     assertThat(fairway.registry().get("fairway.ejections").tag("upstream", b.id()).counter().count()).isEqualTo(2.0);
   }
 

@@ -1,0 +1,161 @@
+package dev.fairway.proxy;
+
+import dev.fairway.Fairway;
+import dev.fairway.config.ConfigLoader;
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.UpstreamOptions;
+import dev.fairway.config.UpstreamTlsOptions;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.SelfSignedCertificate;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Route matching and header rules; upstreams that answer early, break framing or speak TLS. */
+@ExtendWith(VertxExtension.class)
+class RoutesAndUpstreamEdgesTest {
+
+  private Vertx vertx;
+  private Fairway fairway;
+  private HttpClient client;
+  private TestUpstream up;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
+    client = vertx.createHttpClient();
+    up = TestUpstream.start(vertx, "up");
+    up.handler = req -> {
+      JsonObject seen = new JsonObject();
+      req.headers().forEach(h -> seen.put(h.getKey().toLowerCase(), h.getValue()));
+      req.response().putHeader("Server", "flask").putHeader("X-Internal", "secret").end(seen.encode());
+    };
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (fairway != null) fairway.close().await();
+  }
+
+  @Test
+  void routesMatchByMethodAndHostAndApplyTheirHeaderRules() {
+    FairwayOptions o = Proxies.options(up);
+    FairwayOptions parsed = new FairwayOptions(ConfigLoader.parseYaml("t", """
+      routes:
+        - path: /api
+          methods: [POST]
+          request-headers: {set: {X-Route: api-post}, remove: [X-Debug]}
+          response-headers: {remove: [Server, X-Internal], set: {Cache-Control: no-store}, add: {X-Via: fairway}}
+        - path: /api
+          host: docs.example.com
+          request-headers: {set: {X-Route: docs}}
+      """));
+    fairway = Proxies.start(o.setRoutes(parsed.getRoutes()));
+    RequestOptions post = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(fairway.proxyPort())
+      .setURI("/api/x").putHeader("X-Debug", "1");
+    Http.Reply reply = Http.send(client, post, "b").await();
+    JsonObject seen = new JsonObject(reply.body());
+    assertThat(seen.getString("x-route")).isEqualTo("api-post");
+    assertThat(seen.containsKey("x-debug")).isFalse();
+    assertThat(reply.headers().get("Server")).isNull();
+    assertThat(reply.headers().get("X-Internal")).isNull();
+    assertThat(reply.headers().get("Cache-Control")).isEqualTo("no-store");
+    assertThat(reply.headers().get("X-Via")).isEqualTo("fairway");
+
+    RequestOptions docs = new RequestOptions().setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/api/x")
+      .putHeader("Host", "docs.example.com:8080");
+    assertThat(new JsonObject(Http.send(client, docs, null).await().body()).getString("x-route")).isEqualTo("docs");
+    Http.Reply plain = Http.get(client, fairway.proxyPort(), "/api/x").await();
+    assertThat(new JsonObject(plain.body()).containsKey("x-route")).as("GET on another host: no route").isFalse();
+    assertThat(plain.headers().get("Server")).isEqualTo("flask");
+  }
+
+  @Test
+  void upstreamThatAnswersEarlyDuringAnUploadHasItsAnswerRelayedAndTheUploadStops() throws Exception {
+    AtomicLong received = new AtomicLong();
+    up.handler = req -> {
+      req.handler(b -> received.addAndGet(b.length()));
+      req.response().setStatusCode(413).end("too big for me"); // answers at the head, reads no further
+    };
+    fairway = Proxies.start(Proxies.options(up));
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", fairway.proxyPort())) {
+      s.setSoTimeout(5_000);
+      var out = s.getOutputStream();
+      out.write("POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes());
+      byte[] chunk = ("10000\r\n" + "x".repeat(0x10000) + "\r\n").getBytes();
+      out.write(chunk);
+      String head = new String(s.getInputStream().readNBytes(12));
+      assertThat(head).isEqualTo("HTTP/1.1 413");
+      // the client goes on sending: the proxy closes the connection rather than read a 1 GiB upload to its end
+      boolean cut = false;
+      for (int i = 0; i < 16_384 && !cut; i++) {
+        try {
+          out.write(chunk);
+        } catch (java.io.IOException e) {
+          cut = true;
+        }
+      }
+      assertThat(cut).isTrue();
+    }
+    assertThat(received.get()).isLessThan(64L * 1024 * 1024);
+  }
+
+  private int rawUpstream(String response) {
+    NetServer server = vertx.createNetServer().connectHandler(socket -> socket.handler(b -> socket.write(response)));
+    return server.listen(0, "127.0.0.1").await().actualPort();
+  }
+
+  @Test
+  void upstreamResponseWithContentLengthAndTransferEncodingIs502AndNeverPassedThrough() {
+    int port = rawUpstream("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await();
+    assertThat(reply.status()).isEqualTo(502);
+    assertThat(reply.body()).as("Netty's decoder refuses it first; either way nothing of it passes").startsWith("upstream ");
+  }
+
+  @Test
+  void garbageStatusLineFromTheUpstreamIs502() {
+    int port = rawUpstream("HTTP/1.1 twohundred OK\r\n\r\n");
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    assertThat(Http.get(client, fairway.proxyPort(), "/x").await().status()).isEqualTo(502);
+  }
+
+  @Test
+  void tlsToTheUpstreamWithItsOwnTrust() {
+    SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
+    var server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.certificatePath()).setKeyPath(cert.privateKeyPath())))
+      .requestHandler(req -> req.response().end(req.path().equals("/health") ? "" : "over tls"))
+      .listen(0, "127.0.0.1").await();
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("localhost", server.actualPort())))
+      .setUpstreamTls(new UpstreamTlsOptions().setEnabled(true).setCa(cert.certificatePath()));
+    fairway = Proxies.start(o);
+    assertThat(Http.get(client, fairway.proxyPort(), "/x").await().body()).isEqualTo("over tls");
+  }
+}
