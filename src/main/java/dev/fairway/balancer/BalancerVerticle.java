@@ -4,6 +4,7 @@ import dev.fairway.bus.Addresses;
 import dev.fairway.bus.StatusChange;
 import dev.fairway.config.ConfigException;
 import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.GroupOptions;
 import dev.fairway.config.UpstreamOptions;
 import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.Upstream;
@@ -60,14 +61,23 @@ public class BalancerVerticle extends VerticleBase {
    * unless {@code health.initial-state: up}, where the first failing probe takes it out.
    */
   static UpstreamSet initialSet(FairwayOptions options) {
-    List<Upstream> ups = options.getUpstreams().stream().map(u -> newUpstream(options, u)).toList();
-    return new UpstreamSet(1, options.getStrategy().configName(), ups);
+    List<Upstream> ups = new ArrayList<>();
+    for (GroupOptions g : options.allGroups()) {
+      g.getUpstreams().forEach(u -> ups.add(newUpstream(options, g.getName(), u)));
+    }
+    return new UpstreamSet(1, strategies(options), ups);
   }
 
-  private static Upstream newUpstream(FairwayOptions options, UpstreamOptions u) {
+  private static Map<String, String> strategies(FairwayOptions options) {
+    Map<String, String> strategies = new java.util.LinkedHashMap<>();
+    options.allGroups().forEach(g -> strategies.put(g.getName(), g.getStrategy().configName()));
+    return strategies;
+  }
+
+  private static Upstream newUpstream(FairwayOptions options, String group, UpstreamOptions u) {
     boolean checked = options.getHealth().isEnabled();
     boolean up = !checked || options.getHealth().isInitiallyUp();
-    return new Upstream(u.id(), u.getHost(), u.getPort(), u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(),
+    return new Upstream(u.id(), group, u.getHost(), u.getPort(), u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(),
       false, up, checked ? "not checked yet" : "health checks off");
   }
 
@@ -96,13 +106,16 @@ public class BalancerVerticle extends VerticleBase {
     FairwayOptions next = new FairwayOptions(msg.body());
     Map<String, Upstream> old = current.upstreams().stream().collect(Collectors.toMap(Upstream::id, Function.identity()));
     List<Upstream> ups = new ArrayList<>();
-    for (UpstreamOptions u : next.getUpstreams()) {
-      Upstream kept = old.get(u.id());
-      ups.add(kept == null ? newUpstream(next, u) : kept.withSettings(u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(), false));
+    for (GroupOptions g : next.allGroups()) {
+      for (UpstreamOptions u : g.getUpstreams()) {
+        Upstream kept = old.get(u.id());
+        ups.add(kept == null ? newUpstream(next, g.getName(), u)
+          : kept.withSettings(g.getName(), u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(), false));
+      }
     }
     options = next;
     removing.clear();
-    publish(current.with(next.getStrategy().configName(), ups), "config reloaded: " + ups.size() + " upstream(s), " + next.getStrategy().configName());
+    publish(current.with(strategies(next), ups), "config reloaded: " + ups.size() + " upstream(s) in " + next.allGroups().size() + " group(s)");
   }
 
   /** Admin API changes: {@code {"op":"add|update|remove", ...}}; replies with the upstream, or fails with 400 and why. */
@@ -124,14 +137,20 @@ public class BalancerVerticle extends VerticleBase {
   }
 
   private Upstream add(JsonObject json) {
-    UpstreamOptions u = new UpstreamOptions(json, "upstream");
+    JsonObject spec = json.copy();
+    Object group = spec.remove("group");
+    String groupName = group == null ? GroupOptions.DEFAULT : String.valueOf(group);
+    if (!current.strategies().containsKey(groupName)) {
+      throw ConfigException.invalid("upstream.group", groupName, "one of " + current.strategies().keySet());
+    }
+    UpstreamOptions u = new UpstreamOptions(spec, "upstream");
     if (current.find(u.id()).isPresent()) {
       throw ConfigException.invalid("upstream.address", u.id(), "an upstream that is not configured yet");
     }
-    Upstream added = newUpstream(options, u);
+    Upstream added = newUpstream(options, groupName, u);
     List<Upstream> ups = new ArrayList<>(current.upstreams());
     ups.add(added);
-    publish(current.with(current.strategy(), ups), "upstream " + added.id() + " added");
+    publish(current.with(current.strategies(), ups), "upstream " + added.id() + " added to group " + groupName);
     return added;
   }
 
@@ -150,7 +169,7 @@ public class BalancerVerticle extends VerticleBase {
     if (!Set.of("active", "drain", "down").contains(state)) {
       throw ConfigException.invalid("state", changes.getValue("state"), "active, drain or down");
     }
-    Upstream updated = u.withSettings(weight, maxConns, (Boolean) backup, state.equals("down"), state.equals("drain"));
+    Upstream updated = u.withSettings(u.group(), weight, maxConns, (Boolean) backup, state.equals("down"), state.equals("drain"));
     removing.remove(id);
     replace(updated, "upstream " + id + " updated: weight " + weight + ", max-conns " + maxConns + ", " + state);
     return updated;
@@ -159,7 +178,7 @@ public class BalancerVerticle extends VerticleBase {
   /** Drains the upstream, then drops it once its last in-flight request is done. */
   private Upstream remove(String id) {
     Upstream u = current.find(id).orElseThrow(() -> new UnknownUpstream(id));
-    Upstream draining = u.withSettings(u.weight(), u.maxConns(), u.backup(), u.down(), true);
+    Upstream draining = u.withSettings(u.group(), u.weight(), u.maxConns(), u.backup(), u.down(), true);
     removing.add(id);
     replace(draining, "upstream " + id + " draining before removal (" + inFlight.get(id) + " in flight)");
     removeDrained();
@@ -172,12 +191,12 @@ public class BalancerVerticle extends VerticleBase {
     if (done.isEmpty()) return;
     done.forEach(removing::remove);
     List<Upstream> ups = current.upstreams().stream().filter(u -> !done.contains(u.id())).toList();
-    publish(current.with(current.strategy(), ups), "upstream(s) " + done + " removed");
+    publish(current.with(current.strategies(), ups), "upstream(s) " + done + " removed");
   }
 
   private void replace(Upstream updated, String why) {
     List<Upstream> ups = current.upstreams().stream().map(u -> u.id().equals(updated.id()) ? updated : u).toList();
-    publish(current.with(current.strategy(), ups), why);
+    publish(current.with(current.strategies(), ups), why);
   }
 
   private static int intIn(JsonObject json, String key, int fallback, int min, int max) {

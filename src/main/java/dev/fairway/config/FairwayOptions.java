@@ -25,7 +25,7 @@ public class FairwayOptions {
 
   static {
     List<String> keys = new ArrayList<>(List.of("listen", "admin", "instances", "strategy", "upstreams", "health",
-      "routes", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
+      "routes", "groups", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
       "client-ip-header", "retry-buffer", "retry-timeout", "panic", "shutdown-timeout", "watch-config",
       "access-log", "access-log-format", "error-log", "log-level",
       "tls", "http2-cleartext", "max-body-size", "underscores-in-headers", "upstream-tls"));
@@ -79,6 +79,8 @@ public class FairwayOptions {
   /** A header a trusted peer sets to the client address, e.g. CF-Connecting-IP; null = use X-Forwarded-For. */
   private String clientIpHeader;
   private List<UpstreamOptions> upstreams = new ArrayList<>();
+  /** Groups besides the default one (the top-level strategy, hash-key and upstreams). */
+  private java.util.Map<String, GroupOptions> groups = new java.util.LinkedHashMap<>();
   private HealthCheckOptions health = new HealthCheckOptions();
   private TimeoutOptions timeouts = new TimeoutOptions();
   private List<RouteOptions> routes = new ArrayList<>();
@@ -115,7 +117,9 @@ public class FairwayOptions {
       throw ConfigException.invalid(r.key("underscores-in-headers"), underscores, "drop or allow");
     }
     dropUnderscoreHeaders = underscores.equals("drop");
-    setAccessLog(r.string("access-log", accessLog));
+    // YAML 1.1 reads a bare off/on as false/true
+    Object log = r.raw("access-log");
+    setAccessLog(log instanceof Boolean on ? (on ? "stdout" : "off") : r.string("access-log", accessLog));
     setAccessLogFormat(r.key("access-log-format"), r.string("access-log-format", accessLogFormat));
     errorLog = r.string("error-log", errorLog);
     setLogLevel(r.key("log-level"), r.string("log-level", logLevel));
@@ -139,17 +143,13 @@ public class FairwayOptions {
       trustedProxies.add(Cidr.parse("trusted-proxies[" + i + "]", String.valueOf(v)));
     }
     clientIpHeader = r.string("client-ip-header", null);
-    JsonArray list = r.array("upstreams");
-    for (int i = 0; i < list.size(); i++) {
-      String key = "upstreams[" + i + "]";
-      Object entry = list.getValue(i);
-      if (entry instanceof String spec) {
-        upstreams.add(UpstreamOptions.parse(key, spec));
-      } else if (entry instanceof JsonObject o) {
-        upstreams.add(new UpstreamOptions(o, key));
-      } else {
-        throw ConfigException.invalid(key, entry, "HOST:PORT or {address: HOST:PORT, weight: N}");
+    upstreams = GroupOptions.readUpstreams(r, "upstreams");
+    ConfigReader groupsReader = r.object("groups");
+    for (String name : groupsReader.names()) {
+      if (name.equals(GroupOptions.DEFAULT)) {
+        throw ConfigException.invalid(groupsReader.key(name), name, "another name: the top-level upstreams are the default group");
       }
+      groups.put(name, new GroupOptions(name, groupsReader.object(name)));
     }
     health = new HealthCheckOptions(r.object("health"));
     timeouts = new TimeoutOptions(r, new TimeoutOptions());
@@ -170,6 +170,22 @@ public class FairwayOptions {
     }
     if (strategy == StrategyName.HASH && hashKey == null) {
       throw ConfigException.invalid("hash-key", "missing", "header:NAME or cookie:NAME with strategy hash (--hash-key)");
+    }
+    groups.forEach((name, g) -> g.validate("groups." + name));
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (GroupOptions g : allGroups()) {
+      for (UpstreamOptions u : g.getUpstreams()) {
+        if (!seen.add(u.id())) {
+          throw ConfigException.invalid(g.getName().equals(GroupOptions.DEFAULT) ? "upstreams" : "groups." + g.getName(), u.id(),
+            "each upstream address in one group only");
+        }
+      }
+    }
+    for (int i = 0; i < routes.size(); i++) {
+      String group = routes.get(i).getGroup();
+      if (!group.equals(GroupOptions.DEFAULT) && !groups.containsKey(group)) {
+        throw ConfigException.invalid("routes[" + i + "].group", group, "one of " + allGroups().stream().map(GroupOptions::getName).toList());
+      }
     }
     if (port != 0 && port == adminPort && host.equals(adminHost)) {
       throw ConfigException.invalid("admin.port", adminPort, "a port other than the proxy's listen.port");
@@ -444,6 +460,20 @@ public class FairwayOptions {
     return this;
   }
 
+  /** The default group (top-level strategy, hash-key, upstreams) followed by the configured ones. */
+  public List<GroupOptions> allGroups() {
+    List<GroupOptions> all = new ArrayList<>();
+    all.add(new GroupOptions(GroupOptions.DEFAULT, strategy, hashKey, upstreams));
+    all.addAll(groups.values());
+    return all;
+  }
+
+  public FairwayOptions setGroups(List<GroupOptions> extra) {
+    groups = new java.util.LinkedHashMap<>();
+    extra.forEach(g -> groups.put(g.getName(), g));
+    return this;
+  }
+
   public List<UpstreamOptions> getUpstreams() {
     return upstreams;
   }
@@ -509,6 +539,8 @@ public class FairwayOptions {
     upstreams.forEach(u -> ups.add(u.toJson()));
     JsonArray rs = new JsonArray();
     routes.forEach(route -> rs.add(route.toJson()));
-    return json.put("upstreams", ups).put("routes", rs);
+    JsonObject gs = new JsonObject();
+    groups.forEach((name, g) -> gs.put(name, g.toJson()));
+    return json.put("upstreams", ups).put("routes", rs).put("groups", gs);
   }
 }

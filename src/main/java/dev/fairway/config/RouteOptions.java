@@ -12,7 +12,7 @@ public class RouteOptions {
 
   static {
     Set<String> keys = new HashSet<>(TimeoutOptions.KEYS);
-    keys.addAll(Set.of("path", "methods", "host", "request-headers", "response-headers"));
+    keys.addAll(Set.of("path", "methods", "host", "request-headers", "response-headers", "group"));
     KEYS = Set.copyOf(keys);
   }
 
@@ -24,6 +24,8 @@ public class RouteOptions {
   private String host;
   private HeaderRules requestHeaders = HeaderRules.NONE;
   private HeaderRules responseHeaders = HeaderRules.NONE;
+  /** The upstream group requests go to. */
+  private String group = GroupOptions.DEFAULT;
 
   public RouteOptions() {
   }
@@ -56,6 +58,16 @@ public class RouteOptions {
     host = r.string("host", null);
     requestHeaders = new HeaderRules(r.object("request-headers"));
     responseHeaders = new HeaderRules(r.object("response-headers"));
+    group = r.string("group", GroupOptions.DEFAULT);
+  }
+
+  public String getGroup() {
+    return group;
+  }
+
+  public RouteOptions setGroup(String group) {
+    this.group = group;
+    return this;
   }
 
   public Set<String> getMethods() {
@@ -96,6 +108,6 @@ public class RouteOptions {
 
   public JsonObject toJson() {
     return timeouts.toJson().put("path", path).put("methods", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(methods)))
-      .put("host", host).put("request-headers", requestHeaders.toJson()).put("response-headers", responseHeaders.toJson());
+      .put("host", host).put("group", group).put("request-headers", requestHeaders.toJson()).put("response-headers", responseHeaders.toJson());
   }
 }

@@ -132,7 +132,7 @@ public class MetricsVerticle extends VerticleBase {
         int n = inFlight.get(u.id());
         inFlightTotal += n;
         JsonObject detail = details.getJsonObject(u.id(), new JsonObject());
-        list.add(new JsonObject().put("id", u.id()).put("status", u.up() ? "UP" : "DOWN").put("state", u.state())
+        list.add(new JsonObject().put("id", u.id()).put("group", u.group()).put("status", u.up() ? "UP" : "DOWN").put("state", u.state())
           .put("reason", u.reason()).put("weight", u.weight()).put("max_conns", u.maxConns()).put("in_flight", n)
           .put("last_failure", detail.getString("last_failure")).put("ejections", detail.getInteger("ejections", 0))
           .mergeIn(proxyMetrics.liveStats(u.id())));

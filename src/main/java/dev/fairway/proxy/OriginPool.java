@@ -12,15 +12,15 @@ import io.vertx.core.net.SocketAddress;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The eligible origins of one snapshot and the strategy over them; rebuilt when a new snapshot arrives. */
+/** The eligible origins of one group in one snapshot and the strategy over them; rebuilt with each snapshot. */
 final class OriginPool {
 
   private final Origin[] origins;
   private final Strategy strategy;
   private final StrategyName strategyName;
 
-  OriginPool(UpstreamSet set, boolean panicTryAll, InFlightCounters counters, ProxyMetrics metrics) {
-    List<Upstream> eligible = set.eligible(panicTryAll);
+  OriginPool(UpstreamSet set, String group, boolean panicTryAll, InFlightCounters counters, ProxyMetrics metrics) {
+    List<Upstream> eligible = set.eligible(group, panicTryAll);
     int n = eligible.size();
     origins = new Origin[n];
     String[] ids = new String[n];
@@ -36,7 +36,7 @@ final class OriginPool {
       maxConns[i] = u.maxConns();
       inFlight[i] = origins[i].inFlight();
     }
-    strategyName = StrategyName.parseOrDefault(set.strategy());
+    strategyName = StrategyName.parseOrDefault(set.strategies().get(group));
     strategy = Strategy.create(strategyName, new Candidates(ids, weights, maxConns, inFlight), counters::next);
   }
 

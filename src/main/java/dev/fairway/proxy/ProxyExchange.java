@@ -99,13 +99,13 @@ final class ProxyExchange {
     if (route.totalMillis() > 0) {
       totalTimer = proxy.vertx().setTimer(route.totalMillis(), id -> onTimeout("total-timeout " + route.totalMillis() + "ms"));
     }
-    String key = proxy.hashKey(req, client);
+    String key = proxy.hashKey(route.group(), req, client);
     RequestQueue queue = proxy.queue();
     // FIFO: while others wait, a newcomer queues behind them even if a slot is free this instant
-    Origin first = queue.isEmpty() ? proxy.pick(key) : null;
+    Origin first = queue.isEmpty() ? proxy.pick(route.group(), key) : null;
     if (first != null) {
       connect(first);
-    } else if (proxy.eligibleCount() == 0) {
+    } else if (proxy.eligibleCount(route.group()) == 0) {
       reject(503, "no healthy upstream", "no_healthy_upstream");
     } else {
       enqueue(queue, key);
@@ -114,7 +114,8 @@ final class ProxyExchange {
 
   private void enqueue(RequestQueue queue, String key) {
     var context = proxy.vertx().getOrCreateContext();
-    waiter = queue.offer(key, proxy::pick, o -> context.runOnContext(v -> dispatched(o)));
+    String group = route.group();
+    waiter = queue.offer(key, k -> proxy.pick(group, k), o -> context.runOnContext(v -> dispatched(o)));
     if (waiter == null) {
       reject(503, "all upstreams are busy and the queue is full", "queue_full");
       return;
@@ -165,7 +166,7 @@ final class ProxyExchange {
     proxy.reportFailure(origin.id(), cause);
     if (done) return;
     if (cause instanceof ConnectException && withinRetryBudget()) {
-      Origin next = proxy.pickExcept(tried, proxy.hashKey(req, client));
+      Origin next = proxy.pickExcept(route.group(), tried, proxy.hashKey(route.group(), req, client));
       if (next != null) {
         proxy.metrics().retried(isTimeout(cause) ? "connect_timeout" : "connect_refused");
         connect(next);
@@ -327,7 +328,7 @@ final class ProxyExchange {
       return;
     }
     if (canResend()) {
-      Origin next = proxy.pickExcept(tried, proxy.hashKey(req, client));
+      Origin next = proxy.pickExcept(route.group(), tried, proxy.hashKey(route.group(), req, client));
       if (next != null) {
         proxy.metrics().retried("upstream_closed");
         releaseSlot();

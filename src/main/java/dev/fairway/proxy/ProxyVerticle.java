@@ -34,7 +34,9 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -55,11 +57,14 @@ public class ProxyVerticle extends VerticleBase {
   private boolean resolveClient;
   private ProxyMetrics.UpstreamMeters noUpstream;
   private RouteTable routes;
-  /** Replaced on this instance's event loop; read by other instances when they drain the shared queue. */
-  private volatile OriginPool pool;
+  /** One pool per upstream group. Replaced on this instance's event loop; read by other instances when they drain the shared queue. */
+  private volatile Map<String, OriginPool> pools = Map.of();
   private HttpClient client;
   private HttpServer server;
   private WebSocketClient webSocketClient;
+  private Map<String, HashKey> hashKeys = Map.of();
+  private static final OriginPool EMPTY = new OriginPool(
+    new dev.fairway.upstream.UpstreamSet(0, Map.of(), List.of()), "none", false, new InFlightCounters(), null);
 
   public ProxyVerticle(FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue,
                        Lifecycle lifecycle, AccessLog accessLog) {
@@ -85,7 +90,11 @@ public class ProxyVerticle extends VerticleBase {
       .setMaxWaitQueueSize(options.getPoolSize()));
     webSocketClient = vertx.createWebSocketClient(options.getUpstreamTls().applyTo(new WebSocketClientOptions().setMaxConnections(options.getPoolSize())));
     return UpstreamFeed.follow(vertx, set -> {
-        pool = new OriginPool(set, options.isPanicTryAll(), counters, metrics);
+        Map<String, OriginPool> next = new HashMap<>();
+        for (String group : set.strategies().keySet()) {
+          next.put(group, new OriginPool(set, group, options.isPanicTryAll(), counters, metrics));
+        }
+        pools = next;
         queue.drain(); // an upstream may have come back: queued requests can go now
       })
       .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED, msg -> applySettings(new FairwayOptions(msg.body()))).completion())
@@ -99,6 +108,11 @@ public class ProxyVerticle extends VerticleBase {
   /** Routes, timeouts, retries and client-address rules: everything a reload can change without a restart. */
   private void applySettings(FairwayOptions next) {
     options = next;
+    Map<String, HashKey> keys = new HashMap<>();
+    next.allGroups().forEach(g -> {
+      if (g.getHashKey() != null) keys.put(g.getName(), g.getHashKey());
+    });
+    hashKeys = keys;
     routes = new RouteTable(next);
     clientAddress = new ClientAddress(next.getTrustedProxies(), next.getClientIpHeader());
     resolveClient = !next.getTrustedProxies().isEmpty();
@@ -172,7 +186,7 @@ public class ProxyVerticle extends VerticleBase {
       upgrade(req);
       return;
     }
-    new ProxyExchange(this, req, routes.match(req.path(), method.name(), req.authority() == null ? null : req.authority().host())).start();
+    new ProxyExchange(this, req, route(req)).start();
   }
 
   /** Refuses a request before any upstream is involved, closing the connection: its framing cannot be trusted. */
@@ -195,9 +209,14 @@ public class ProxyVerticle extends VerticleBase {
     return upgrade != null && upgrade.equalsIgnoreCase("websocket") && req.version() == HttpVersion.HTTP_1_1;
   }
 
+  private Route route(HttpServerRequest req) {
+    return routes.match(req.path(), req.method().name(), req.authority() == null ? null : req.authority().host());
+  }
+
   /** A WebSocket: the picked upstream's slot is held until the connection closes. */
   private void upgrade(HttpServerRequest req) {
-    Origin origin = pick(hashKey(req, clientAddress(req)));
+    String group = route(req).group();
+    Origin origin = pick(group, hashKey(group, req, clientAddress(req)));
     if (origin == null) {
       refuse(req, 503, "no upstream available for a WebSocket");
       return;
@@ -213,14 +232,19 @@ public class ProxyVerticle extends VerticleBase {
     }).onFailure(err -> reportFailure(origin.id(), err));
   }
 
-  /** An origin with its slot claimed, or null if all are full or none is eligible. Thread-safe. */
-  Origin pick(String key) {
-    return pool.pick(key);
+  private OriginPool pool(String group) {
+    OriginPool p = pools.get(group);
+    return p != null ? p : EMPTY;
   }
 
-  /** Another origin than those already tried, with its slot claimed, or null. */
-  Origin pickExcept(List<String> tried, String key) {
-    OriginPool current = pool;
+  /** An origin of {@code group} with its slot claimed, or null if all are full or none is eligible. Thread-safe. */
+  Origin pick(String group, String key) {
+    return pool(group).pick(key);
+  }
+
+  /** Another origin of {@code group} than those already tried, with its slot claimed, or null. */
+  Origin pickExcept(String group, List<String> tried, String key) {
+    OriginPool current = pool(group);
     for (int i = 0; i < current.size(); i++) {
       Origin o = current.pick(key);
       if (o == null) return null;
@@ -231,8 +255,8 @@ public class ProxyVerticle extends VerticleBase {
     return null;
   }
 
-  int eligibleCount() {
-    return pool.size();
+  int eligibleCount(String group) {
+    return pool(group).size();
   }
 
   /** The client's address: the peer, or what a trusted proxy in front says it is. */
@@ -243,11 +267,12 @@ public class ProxyVerticle extends VerticleBase {
   }
 
   /** What the hashing strategies hash for this request; null for the others or when the key is absent. */
-  String hashKey(HttpServerRequest req, String client) {
-    return switch (pool.strategy()) {
+  String hashKey(String group, HttpServerRequest req, String client) {
+    return switch (pool(group).strategy()) {
       case IP_HASH -> client;
       case HASH -> {
-        HashKey key = options.getHashKey();
+        HashKey key = hashKeys.get(group);
+        if (key == null) yield null;
         if (key.source() == HashKey.Source.HEADER) yield req.getHeader(key.name());
         Cookie cookie = req.getCookie(key.name());
         yield cookie == null ? null : cookie.getValue();

@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
  * proxy instance without locks.
  *
  * @param id       "host:port", unique in a set
+ * @param group    the upstream group it belongs to
  * @param weight   relative share of traffic, 1 or more
  * @param maxConns most requests in flight to it at once; 0 = no limit
  * @param backup   used only while no primary upstream is up
@@ -15,16 +16,16 @@ import io.vertx.core.json.JsonObject;
  * @param up       false while the health checks say it is down
  * @param reason   why it is in its current health state (e.g. "status 503", "timeout"), for /health
  */
-public record Upstream(String id, String host, int port, int weight, int maxConns, boolean backup, boolean down,
-                       boolean draining, boolean up, String reason) {
+public record Upstream(String id, String group, String host, int port, int weight, int maxConns, boolean backup,
+                       boolean down, boolean draining, boolean up, String reason) {
 
   public Upstream withHealth(boolean up, String reason) {
-    return new Upstream(id, host, port, weight, maxConns, backup, down, draining, up, reason);
+    return new Upstream(id, group, host, port, weight, maxConns, backup, down, draining, up, reason);
   }
 
   /** The same upstream with new settings, keeping its health. */
-  public Upstream withSettings(int weight, int maxConns, boolean backup, boolean down, boolean draining) {
-    return new Upstream(id, host, port, weight, maxConns, backup, down, draining, up, reason);
+  public Upstream withSettings(String group, int weight, int maxConns, boolean backup, boolean down, boolean draining) {
+    return new Upstream(id, group, host, port, weight, maxConns, backup, down, draining, up, reason);
   }
 
   /** Can take traffic now: healthy, not administratively down, not draining. */
@@ -38,13 +39,13 @@ public record Upstream(String id, String host, int port, int weight, int maxConn
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("id", id).put("host", host).put("port", port).put("weight", weight)
+    return new JsonObject().put("id", id).put("group", group).put("host", host).put("port", port).put("weight", weight)
       .put("max_conns", maxConns).put("backup", backup).put("down", down).put("draining", draining).put("state", state())
       .put("status", up ? "UP" : "DOWN").put("reason", reason);
   }
 
   public static Upstream fromJson(JsonObject json) {
-    return new Upstream(json.getString("id"), json.getString("host"), json.getInteger("port"),
+    return new Upstream(json.getString("id"), json.getString("group", "default"), json.getString("host"), json.getInteger("port"),
       json.getInteger("weight"), json.getInteger("max_conns", 0), json.getBoolean("backup", false),
       json.getBoolean("down", false), json.getBoolean("draining", false), "UP".equals(json.getString("status")), json.getString("reason"));
   }

@@ -96,6 +96,12 @@ class ConfigTest {
   }
 
   @Test
+  void bareOffInYamlTurnsTheAccessLogOff() {
+    assertThat(parse("access-log: off\n").getAccessLog()).isEqualTo("off");
+    assertThat(parse("access-log: /var/log/fairway/access.log\n").getAccessLog()).isEqualTo("/var/log/fairway/access.log");
+  }
+
+  @Test
   void hashStrategyNeedsAKey() {
     assertThatThrownBy(() -> parse("strategy: hash\nupstreams: [127.0.0.1:5000]\n").validate())
       .hasMessage("hash-key: missing (expected: header:NAME or cookie:NAME with strategy hash (--hash-key))");
