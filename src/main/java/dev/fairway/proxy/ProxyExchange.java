@@ -53,6 +53,11 @@ final class ProxyExchange {
   private final List<String> tried = new ArrayList<>(2);
   private Origin origin;
   private HttpClientRequest upstreamReq;
+  /** The upstream connection of the current attempt; given back to the pool when the exchange completes cleanly. */
+  private io.vertx.core.http.HttpClientConnection connection;
+  private boolean upstreamDone;
+  /** The upstream said it keeps the connection open (HTTP/1.1 without Connection: close). */
+  private boolean upstreamKeepsAlive;
   private RequestQueue.Waiter waiter;
   private boolean done;
   /** True while this exchange holds an in-flight slot on {@link #origin} (claimed by the strategy's pick). */
@@ -147,12 +152,13 @@ final class ProxyExchange {
     holdingSlot = true;
     tried.add(o.id());
     RequestOptions options = new RequestOptions()
-      .setServer(o.address())
       .setMethod(req.method())
       .setURI(req.uri())
-      .setConnectTimeout(route.connectMillis())
       .setIdleTimeout(route.readMillis());
-    proxy.client().request(options).onComplete(ar -> {
+    proxy.connections().acquire(o, route.connectMillis()).compose(conn -> {
+      connection = conn;
+      return conn.request(options);
+    }).onComplete(ar -> {
       if (ar.succeeded()) {
         send(ar.result());
       } else {
@@ -251,6 +257,7 @@ final class ProxyExchange {
       return;
     }
     upstreamNanos = System.nanoTime() - startNanos;
+    upstreamKeepsAlive = cres.version() == HttpVersion.HTTP_1_1 && !"close".equalsIgnoreCase(cres.getHeader(HttpHeaders.CONNECTION));
     origin.meters().recordResponseHead(upstreamNanos);
     int status = cres.statusCode();
     if (cres.headers().contains(HttpHeaders.CONTENT_LENGTH) && cres.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
@@ -303,6 +310,7 @@ final class ProxyExchange {
       }
     });
     cres.endHandler(v -> {
+      upstreamDone = true;
       if (!done) {
         boolean unreadBody = hasBody && !req.isEnded() && !http2();
         resp.end();
@@ -331,7 +339,7 @@ final class ProxyExchange {
       Origin next = proxy.pickExcept(route.group(), tried, proxy.hashKey(route.group(), req, client));
       if (next != null) {
         proxy.metrics().retried("upstream_closed");
-        releaseSlot();
+        releaseSlot(); // the broken connection is closed there, never given back
         cancelSendTimer();
         upstreamReq = null;
         connect(next);
@@ -451,6 +459,14 @@ final class ProxyExchange {
     if (holdingSlot) {
       holdingSlot = false;
       origin.inFlight().decrementAndGet();
+      if (connection != null) {
+        if (upstreamDone && upstreamKeepsAlive && (req.isEnded() || !hasBody)) {
+          proxy.connections().release(origin, connection); // clean end: the connection can carry the next request
+        } else {
+          connection.close(); // cut mid-exchange: its framing is unknown, never reuse it
+        }
+        connection = null;
+      }
       proxy.queue().drain();
     }
   }

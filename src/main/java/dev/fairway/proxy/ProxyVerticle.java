@@ -59,7 +59,8 @@ public class ProxyVerticle extends VerticleBase {
   private RouteTable routes;
   /** One pool per upstream group. Replaced on this instance's event loop; read by other instances when they drain the shared queue. */
   private volatile Map<String, OriginPool> pools = Map.of();
-  private HttpClient client;
+  private io.vertx.core.http.HttpClientAgent client;
+  private UpstreamConnections connections;
   private HttpServer server;
   private WebSocketClient webSocketClient;
   private Map<String, HashKey> hashKeys = Map.of();
@@ -88,6 +89,7 @@ public class ProxyVerticle extends VerticleBase {
     client = vertx.createHttpClient(clientOptions(), new PoolOptions()
       .setHttp1MaxSize(options.getPoolSize())
       .setMaxWaitQueueSize(options.getPoolSize()));
+    connections = new UpstreamConnections(client, options.getPoolSize());
     webSocketClient = vertx.createWebSocketClient(options.getUpstreamTls().applyTo(new WebSocketClientOptions().setMaxConnections(options.getPoolSize())));
     return UpstreamFeed.follow(vertx, set -> {
         Map<String, OriginPool> next = new HashMap<>();
@@ -316,8 +318,8 @@ public class ProxyVerticle extends VerticleBase {
     return vertx;
   }
 
-  HttpClient client() {
-    return client;
+  UpstreamConnections connections() {
+    return connections;
   }
 
   RequestQueue queue() {

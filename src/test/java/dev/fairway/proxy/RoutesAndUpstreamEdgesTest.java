@@ -138,6 +138,23 @@ class RoutesAndUpstreamEdgesTest {
   }
 
   @Test
+  void http10UpstreamThatClosesAfterEachResponseServesEveryPost() {
+    // like Flask's development server: HTTP/1.0, one request per connection
+    NetServer server = vertx.createNetServer().connectHandler(socket -> socket.handler(b -> {
+      if (b.toString().contains("\r\n\r\n")) socket.end(Buffer.buffer("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    }));
+    int port = server.listen(0, "127.0.0.1").await().actualPort();
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    for (int i = 0; i < 30; i++) {
+      Http.Reply reply = Http.send(client, new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+        .setPort(fairway.proxyPort()).setURI("/job"), "x").await();
+      assertThat(reply.status()).as("POST " + i).isEqualTo(200);
+    }
+  }
+
+  @Test
   void garbageStatusLineFromTheUpstreamIs502() {
     int port = rawUpstream("HTTP/1.1 twohundred OK\r\n\r\n");
     FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
@@ -152,9 +169,10 @@ class RoutesAndUpstreamEdgesTest {
     var server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
         .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.certificatePath()).setKeyPath(cert.privateKeyPath())))
       .requestHandler(req -> req.response().end(req.path().equals("/health") ? "" : "over tls"))
-      .listen(0, "127.0.0.1").await();
+      .listen(0, "localhost").await(); // the certificate's name, resolved the way Fairway will resolve it
     FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("localhost", server.actualPort())))
       .setUpstreamTls(new UpstreamTlsOptions().setEnabled(true).setCa(cert.certificatePath()));
+    o.getHealth().setTimeoutMillis(5_000); // the JVM's first TLS handshake can take longer than the tests' 500 ms
     fairway = Proxies.start(o);
     assertThat(Http.get(client, fairway.proxyPort(), "/x").await().body()).isEqualTo("over tls");
   }
