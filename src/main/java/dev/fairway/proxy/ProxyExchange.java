@@ -368,8 +368,8 @@ final class ProxyExchange {
     if (waiter != null && proxy.queue().cancel(waiter)) {
       proxy.metrics().queueLeft(waiter.enqueuedNanos, "timeout");
     }
-    if (upstreamReq != null) upstreamReq.reset();
     fail(504, "total_timeout", "upstream timed out (" + what + ")");
+    if (upstreamReq != null) upstreamReq.reset();
   }
 
   /** Watches the request body: a client that sends nothing for send-timeout gets 408, an upstream that reads nothing 504. */
@@ -383,12 +383,12 @@ final class ProxyExchange {
         return;
       }
       boolean upstreamStalled = upstreamReq.writeQueueFull();
-      upstreamReq.reset();
       if (upstreamStalled) {
         fail(504, "upstream_stalled", "upstream stopped reading the request body (send-timeout " + route.sendMillis() + "ms)");
       } else {
         fail(408, "client_stalled", "request body stalled (send-timeout " + route.sendMillis() + "ms)");
       }
+      upstreamReq.reset(); // after the answer: the reset fails the upstream side, which must not answer 502 first
     });
   }
 

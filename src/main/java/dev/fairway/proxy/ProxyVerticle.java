@@ -17,7 +17,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.net.SocketAddress;
 
 import dev.fairway.accesslog.AccessLog;
@@ -86,9 +85,8 @@ public class ProxyVerticle extends VerticleBase {
   public Future<?> start() {
     applySettings(options);
     noUpstream = metrics.forUpstream(ProxyMetrics.NO_UPSTREAM);
-    client = vertx.createHttpClient(clientOptions(), new PoolOptions()
-      .setHttp1MaxSize(options.getPoolSize())
-      .setMaxWaitQueueSize(options.getPoolSize()));
+    // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
+    client = vertx.createHttpClient(clientOptions());
     connections = new UpstreamConnections(client, options.getPoolSize());
     webSocketClient = vertx.createWebSocketClient(options.getUpstreamTls().applyTo(new WebSocketClientOptions().setMaxConnections(options.getPoolSize())));
     return UpstreamFeed.follow(vertx, set -> {

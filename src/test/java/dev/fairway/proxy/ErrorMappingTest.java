@@ -7,6 +7,7 @@ import dev.fairway.config.TimeoutOptions;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.junit5.VertxExtension;
@@ -92,6 +93,27 @@ class ErrorMappingTest {
     fairway = Proxies.start(o);
     assertThat(Http.get(client, fairway.proxyPort(), "/api/system/health").await().status()).isEqualTo(504);
     assertThat(Http.get(client, fairway.proxyPort(), "/api/documents").await().body()).isEqualTo("late");
+  }
+
+  @Test
+  void clientThatStallsMidBodyGets408AndTheUpstreamRequestIsAborted() throws Exception {
+    TestUpstream patient = TestUpstream.start(vertx, "patient");
+    Promise<Void> aborted = Promise.promise();
+    patient.handler = req -> {
+      req.exceptionHandler(err -> aborted.tryComplete());
+      req.connection().closeHandler(v -> aborted.tryComplete());
+      req.body().onSuccess(b -> req.response().end("got it all"));
+    };
+    FairwayOptions o = withoutHealthChecks(patient);
+    o.getTimeouts().setSendMillis(300);
+    fairway = Proxies.start(o);
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", fairway.proxyPort())) {
+      s.setSoTimeout(5_000);
+      s.getOutputStream().write("POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nfirst twenty bytes..".getBytes());
+      String head = new String(s.getInputStream().readNBytes(12)); // and the client sends nothing more
+      assertThat(head).isEqualTo("HTTP/1.1 408");
+    }
+    aborted.future().timeout(5, java.util.concurrent.TimeUnit.SECONDS).await();
   }
 
   @Test
