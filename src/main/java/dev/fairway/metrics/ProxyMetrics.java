@@ -1,6 +1,7 @@
 package dev.fairway.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.http.HttpMethod;
@@ -9,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Records each proxied request. Meters are looked up once per (upstream, method, status class) and cached, so the
@@ -35,15 +37,15 @@ public final class ProxyMetrics {
   private final ConcurrentHashMap<String, Counter> rejections = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
 
-  private final java.util.concurrent.atomic.AtomicInteger clientConnections = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger clientConnections = new AtomicInteger();
 
-  private final java.util.concurrent.atomic.AtomicInteger webSockets = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger webSockets = new AtomicInteger();
 
   public ProxyMetrics(MeterRegistry registry) {
     this.registry = registry;
-    io.micrometer.core.instrument.Gauge.builder("fairway.websocket.connections", webSockets, java.util.concurrent.atomic.AtomicInteger::get)
+    Gauge.builder("fairway.websocket.connections", webSockets, AtomicInteger::get)
       .description("Open proxied WebSocket connections").register(registry);
-    io.micrometer.core.instrument.Gauge.builder("fairway.client.connections", clientConnections, java.util.concurrent.atomic.AtomicInteger::get)
+    Gauge.builder("fairway.client.connections", clientConnections, AtomicInteger::get)
       .description("Open client connections, across all proxy instances").register(registry);
     this.queueWait = Timer.builder("fairway.queue.wait")
       .description("Time requests waited in the queue for an upstream slot")
@@ -133,12 +135,12 @@ public final class ProxyMetrics {
   }
 
   /** Open client connections; proxy instances count them up and down. */
-  public java.util.concurrent.atomic.AtomicInteger clientConnections() {
+  public AtomicInteger clientConnections() {
     return clientConnections;
   }
 
   /** Open proxied WebSockets. */
-  public java.util.concurrent.atomic.AtomicInteger webSockets() {
+  public AtomicInteger webSockets() {
     return webSockets;
   }
 

@@ -3,9 +3,7 @@ package dev.fairway.proxy;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientConnection;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpConnectOptions;
-import io.vertx.core.http.RequestOptions;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -56,9 +54,5 @@ final class UpstreamConnections {
   /** Gives a connection back once its exchange is complete (request sent, response read). */
   void release(Origin origin, HttpClientConnection conn) {
     idle.computeIfAbsent(origin.id(), id -> new ArrayDeque<>()).addLast(conn);
-  }
-
-  static Future<HttpClientRequest> request(HttpClientConnection conn, RequestOptions options) {
-    return conn.request(options);
   }
 }

@@ -4,6 +4,7 @@ import dev.fairway.Fairway;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
+import dev.fairway.support.SteadyLoad;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -58,31 +58,12 @@ class FailureHandlingTest {
       .map(JsonObject.class::cast).filter(j -> j.getString("id").equals(u.id())).findFirst().orElseThrow();
   }
 
-  /** {@code total} requests from {@code loops} concurrent loops; runs {@code midway} once half are done. */
+  /** {@code total} requests from {@code loops} concurrent loops; runs {@code midway} once half are issued. */
   private List<Integer> steadyLoad(int loops, int total, Runnable midway, java.util.function.IntFunction<Future<Http.Reply>> send) {
-    List<Integer> statuses = java.util.Collections.synchronizedList(new ArrayList<>());
-    AtomicInteger issued = new AtomicInteger();
-    List<Future<Void>> done = new ArrayList<>();
-    for (int l = 0; l < loops; l++) {
-      io.vertx.core.Promise<Void> loopDone = io.vertx.core.Promise.promise();
-      done.add(loopDone.future());
-      Runnable[] next = new Runnable[1];
-      next[0] = () -> {
-        int n = issued.getAndIncrement();
-        if (n >= total) {
-          loopDone.tryComplete();
-          return;
-        }
-        if (n == total / 2) midway.run();
-        send.apply(n).onComplete(ar -> {
-          statuses.add(ar.succeeded() ? ar.result().status() : -1);
-          next[0].run();
-        });
-      };
-      vertx.runOnContext(v -> next[0].run());
-    }
-    Future.all(done).await();
-    return statuses;
+    return SteadyLoad.start(vertx, loops, total, n -> {
+      if (n == total / 2) midway.run();
+      return send.apply(n);
+    }).statuses();
   }
 
   @Test
