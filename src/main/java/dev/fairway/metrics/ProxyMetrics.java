@@ -24,7 +24,6 @@ public final class ProxyMetrics {
     Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
     Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMinutes(5),
     Duration.ofMinutes(10), Duration.ofMinutes(20), Duration.ofMinutes(30), Duration.ofHours(1)};
-  private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
   private static final HttpMethod[] METHODS = {HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
     HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.OPTIONS};
   /** Upstream label for requests that never reached one (e.g. 503 with no healthy upstream). */
@@ -77,11 +76,13 @@ public final class ProxyMetrics {
     return byUpstream.computeIfAbsent(upstream, UpstreamMeters::new);
   }
 
-  /** Per-upstream meters: a counter per method and status class, and one duration histogram. */
+  /** Route label for requests refused before routing (bad framing, TRACE). */
+  public static final String NO_ROUTE = "none";
+
+  /** Per-upstream meters; requests and durations are further split by route. */
   public final class UpstreamMeters {
     private final String upstream;
-    private final Counter[][] requests = new Counter[METHODS.length + 1][STATUS_CLASSES.length];
-    private final Timer duration;
+    private final ConcurrentHashMap<String, RouteMeters> byRoute = new ConcurrentHashMap<>();
     private final Timer upstreamResponse;
     private final Counter bytesReceived;
     private final Counter bytesSent;
@@ -89,11 +90,6 @@ public final class ProxyMetrics {
 
     private UpstreamMeters(String upstream) {
       this.upstream = upstream;
-      this.duration = Timer.builder("fairway.request.duration")
-        .description("Time from receiving a request to the end of its response")
-        .tag("upstream", upstream)
-        .serviceLevelObjectives(DURATION_BUCKETS)
-        .register(registry);
       this.upstreamResponse = Timer.builder("fairway.upstream.response")
         .description("Time from receiving a request to the upstream's response head (time to first byte)")
         .tag("upstream", upstream)
@@ -114,23 +110,51 @@ public final class ProxyMetrics {
       if (sent > 0) bytesSent.increment(sent);
     }
 
-    public void record(HttpMethod method, int status, long startNanos) {
+    /** One finished request: {@code route} is the matched route's path prefix. */
+    public void record(String route, HttpMethod method, int status, long startNanos) {
       long nanos = System.nanoTime() - startNanos;
-      duration.record(nanos, TimeUnit.NANOSECONDS);
       live.record(nanos, status);
-      int m = methodIndex(method);
-      int s = Math.min(Math.max(status / 100 - 1, 0), STATUS_CLASSES.length - 1);
-      Counter c = requests[m][s];
-      if (c == null) {
-        c = Counter.builder("fairway.requests")
-          .description("Proxied requests by upstream, method and status class")
-          .tag("upstream", upstream)
-          .tag("method", m < METHODS.length ? METHODS[m].name() : "OTHER")
-          .tag("status", STATUS_CLASSES[s])
+      RouteMeters r = byRoute.get(route);
+      if (r == null) r = byRoute.computeIfAbsent(route, RouteMeters::new);
+      r.record(method, status, nanos);
+    }
+
+    /** The meters of one (route, upstream): a counter per method and status code, and the duration histogram. */
+    private final class RouteMeters {
+      private final String route;
+      private final Counter[][] requests = new Counter[METHODS.length + 1][];
+      private final Timer duration;
+
+      RouteMeters(String route) {
+        this.route = route;
+        this.duration = Timer.builder("fairway.request.duration")
+          .description("Time from receiving a request to the end of its response")
+          .tag("upstream", upstream).tag("route", route)
+          .serviceLevelObjectives(DURATION_BUCKETS)
           .register(registry);
-        requests[m][s] = c; // benign race: register() returns the same meter to every caller
       }
-      c.increment();
+
+      void record(HttpMethod method, int status, long nanos) {
+        duration.record(nanos, TimeUnit.NANOSECONDS);
+        int m = methodIndex(method);
+        int code = Math.min(Math.max(status, 100), 599) - 100;
+        Counter[] row = requests[m];
+        if (row == null) {
+          row = new Counter[500];
+          requests[m] = row; // benign race: a lost row only means one more lookup below
+        }
+        Counter c = row[code];
+        if (c == null) {
+          c = Counter.builder("fairway.requests")
+            .description("Proxied requests by route, upstream, method and status code")
+            .tag("upstream", upstream).tag("route", route)
+            .tag("method", m < METHODS.length ? METHODS[m].name() : "OTHER")
+            .tag("code", String.valueOf(code + 100))
+            .register(registry);
+          row[code] = c; // benign race: register() returns the same meter to every caller
+        }
+        c.increment();
+      }
     }
   }
 

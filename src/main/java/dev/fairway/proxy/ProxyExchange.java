@@ -437,7 +437,7 @@ final class ProxyExchange {
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
     ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
-    meters.record(req.method(), status, startNanos);
+    meters.record(route.prefix(), req.method(), status, startNanos);
     meters.recordBytes(req.bytesRead(), resp.bytesWritten());
     AccessLog log = proxy.accessLog();
     if (log.enabled()) {

@@ -107,7 +107,7 @@ class FatJarIT {
       assertThat(seen).containsExactlyInAnyOrder("demo-5000", "demo-5001", "demo-5002");
       assertThat(Http.get(client, port, "/api/system/health").await().body()).contains("\"status\":\"ok\"");
       assertThat(Http.get(client, admin, "/health").await().status()).isEqualTo(200);
-      assertThat(Http.get(client, admin, "/metrics").await().body()).contains("fairway_requests_total{method=\"GET\",status=\"2xx\",upstream=\"127.0.0.1:5000\"}");
+      assertThat(Http.get(client, admin, "/metrics").await().body()).contains("fairway_requests_total{code=\"200\",method=\"GET\",route=\"/\",upstream=\"127.0.0.1:5000\"}");
     }
   }
 
