@@ -66,6 +66,8 @@ final class ProxyExchange {
   private long sendTimer = -1;
   private long queueTimer = -1;
   private long lastBytesRead;
+  /** When the upstream last sent a byte (or the request went out): the read timeout runs from here. */
+  private long lastUpstreamNanos;
   /** The request body as sent so far, kept while it fits in retry-buffer so an idempotent request can be retried. */
   private Buffer bodyCopy;
 
@@ -153,8 +155,7 @@ final class ProxyExchange {
     tried.add(o.id());
     RequestOptions options = new RequestOptions()
       .setMethod(req.method())
-      .setURI(req.uri())
-      .setIdleTimeout(route.readMillis());
+      .setURI(req.uri());
     proxy.connections().acquire(o, route.connectMillis()).compose(conn -> {
       connection = conn;
       return conn.request(options);
@@ -194,6 +195,8 @@ final class ProxyExchange {
       creq.reset();
       return;
     }
+    lastUpstreamNanos = System.nanoTime();
+    proxy.readDeadlines().watch(this);
     ForwardedHeaders.copyRequest(req, client, requestId, proxy.dropUnderscoreHeaders(), creq.headers());
     route.requestHeaders().apply(creq.headers());
     HostAndPort authority = req.authority();
@@ -256,7 +259,8 @@ final class ProxyExchange {
       upstreamReq.reset();
       return;
     }
-    upstreamNanos = System.nanoTime() - startNanos;
+    lastUpstreamNanos = System.nanoTime();
+    upstreamNanos = lastUpstreamNanos - startNanos;
     upstreamKeepsAlive = cres.version() == HttpVersion.HTTP_1_1 && !"close".equalsIgnoreCase(cres.getHeader(HttpHeaders.CONNECTION));
     origin.meters().recordResponseHead(upstreamNanos);
     int status = cres.statusCode();
@@ -295,6 +299,7 @@ final class ProxyExchange {
   private void relayBody(HttpClientResponse cres, int status) {
     cres.handler(chunk -> {
       if (done) return; // cut by a timeout or the client; the upstream request is being reset
+      lastUpstreamNanos = System.nanoTime();
       resp.write(chunk);
       if (resp.writeQueueFull()) {
         cres.pause();
@@ -327,6 +332,18 @@ final class ProxyExchange {
     return req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
   }
 
+  boolean readExpired(long now) {
+    return !done && upstreamReq != null && now - lastUpstreamNanos > route.readMillis() * 1_000_000;
+  }
+
+  /** No byte from the upstream for read-timeout: 504 if nothing was sent to the client yet, else the connection is cut. */
+  void onReadTimeout() {
+    if (done) return;
+    proxy.reportFailure(origin.id(), "timeout");
+    fail(504, "upstream_timeout", "upstream timed out (read-timeout " + route.readMillis() + "ms)");
+    if (upstreamReq != null) upstreamReq.reset();
+  }
+
   /** The upstream failed before its response head: reset, closed, or no byte within read-timeout. */
   private void onUpstreamFailed(Throwable cause) {
     if (done) return;
@@ -339,6 +356,7 @@ final class ProxyExchange {
       Origin next = proxy.pickExcept(route.group(), tried, proxy.hashKey(route.group(), req, client));
       if (next != null) {
         proxy.metrics().retried("upstream_closed");
+        proxy.readDeadlines().unwatch(this);
         releaseSlot(); // the broken connection is closed there, never given back
         cancelSendTimer();
         upstreamReq = null;
@@ -432,6 +450,7 @@ final class ProxyExchange {
   private void finish(int status) {
     if (done) return;
     done = true;
+    proxy.readDeadlines().unwatch(this);
     if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
     cancelSendTimer();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);

@@ -62,6 +62,7 @@ public class ProxyVerticle extends VerticleBase {
   private UpstreamConnections connections;
   private HttpServer server;
   private WebSocketClient webSocketClient;
+  private ReadDeadlines readDeadlines;
   private Map<String, HashKey> hashKeys = Map.of();
   private static final OriginPool EMPTY = new OriginPool(
     new dev.fairway.upstream.UpstreamSet(0, Map.of(), List.of()), "none", false, new InFlightCounters(), null);
@@ -83,6 +84,7 @@ public class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    readDeadlines = new ReadDeadlines(vertx);
     applySettings(options);
     noUpstream = metrics.forUpstream(ProxyMetrics.NO_UPSTREAM);
     // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
@@ -108,6 +110,8 @@ public class ProxyVerticle extends VerticleBase {
   /** Routes, timeouts, retries and client-address rules: everything a reload can change without a restart. */
   private void applySettings(FairwayOptions next) {
     options = next;
+    readDeadlines.schedule(next.getRoutes().stream().mapToLong(r -> r.getTimeouts().getReadMillis())
+      .reduce(next.getTimeouts().getReadMillis(), Math::min));
     Map<String, HashKey> keys = new HashMap<>();
     next.allGroups().forEach(g -> {
       if (g.getHashKey() != null) keys.put(g.getName(), g.getHashKey());
@@ -128,6 +132,10 @@ public class ProxyVerticle extends VerticleBase {
 
   boolean dropUnderscoreHeaders() {
     return options.isDropUnderscoreHeaders();
+  }
+
+  ReadDeadlines readDeadlines() {
+    return readDeadlines;
   }
 
   AccessLog accessLog() {

@@ -85,6 +85,19 @@ class ErrorMappingTest {
   }
 
   @Test
+  void upstreamThatFallsSilentMidResponseIsCutAfterTheReadTimeout() {
+    TestUpstream stalls = TestUpstream.start(vertx, "stalls");
+    stalls.handler = req -> req.response().setChunked(true).write("first part, then silence");
+    FairwayOptions o = withoutHealthChecks(stalls);
+    o.getTimeouts().setReadMillis(300);
+    fairway = Proxies.start(o);
+    long start = System.nanoTime();
+    Throwable failure = Http.get(client, fairway.proxyPort(), "/x").transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await();
+    assertThat(failure).as("the response had started, so the connection is cut").isNotNull();
+    assertThat((System.nanoTime() - start) / 1_000_000).isBetween(250L, 5_000L);
+  }
+
+  @Test
   void routeTimeoutAppliesOnlyUnderItsPrefix() {
     TestUpstream slow = TestUpstream.start(vertx, "slow");
     slow.handler = req -> vertx.setTimer(600, id -> req.response().end("late"));
