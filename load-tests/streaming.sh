@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Scenario 2 of issue 7: a 1 GiB upload and a 1 GiB download through nginx, HAProxy and Fairway (default heap and
+# -Xmx64m) in front of the same nginx backend; MB/s each way and each proxy's peak RSS. Pinning as in run.sh:
+# proxy on CPU 0, backend and curl on CPU 1. Loopback only; each transfer is bounded by curl --max-time.
+#
+# Needs: nginx, haproxy, curl (apt-get install -y nginx haproxy curl). Usage: load-tests/streaming.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+work=$(mktemp -d /tmp/fairway-stream.XXXXXX)
+out="$here/results/streaming-$(date -u +%Y%m%dT%H%M%SZ).md"
+mkdir -p "$here/results"
+for tool in nginx haproxy curl taskset; do command -v "$tool" >/dev/null || { echo "missing: $tool"; exit 2; }; done
+[ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+truncate -s 1G "$work/big.bin"   # sparse: served with sendfile, costs no disk
+chmod 755 "$work"; chmod 644 "$work/big.bin"   # nginx workers run unprivileged
+cat > "$work/backend.conf" <<CONF
+worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend-error.log;
+events { worker_connections 1024; }
+http { access_log off; sendfile on;
+  server { listen 127.0.0.1:18181; client_max_body_size 0;
+    location = /big.bin { root $work; }
+    location = /health { return 200 "ok\n"; } } }
+CONF
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http { access_log off;
+  server { listen 127.0.0.1:18190; client_max_body_size 0;
+    location / { proxy_pass http://127.0.0.1:18181; proxy_http_version 1.1; proxy_set_header Connection "";
+                 proxy_buffering off; proxy_request_buffering off; }
+    location /upload { proxy_pass http://127.0.0.1:18182; proxy_http_version 1.1; proxy_set_header Connection "";
+                 proxy_buffering off; proxy_request_buffering off; } } }
+CONF
+cat > "$work/haproxy.cfg" <<CONF
+global
+  nbthread 1
+defaults
+  mode http
+  timeout connect 60s
+  timeout client 1800s
+  timeout server 1800s
+frontend fe
+  bind 127.0.0.1:18191
+  acl upload path_beg /upload
+  use_backend sink if upload
+  default_backend be
+backend be
+  server s1 127.0.0.1:18181
+backend sink
+  server s2 127.0.0.1:18182
+CONF
+# Fairway: the same split, with an upstream group for the upload sink
+cat > "$work/fairway.yaml" <<CONF
+instances: 1
+access-log: off
+upstreams: [127.0.0.1:18181]
+health: {path: /health}
+groups: {sink: {upstreams: [127.0.0.1:18182]}}
+routes: [{path: /upload, group: sink}]
+CONF
+taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
+# the upload sink reads every byte before it answers (Fairway's demo upstream counts them)
+taskset -c 1 java -cp "$root/target/fairway.jar" dev.fairway.demo.DemoServer 127.0.0.1 18182 > "$work/sink.log" 2>&1 & pids+=($!)
+taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!); nginx_pid=$!
+taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!); haproxy_pid=$!
+taskset -c 0 java -jar "$root/target/fairway.jar" -c "$work/fairway.yaml" -p 18192 --admin-port 18193 \
+  > "$work/fairway.log" 2>&1 & pids+=($!); fairway_pid=$!
+taskset -c 0 java -Xmx64m -jar "$root/target/fairway.jar" -c "$work/fairway.yaml" -p 18194 --admin-port 18195 \
+  > "$work/fairway64.log" 2>&1 & pids+=($!); fairway64_pid=$!
+
+port_of() { case $1 in direct) echo 18181;; nginx) echo 18190;; haproxy) echo 18191;; fairway) echo 18192;; fairway-64m) echo 18194;; esac; }
+rss_of() { # peak RSS in MiB of a process and its children (nginx's worker)
+  local total=0; for p in $1 $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo $((total / 1024)); }
+pid_of() { case $1 in nginx) echo "$nginx_pid";; haproxy) echo "$haproxy_pid";; fairway) echo "$fairway_pid";; fairway-64m) echo "$fairway64_pid";; *) echo "";; esac; }
+for t in direct nginx haproxy fairway fairway-64m; do
+  for _ in $(seq 1 100); do curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$(port_of "$t")/big.bin" && break; sleep 0.1; done
+done
+
+{
+  echo "# Streaming 1 GiB each way, $(date -u), $(nproc) cores"
+  echo
+  echo "| target | upload MB/s | download MB/s | peak RSS MiB |"
+  echo "|---|---:|---:|---:|"
+} | tee "$out"
+for t in direct nginx haproxy fairway fairway-64m; do
+  port=$(port_of "$t")
+  upport=$([ "$t" = direct ] && echo 18182 || echo "$port")
+  up=$(taskset -c 1 curl -s -o /dev/null --max-time 120 -H "Transfer-Encoding: chunked" -T "$work/big.bin" \
+    -w '%{speed_upload} %{size_upload} %{http_code}' "http://127.0.0.1:$upport/upload")
+  down=$(taskset -c 1 curl -s -o /dev/null --max-time 120 -w '%{speed_download} %{size_download} %{http_code}' "http://127.0.0.1:$port/big.bin")
+  echo "  $t: upload $up; download $down (bytes/s, bytes, status)" >> "$out.raw"
+  up=${up%% *}; down=${down%% *}
+  pid=$(pid_of "$t")
+  rss=$([ -n "$pid" ] && rss_of "$pid" || echo "-")
+  awk -v t="$t" -v up="$up" -v down="$down" -v rss="$rss" 'BEGIN { printf "| %s | %.0f | %.0f | %s |\n", t, up / 1e6, down / 1e6, rss }' | tee -a "$out"
+done
