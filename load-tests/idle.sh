@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Scenario 3 of issue 7: 10,000 idle keep-alive client connections held open through each proxy; the proxy's RSS
+# before and while they are held. Needs nginx, haproxy, python3. Loopback only, bounded (120 s to open, 5 s held).
+# Usage: load-tests/idle.sh [N]   (default 9000: HAProxy needs two descriptors per connection and this machine allows 20,000)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+N=${1:-9000}
+ulimit -n "$(ulimit -Hn)"
+work=$(mktemp -d /tmp/fairway-idle.XXXXXX)
+out="$here/results/idle-$(date -u +%Y%m%dT%H%M%SZ).md"
+mkdir -p "$here/results"
+[ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+cat > "$work/backend.conf" <<CONF
+worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend-error.log;
+worker_rlimit_nofile 30000;
+events { worker_connections 20000; }
+http { access_log off; server { listen 127.0.0.1:18281; location / { return 200 "ok\n"; } } }
+CONF
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx-error.log;
+worker_rlimit_nofile 30000;
+events { worker_connections 20000; }
+http { access_log off; keepalive_timeout 300s; keepalive_requests 100000;
+  upstream b { server 127.0.0.1:18281; keepalive 64; }
+  server { listen 127.0.0.1:18290; location / { proxy_pass http://b; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+cat > "$work/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 9500
+defaults
+  mode http
+  maxconn 9500
+  timeout connect 60s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+frontend fe
+  bind 127.0.0.1:18291
+  default_backend be
+backend be
+  server s1 127.0.0.1:18281
+CONF
+taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
+taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!); nginx_pid=$!
+taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!); haproxy_pid=$!
+taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "$root/target/fairway.jar" -p 18292 --admin-port 18293 -i 1 --access-log off \
+  -u 127.0.0.1:18281 > "$work/fairway.log" 2>&1 & pids+=($!); fairway_pid=$!
+
+rss_kib() { local total=0; for p in $1 $(pgrep -P "$1" || true); do
+  total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$total"; }
+{
+  echo "# $N idle keep-alive connections, $(date -u)"
+  echo
+  echo "| target | RSS before MiB | RSS held MiB | per connection KiB |"
+  echo "|---|---:|---:|---:|"
+} | tee "$out"
+for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid fairway:18292:$fairway_pid; do
+  IFS=: read -r name port pid <<< "$t"
+  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  before=$(rss_kib "$pid")
+  taskset -c 1 python3 "$here/idle-connections.py" "$port" "$N" 5 > "$work/client.out" 2>&1 &
+  client=$!
+  for _ in $(seq 1 1200); do grep -q ready "$work/client.out" && break; sleep 0.1; done
+  held=$(rss_kib "$pid")
+  wait "$client" || true
+  awk -v t="$name" -v b="$before" -v h="$held" -v n="$N" \
+    'BEGIN { printf "| %s | %.0f | %.0f | %.1f |\n", t, b / 1024, h / 1024, (h - b) / n }' | tee -a "$out"
+done
