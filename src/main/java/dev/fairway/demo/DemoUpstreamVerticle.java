@@ -23,12 +23,19 @@ public class DemoUpstreamVerticle extends VerticleBase {
   private final String host;
   private final int port;
   private final String name;
+  /** Added to every default answer, to stand in for a slower backend in benchmarks. */
+  private final long delayMillis;
   private HttpServer server;
 
   public DemoUpstreamVerticle(String host, int port) {
+    this(host, port, 0);
+  }
+
+  public DemoUpstreamVerticle(String host, int port, long delayMillis) {
     this.host = host;
     this.port = port;
     this.name = "demo-" + port;
+    this.delayMillis = delayMillis;
   }
 
   @Override
@@ -50,8 +57,15 @@ public class DemoUpstreamVerticle extends VerticleBase {
       default -> {
         long[] bytes = {0};
         req.handler(b -> bytes[0] += b.length());
-        req.endHandler(v -> resp.putHeader("Content-Type", "text/plain")
-          .end("hello from " + name + ": " + req.method() + " " + req.uri() + (bytes[0] > 0 ? " (" + bytes[0] + " bytes received)" : "") + "\n"));
+        req.endHandler(v -> {
+          String answer = "hello from " + name + ": " + req.method() + " " + req.uri()
+            + (bytes[0] > 0 ? " (" + bytes[0] + " bytes received)" : "") + "\n";
+          if (delayMillis > 0) {
+            vertx.setTimer(delayMillis, id -> resp.putHeader("Content-Type", "text/plain").end(answer));
+          } else {
+            resp.putHeader("Content-Type", "text/plain").end(answer);
+          }
+        });
       }
     }
   }

@@ -170,8 +170,8 @@ final class ProxyExchange {
 
   private void onConnectFailed(Throwable cause) {
     releaseSlot();
-    proxy.reportFailure(origin.id(), cause);
     if (done) return;
+    proxy.reportFailure(origin.id(), cause);
     if (cause instanceof ConnectException && withinRetryBudget()) {
       Origin next = proxy.pickExcept(route.group(), tried, proxy.hashKey(route.group(), req, client));
       if (next != null) {
@@ -244,9 +244,7 @@ final class ProxyExchange {
         creq.drainHandler(v -> req.resume());
       }
     });
-    req.exceptionHandler(err -> {
-      if (!done) creq.reset();
-    });
+    req.exceptionHandler(err -> onClientClosed()); // the client's side broke: not the upstream's fault
     req.endHandler(v -> creq.end());
     if (!http2() && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
       resp.writeContinue(); // only now: an upstream was found and the body can go
@@ -415,9 +413,10 @@ final class ProxyExchange {
     if (waiter != null && proxy.queue().cancel(waiter)) {
       proxy.metrics().queueLeft(waiter.enqueuedNanos, "client_closed"); // left the queue: never sent upstream
     }
-    if (upstreamReq != null) upstreamReq.reset(); // the upstream stops working on a request nobody will read
     reason = "client_abort";
     finish(CLIENT_CLOSED);
+    // after finish: the reset fails the upstream side at once, and that must not count against the upstream
+    if (upstreamReq != null) upstreamReq.reset(); // the upstream stops working on a request nobody will read
   }
 
   /** A 503 that asks the client to come back later. */

@@ -1,6 +1,7 @@
 package dev.fairway.proxy;
 
 import dev.fairway.Fairway;
+import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Future;
@@ -103,6 +104,10 @@ class StreamingTest {
     upstreamGotRequest.future().timeout(5, TimeUnit.SECONDS).await();
     own.close();
     upstreamSawClose.future().timeout(5, TimeUnit.SECONDS).await();
+    // the client's abort is not the upstream's failure: it stays in rotation
+    upstream.handler = req -> req.response().end("ok");
+    assertThat(Http.get(vertx.createHttpClient(), fairway.proxyPort(), "/after").await().status()).isEqualTo(200);
+    assertThat(fairway.registry().find("fairway.ejections").counters()).isEmpty();
   }
 
   @Test
