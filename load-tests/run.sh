@@ -7,6 +7,7 @@
 # worker/thread, Fairway with -i 1); the backend and wrk share CPU 1.
 # Traffic stays on 127.0.0.1. Every run is bounded: ROUNDS x targets x connection counts x DURATION.
 #
+# Writes results/<run>.txt (raw), .md (medians and ratios) and .svg (chart of requests/s and p99).
 # Usage: load-tests/run.sh            (ROUNDS=5 DURATION=10 CONNS="50 500" by default)
 #        ROUNDS=3 DURATION=5 load-tests/run.sh
 #        TARGETS="nginx fairway fairway-log" load-tests/run.sh   (fairway-log: access log on, to a file)

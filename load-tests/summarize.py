@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Median of each target's rounds, and its ratio to nginx, as a Markdown table."""
+"""Median of each target's rounds, and its ratio to nginx: a Markdown table on stdout and an SVG chart of
+requests/s and p99 per target next to the raw file (results/<run>.svg)."""
 import re
 import statistics
 import sys
 from collections import defaultdict
+
+TARGETS = ["direct", "nginx", "haproxy", "fairway", "fairway-log"]
+COLORS = {"direct": "#9aa5b1", "nginx": "#2f9e44", "haproxy": "#1c7ed6", "fairway": "#e8590c", "fairway-log": "#f59f00"}
 
 runs = defaultdict(list)
 for line in open(sys.argv[1]):
@@ -12,14 +16,50 @@ for line in open(sys.argv[1]):
         c, t = int(m.group(1)), m.group(2)
         runs[(c, t)].append(tuple(int(x) for x in m.groups()[2:]))
 
+medians = {}
 print("| conns | target | req/s (median) | vs nginx | p50 ms | p99 ms | p99.9 ms | errors |")
 print("|---:|---|---:|---:|---:|---:|---:|---:|")
 for c in sorted({c for c, _ in runs}):
     base = statistics.median(r[0] for r in runs.get((c, "nginx"), [(1,)]))
-    for t in ["direct", "nginx", "haproxy", "fairway", "fairway-log"]:
+    for t in TARGETS:
         rs = runs.get((c, t))
         if not rs:
             continue
         med = lambda i: statistics.median(r[i] for r in rs)
+        medians[(c, t)] = (med(0), med(2) / 1000)
         print(f"| {c} | {t} | {med(0):,.0f} | {med(0) / base:.2f}x | {med(1) / 1000:.2f} | {med(2) / 1000:.2f} | "
               f"{med(3) / 1000:.2f} | {sum(r[4] for r in rs)} |")
+
+
+def panel(x0, title, value_of, unit):
+    """One bar chart: a group of bars per connection count, one bar per target."""
+    conns = sorted({c for c, _ in medians})
+    targets = [t for t in TARGETS if any((c, t) in medians for c in conns)]
+    top = max(value_of(v) for v in medians.values()) or 1
+    w, h, bar = 360, 200, 14
+    parts = [f'<text x="{x0 + 10}" y="20" font-size="13" font-weight="600">{title}</text>']
+    for gi, c in enumerate(conns):
+        gx = x0 + 20 + gi * (len(targets) * bar + 40)
+        for ti, t in enumerate(targets):
+            if (c, t) not in medians:
+                continue
+            v = value_of(medians[(c, t)])
+            bh = v / top * (h - 60)
+            x, y = gx + ti * bar, h - 30 - bh
+            parts.append(f'<rect x="{x}" y="{y:.1f}" width="{bar - 2}" height="{bh:.1f}" fill="{COLORS[t]}">'
+                         f'<title>{t} at {c} connections: {v:,.1f} {unit}</title></rect>')
+        parts.append(f'<text x="{gx}" y="{h - 12}" font-size="11">{c} conns</text>')
+    return parts
+
+
+if medians and len(sys.argv) > 1:
+    legend = [f'<rect x="{20 + i * 110}" y="215" width="10" height="10" fill="{COLORS[t]}"/>'
+              f'<text x="{34 + i * 110}" y="224" font-size="11">{t}</text>'
+              for i, t in enumerate(t for t in TARGETS if any(k[1] == t for k in medians))]
+    svg = ['<svg xmlns="http://www.w3.org/2000/svg" width="760" height="235" font-family="sans-serif">',
+           '<rect width="760" height="235" fill="white"/>']
+    svg += panel(0, "requests/s (median; higher is better)", lambda v: v[0], "req/s")
+    svg += panel(380, "p99 latency, ms (median; lower is better)", lambda v: v[1], "ms")
+    svg += legend + ["</svg>"]
+    with open(re.sub(r"\.txt$", "", sys.argv[1]) + ".svg", "w") as f:
+        f.write("\n".join(svg))
