@@ -2,7 +2,6 @@ package dev.fairway.proxy;
 
 import dev.fairway.config.Cidr;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.SocketAddress;
 
 import java.util.List;
 
@@ -21,9 +20,7 @@ final class ClientAddress {
     this.header = header;
   }
 
-  String of(HttpServerRequest req) {
-    SocketAddress peer = req.remoteAddress();
-    String peerAddress = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
+  String of(HttpServerRequest req, String peerAddress) {
     if (trusted.isEmpty() || !isTrusted(peerAddress)) {
       return peerAddress;
     }

@@ -37,7 +37,8 @@ final class ForwardedHeaders {
   }
 
   /** Copies the headers to send upstream for {@code req} into {@code out}; {@code client} becomes X-Real-IP. */
-  static void copyRequest(HttpServerRequest req, String client, String requestId, boolean dropUnderscores, MultiMap out) {
+  static void copyRequest(HttpServerRequest req, String client, String peer, String requestId, boolean dropUnderscores,
+                          MultiMap out) {
     MultiMap in = req.headers();
     Set<String> named = namedInConnection(in);
     String forwardedFor = null;
@@ -50,16 +51,20 @@ final class ForwardedHeaders {
         out.add(name, h.getValue());
       }
     }
-    SocketAddress peer = req.remoteAddress();
-    String peerAddress = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
     out.set(X_REAL_IP, client);
-    out.set(X_FORWARDED_FOR, forwardedFor == null ? peerAddress : forwardedFor + ", " + peerAddress);
+    out.set(X_FORWARDED_FOR, forwardedFor == null ? peer : forwardedFor + ", " + peer);
     out.set(X_FORWARDED_PROTO, req.scheme() == null ? "http" : req.scheme());
     out.set(X_REQUEST_ID, requestId);
     HostAndPort authority = req.authority();
     if (authority != null) {
       out.set(X_FORWARDED_HOST, authority.toString());
     }
+  }
+
+  /** The TCP peer's address, once per request. */
+  static String peer(HttpServerRequest req) {
+    SocketAddress peer = req.remoteAddress();
+    return peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
   }
 
   /** Copies the upstream's response headers to the client response, without hop-by-hop ones. */

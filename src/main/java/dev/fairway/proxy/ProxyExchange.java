@@ -43,6 +43,7 @@ final class ProxyExchange {
   private final HttpServerResponse resp;
   private final Route route;
   private final boolean hasBody;
+  private final String peer;
   private final String client;
   private final String requestId;
   /** Why the request failed, for the access log (e.g. upstream_timeout); null while all is well. */
@@ -56,6 +57,8 @@ final class ProxyExchange {
   /** The upstream connection of the current attempt; given back to the pool when the exchange completes cleanly. */
   private io.vertx.core.http.HttpClientConnection connection;
   private boolean upstreamDone;
+  /** Fairway itself reset the upstream request: the failure that follows is not the upstream's. */
+  private boolean cancelled;
   /** The upstream said it keeps the connection open (HTTP/1.1 without Connection: close). */
   private boolean upstreamKeepsAlive;
   private RequestQueue.Waiter waiter;
@@ -77,7 +80,8 @@ final class ProxyExchange {
     this.resp = req.response();
     this.route = route;
     this.hasBody = hasBody(req);
-    this.client = proxy.clientAddress(req);
+    this.peer = ForwardedHeaders.peer(req);
+    this.client = proxy.clientAddress(req, peer);
     this.requestId = RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID));
   }
 
@@ -192,12 +196,12 @@ final class ProxyExchange {
   private void send(HttpClientRequest creq) {
     upstreamReq = creq;
     if (done) {
-      creq.reset();
+      cancelUpstream();
       return;
     }
     lastUpstreamNanos = System.nanoTime();
     proxy.readDeadlines().watch(this);
-    ForwardedHeaders.copyRequest(req, client, requestId, proxy.dropUnderscoreHeaders(), creq.headers());
+    ForwardedHeaders.copyRequest(req, client, peer, requestId, proxy.dropUnderscoreHeaders(), creq.headers());
     route.requestHeaders().apply(creq.headers());
     HostAndPort authority = req.authority();
     creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
@@ -231,8 +235,8 @@ final class ProxyExchange {
     req.handler(chunk -> {
       if (max > 0 && req.bytesRead() > max) {
         if (done) return;
-        fail(413, "body_too_large", "request body is over max-body-size " + max); // first: the reset below fails the exchange
-        creq.reset();
+        fail(413, "body_too_large", "request body is over max-body-size " + max);
+        cancelUpstream();
         return;
       }
       if (bodyCopy != null) {
@@ -254,7 +258,7 @@ final class ProxyExchange {
 
   private void relay(HttpClientResponse cres) {
     if (done) {
-      upstreamReq.reset();
+      cancelUpstream();
       return;
     }
     lastUpstreamNanos = System.nanoTime();
@@ -307,7 +311,7 @@ final class ProxyExchange {
     cres.exceptionHandler(err -> {
       if (!done) {
         reason = "upstream_closed";
-        upstreamReq.reset();
+        cancelUpstream();
         resp.reset();
         finish(status);
       }
@@ -339,12 +343,12 @@ final class ProxyExchange {
     if (done) return;
     proxy.reportFailure(origin.id(), "timeout");
     fail(504, "upstream_timeout", "upstream timed out (read-timeout " + route.readMillis() + "ms)");
-    if (upstreamReq != null) upstreamReq.reset();
+    cancelUpstream();
   }
 
   /** The upstream failed before its response head: reset, closed, or no byte within read-timeout. */
   private void onUpstreamFailed(Throwable cause) {
-    if (done) return;
+    if (done || cancelled) return;
     proxy.reportFailure(origin.id(), cause);
     if (isTimeout(cause)) {
       fail(504, "upstream_timeout", "upstream timed out (read-timeout " + route.readMillis() + "ms)");
@@ -385,7 +389,7 @@ final class ProxyExchange {
       proxy.metrics().queueLeft(waiter.enqueuedNanos, "timeout");
     }
     fail(504, "total_timeout", "upstream timed out (" + what + ")");
-    if (upstreamReq != null) upstreamReq.reset();
+    cancelUpstream();
   }
 
   /** Watches the request body: a client that sends nothing for send-timeout gets 408, an upstream that reads nothing 504. */
@@ -404,7 +408,7 @@ final class ProxyExchange {
       } else {
         fail(408, "client_stalled", "request body stalled (send-timeout " + route.sendMillis() + "ms)");
       }
-      upstreamReq.reset(); // after the answer: the reset fails the upstream side, which must not answer 502 first
+      cancelUpstream();
     });
   }
 
@@ -415,8 +419,16 @@ final class ProxyExchange {
     }
     reason = "client_abort";
     finish(CLIENT_CLOSED);
-    // after finish: the reset fails the upstream side at once, and that must not count against the upstream
-    if (upstreamReq != null) upstreamReq.reset(); // the upstream stops working on a request nobody will read
+    cancelUpstream(); // the upstream stops working on a request nobody will read
+  }
+
+  /**
+   * Resets the upstream request on Fairway's own account (timeout, limit, client gone). Vert.x fails the response
+   * at once; marking it first keeps that from being answered as a 502 or counted against the upstream.
+   */
+  private void cancelUpstream() {
+    cancelled = true;
+    if (upstreamReq != null) upstreamReq.reset();
   }
 
   /** A 503 that asks the client to come back later. */

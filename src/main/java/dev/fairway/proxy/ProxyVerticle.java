@@ -16,7 +16,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.net.SocketAddress;
 
 import dev.fairway.accesslog.AccessLog;
 import dev.fairway.accesslog.RequestIds;
@@ -224,14 +223,16 @@ public class ProxyVerticle extends VerticleBase {
   /** A WebSocket: the picked upstream's slot is held until the connection closes. */
   private void upgrade(HttpServerRequest req) {
     String group = route(req).group();
-    Origin origin = pick(group, hashKey(group, req, clientAddress(req)));
+    String peer = ForwardedHeaders.peer(req);
+    String client = clientAddress(req, peer);
+    Origin origin = pick(group, hashKey(group, req, client));
     if (origin == null) {
       refuse(req, 503, "no upstream available for a WebSocket");
       return;
     }
     metrics.webSockets().incrementAndGet();
     MultiMap forwarded = HttpHeaders.headers();
-    ForwardedHeaders.copyRequest(req, clientAddress(req), RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID)),
+    ForwardedHeaders.copyRequest(req, client, peer, RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID)),
       options.isDropUnderscoreHeaders(), forwarded);
     WebSocketRelay.open(req, webSocketClient, origin, forwarded, () -> {
       metrics.webSockets().decrementAndGet();
@@ -268,10 +269,8 @@ public class ProxyVerticle extends VerticleBase {
   }
 
   /** The client's address: the peer, or what a trusted proxy in front says it is. */
-  String clientAddress(HttpServerRequest req) {
-    if (resolveClient) return clientAddress.of(req);
-    SocketAddress peer = req.remoteAddress();
-    return peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
+  String clientAddress(HttpServerRequest req, String peer) {
+    return resolveClient ? clientAddress.of(req, peer) : peer;
   }
 
   /** What the hashing strategies hash for this request; null for the others or when the key is absent. */
