@@ -61,6 +61,7 @@ public enum AccessLogFormat {
   }
 
   private static String requestLine(AccessRecord r) {
+    if (r.method() == null) return "-"; // no request head was received (header_timeout)
     return r.method() + " " + r.uri().replace("\"", "%22") + " " + r.protocol();
   }
 

@@ -21,6 +21,10 @@ public class FairwayOptions {
   public static final int DEFAULT_RETRY_BUFFER = 64 * 1024;
   public static final long DEFAULT_SHUTDOWN_TIMEOUT = 30_000;
   public static final long DEFAULT_QUEUE_TIMEOUT = 60_000;
+  /** nginx's client_header_timeout (60 s there; 10 s here, as slowloris advice has it). */
+  public static final long DEFAULT_CLIENT_HEADER_TIMEOUT = 10_000;
+  /** nginx's keepalive_timeout. */
+  public static final long DEFAULT_CLIENT_KEEPALIVE_TIMEOUT = 75_000;
   private static final Set<String> KEYS;
 
   static {
@@ -28,7 +32,8 @@ public class FairwayOptions {
       "routes", "groups", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
       "client-ip-header", "retry-buffer", "retry-timeout", "panic", "shutdown-timeout", "watch-config",
       "access-log", "access-log-format", "error-log", "log-level",
-      "tls", "http2-cleartext", "max-body-size", "underscores-in-headers", "upstream-tls"));
+      "tls", "http2-cleartext", "max-body-size", "underscores-in-headers", "upstream-tls",
+      "client-header-timeout", "client-keepalive-timeout"));
     keys.addAll(TimeoutOptions.KEYS);
     KEYS = Set.copyOf(keys);
   }
@@ -59,6 +64,10 @@ public class FairwayOptions {
   private UpstreamTlsOptions upstreamTls = new UpstreamTlsOptions();
   /** HTTP/2 without TLS (prior knowledge) on the listen port. */
   private boolean http2Cleartext;
+  /** A new client connection must complete its first request head within this; 0 = no limit. */
+  private long clientHeaderTimeoutMillis = DEFAULT_CLIENT_HEADER_TIMEOUT;
+  /** A kept-alive client connection with no request in progress is closed after this; 0 = never. */
+  private long clientKeepAliveTimeoutMillis = DEFAULT_CLIENT_KEEPALIVE_TIMEOUT;
   /** Drop request headers whose names contain '_' (many backends read them as '-'): nginx's default. */
   private boolean dropUnderscoreHeaders = true;
   /** off, stdout, or a file path. */
@@ -103,6 +112,8 @@ public class FairwayOptions {
     adminToken = admin.string("token", null);
     shutdownTimeoutMillis = r.duration("shutdown-timeout", shutdownTimeoutMillis);
     watchConfig = r.bool("watch-config", watchConfig);
+    clientHeaderTimeoutMillis = r.duration("client-header-timeout", clientHeaderTimeoutMillis);
+    clientKeepAliveTimeoutMillis = r.duration("client-keepalive-timeout", clientKeepAliveTimeoutMillis);
     ConfigReader tls = r.object("tls");
     tls.rejectUnknown(Set.of("cert", "key"));
     tlsCert = tls.string("cert", null);
@@ -196,6 +207,24 @@ public class FairwayOptions {
   /** The number of proxy verticle instances to deploy. */
   public int effectiveInstances() {
     return instances > 0 ? instances : Runtime.getRuntime().availableProcessors();
+  }
+
+  public long getClientHeaderTimeoutMillis() {
+    return clientHeaderTimeoutMillis;
+  }
+
+  public FairwayOptions setClientHeaderTimeoutMillis(long millis) {
+    this.clientHeaderTimeoutMillis = millis;
+    return this;
+  }
+
+  public long getClientKeepAliveTimeoutMillis() {
+    return clientKeepAliveTimeoutMillis;
+  }
+
+  public FairwayOptions setClientKeepAliveTimeoutMillis(long millis) {
+    this.clientKeepAliveTimeoutMillis = millis;
+    return this;
   }
 
   public String getHost() {
@@ -522,6 +551,8 @@ public class FairwayOptions {
       .put("access-log", accessLog).put("access-log-format", accessLogFormat)
       .put("error-log", errorLog).put("log-level", logLevel)
       .put("watch-config", watchConfig)
+      .put("client-header-timeout", Durations.format(clientHeaderTimeoutMillis))
+      .put("client-keepalive-timeout", Durations.format(clientKeepAliveTimeoutMillis))
       .put("instances", instances)
       .put("strategy", strategy.configName())
       .put("pool-size", poolSize)

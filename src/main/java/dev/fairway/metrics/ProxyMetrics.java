@@ -34,6 +34,7 @@ public final class ProxyMetrics {
   private final Timer queueWait;
   private final ConcurrentHashMap<String, Counter> queueOutcomes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> rejections = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> clientTimeouts = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
 
   private final AtomicInteger clientConnections = new AtomicInteger();
@@ -69,6 +70,12 @@ public final class ProxyMetrics {
   public void rejected(String reason) {
     rejections.computeIfAbsent(reason, r -> Counter.builder("fairway.rejected")
       .description("Requests refused with 503 before reaching an upstream, by reason").tag("reason", r).register(registry)).increment();
+  }
+
+  /** A client connection closed for holding a slot without a request: {@code header} (slowloris) or {@code keepalive} (idle). */
+  public void clientTimedOut(String phase) {
+    clientTimeouts.computeIfAbsent(phase, p -> Counter.builder("fairway.client.timeouts")
+      .description("Client connections closed by client-header-timeout or client-keepalive-timeout").tag("phase", p).register(registry)).increment();
   }
 
   /** The meters of one upstream; proxy instances hold this per snapshot entry. */

@@ -462,6 +462,7 @@ final class ProxyExchange {
     if (done) return;
     done = true;
     proxy.readDeadlines().unwatch(this);
+    proxy.clientDeadlines().requestEnded(req.connection());
     if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
     cancelSendTimer();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);

@@ -18,6 +18,8 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 
 import dev.fairway.accesslog.AccessLog;
+import dev.fairway.accesslog.AccessRecord;
+import io.vertx.core.http.HttpConnection;
 import dev.fairway.accesslog.RequestIds;
 import io.vertx.core.MultiMap;
 import dev.fairway.ops.Lifecycle;
@@ -64,6 +66,7 @@ public class ProxyVerticle extends VerticleBase {
   private HttpServer server;
   private WebSocketClient webSocketClient;
   private ReadDeadlines readDeadlines;
+  private ClientDeadlines clientDeadlines;
   private Map<String, HashKey> hashKeys = Map.of();
   private static final OriginPool EMPTY = new OriginPool(
     new dev.fairway.upstream.UpstreamSet(0, Map.of(), List.of()), "none", false, new InFlightCounters(), null);
@@ -86,6 +89,7 @@ public class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     readDeadlines = new ReadDeadlines(vertx);
+    clientDeadlines = new ClientDeadlines(vertx, this::onClientTimeout);
     applySettings(options);
     noUpstream = metrics.forUpstream(ProxyMetrics.NO_UPSTREAM);
     // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
@@ -103,7 +107,11 @@ public class ProxyVerticle extends VerticleBase {
       .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED, msg -> applySettings(new FairwayOptions(msg.body()))).completion())
       .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).connectionHandler(conn -> {
         metrics.clientConnections().incrementAndGet();
-        conn.closeHandler(x -> metrics.clientConnections().decrementAndGet());
+        clientDeadlines.opened(conn);
+        conn.closeHandler(x -> {
+          metrics.clientConnections().decrementAndGet();
+          clientDeadlines.closed(conn);
+        });
       }).listen())
       .onSuccess(s -> server = s);
   }
@@ -113,6 +121,7 @@ public class ProxyVerticle extends VerticleBase {
     options = next;
     readDeadlines.schedule(next.getRoutes().stream().mapToLong(r -> r.getTimeouts().getReadMillis())
       .reduce(next.getTimeouts().getReadMillis(), Math::min));
+    clientDeadlines.schedule(next.getClientHeaderTimeoutMillis(), next.getClientKeepAliveTimeoutMillis());
     Map<String, HashKey> keys = new HashMap<>();
     next.allGroups().forEach(g -> {
       if (g.getHashKey() != null) keys.put(g.getName(), g.getHashKey());
@@ -137,6 +146,22 @@ public class ProxyVerticle extends VerticleBase {
 
   ReadDeadlines readDeadlines() {
     return readDeadlines;
+  }
+
+  ClientDeadlines clientDeadlines() {
+    return clientDeadlines;
+  }
+
+  /**
+   * A client connection closed by {@link ClientDeadlines}. A head that never completed is logged as nginx does, a
+   * 408 without a request line: there is no request to answer, and Vert.x gives no way to write one before the head.
+   */
+  private void onClientTimeout(HttpConnection conn, String phase) {
+    metrics.clientTimedOut(phase);
+    if (phase.equals("header") && accessLog.enabled()) {
+      accessLog.log(new AccessRecord(System.currentTimeMillis(), conn.remoteAddress().hostAddress(), null, null, null,
+        408, 0, 0, null, null, options.getClientHeaderTimeoutMillis() * 1_000_000, null, -1, 0, null, "header_timeout"));
+    }
   }
 
   AccessLog accessLog() {
@@ -183,6 +208,7 @@ public class ProxyVerticle extends VerticleBase {
   }
 
   private void handle(HttpServerRequest req) {
+    clientDeadlines.requestStarted(req.connection());
     HttpMethod method = req.method();
     if (method == HttpMethod.TRACE || method == HttpMethod.CONNECT) {
       refuse(req, 405, "method not allowed: " + method.name());

@@ -1,0 +1,98 @@
+package dev.fairway.proxy;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * Closes client connections that hold a slot without a request in progress: one that has not completed its first
+ * request head within client-header-timeout (slowloris), and a kept-alive one idle for client-keepalive-timeout
+ * (nginx's client_header_timeout and keepalive_timeout). A connection with a request in progress is never touched,
+ * however long it lasts. One periodic sweep per proxy instance, as for read timeouts: nothing per request but two
+ * field writes. Event-loop confined.
+ */
+final class ClientDeadlines {
+
+  /** What is known about one client connection. */
+  private static final class Waiting {
+    final HttpConnection connection;
+    /** When the connection last became idle (opened, or its last response ended). */
+    long idleSince;
+    int active;
+    boolean served;
+
+    Waiting(HttpConnection connection, long now) {
+      this.connection = connection;
+      this.idleSince = now;
+    }
+  }
+
+  private final Map<HttpConnection, Waiting> connections = new IdentityHashMap<>();
+  private final Vertx vertx;
+  private final BiConsumer<HttpConnection, String> onTimeout;
+  private long headerNanos;
+  private long keepAliveNanos;
+  private long timerId = -1;
+
+  /** @param onTimeout told before a connection is closed, with {@code header} or {@code keepalive} */
+  ClientDeadlines(Vertx vertx, BiConsumer<HttpConnection, String> onTimeout) {
+    this.vertx = vertx;
+    this.onTimeout = onTimeout;
+  }
+
+  /** (Re)starts the sweep for these timeouts in milliseconds, 0 meaning none (after start and each reload). */
+  void schedule(long headerMillis, long keepAliveMillis) {
+    headerNanos = headerMillis * 1_000_000;
+    keepAliveNanos = keepAliveMillis * 1_000_000;
+    if (timerId >= 0) vertx.cancelTimer(timerId);
+    timerId = -1;
+    long shortest = Math.min(headerMillis == 0 ? Long.MAX_VALUE : headerMillis, keepAliveMillis == 0 ? Long.MAX_VALUE : keepAliveMillis);
+    if (shortest != Long.MAX_VALUE) {
+      timerId = vertx.setPeriodic(ReadDeadlines.sweepMillis(shortest), id -> sweep());
+    }
+  }
+
+  void opened(HttpConnection connection) {
+    connections.put(connection, new Waiting(connection, System.nanoTime()));
+  }
+
+  void closed(HttpConnection connection) {
+    connections.remove(connection);
+  }
+
+  void requestStarted(HttpConnection connection) {
+    Waiting w = connections.get(connection);
+    if (w != null) {
+      w.active++;
+      w.served = true;
+    }
+  }
+
+  void requestEnded(HttpConnection connection) {
+    Waiting w = connections.get(connection);
+    if (w != null && w.active > 0 && --w.active == 0) w.idleSince = System.nanoTime();
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    List<Waiting> expired = null;
+    for (Waiting w : connections.values()) {
+      long limit = w.served ? keepAliveNanos : headerNanos;
+      if (w.active == 0 && limit > 0 && now - w.idleSince > limit) {
+        if (expired == null) expired = new ArrayList<>();
+        expired.add(w);
+      }
+    }
+    if (expired == null) return;
+    for (Waiting w : expired) {
+      connections.remove(w.connection);
+      onTimeout.accept(w.connection, w.served ? "keepalive" : "header");
+      w.connection.close();
+    }
+  }
+}
