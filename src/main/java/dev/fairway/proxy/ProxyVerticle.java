@@ -189,7 +189,8 @@ public class ProxyVerticle extends VerticleBase {
       // Expect: 100-continue is answered only once the request is going upstream, so a request refused early
       // (413, 503) never has its body sent
       .setHandle100ContinueAutomatically(false)
-      .setHttp2ClearTextEnabled(options.isHttp2Cleartext());
+      .setHttp2ClearTextEnabled(options.isHttp2Cleartext())
+      .setWebSocketSubProtocols(List.of("*")); // the upstream chooses; WebSocketRelay passes its choice on
     if (options.getTlsCert() != null) {
       o.setSsl(true).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
         .setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getTlsCert()).setKeyPath(options.getTlsKey()));

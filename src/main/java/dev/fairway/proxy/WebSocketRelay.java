@@ -13,9 +13,13 @@ import java.util.Map;
 /**
  * Proxies one WebSocket: opens the upstream side first (so a refusal becomes a 502 for the client), then accepts
  * the client and relays data frames both ways with back-pressure: a slow reader pauses the other side instead of
- * growing a buffer. Either side closing closes the other with its status code.
+ * growing a buffer. Either side closing closes the other with its status code. The client's requested sub-protocols
+ * go upstream and the upstream's choice comes back (a Vert.x client fails the handshake if the upstream picks none
+ * of those requested, so that is a 502, as a browser would fail it too).
  */
 final class WebSocketRelay {
+
+  private static final String SUB_PROTOCOL = "Sec-WebSocket-Protocol";
 
   private WebSocketRelay() {
   }
@@ -29,13 +33,19 @@ final class WebSocketRelay {
       .setHost(origin.upstream().host())
       .setPort(origin.upstream().port())
       .setURI(req.uri());
+    String requested = req.getHeader(SUB_PROTOCOL);
+    if (requested != null) {
+      for (String p : requested.split(",")) {
+        if (!p.isBlank()) options.addSubProtocol(p.trim());
+      }
+    }
     for (Map.Entry<String, String> h : forwarded) {
       String name = h.getKey().toLowerCase();
       if (!name.startsWith("sec-websocket-") && !name.equals("host")) {
         options.addHeader(h.getKey(), h.getValue());
       }
     }
-    return client.connect(options).compose(upstream -> req.toWebSocket().map(downstream -> {
+    return client.connect(options).compose(upstream -> acceptWithSubProtocol(req, upstream.subProtocol()).map(downstream -> {
       relay(downstream, upstream);
       relay(upstream, downstream);
       boolean[] closed = {false};
@@ -59,6 +69,20 @@ final class WebSocketRelay {
       onClose.run();
       return Future.failedFuture(err);
     });
+  }
+
+  /**
+   * Accepts the client with the sub-protocol the upstream chose. The server is configured to accept any ("*"), and
+   * Netty picks the first requested one it accepts: leaving only the upstream's choice in the request makes that
+   * the answer.
+   */
+  private static Future<io.vertx.core.http.ServerWebSocket> acceptWithSubProtocol(HttpServerRequest req, String chosen) {
+    if (chosen == null) {
+      req.headers().remove(SUB_PROTOCOL);
+    } else {
+      req.headers().set(SUB_PROTOCOL, chosen);
+    }
+    return req.toWebSocket();
   }
 
   private static short status(WebSocketBase ws) {

@@ -2,6 +2,8 @@ package dev.fairway.proxy;
 
 import dev.fairway.Fairway;
 import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.HealthCheckOptions;
+import dev.fairway.config.UpstreamOptions;
 import dev.fairway.config.RouteOptions;
 import dev.fairway.config.TimeoutOptions;
 import dev.fairway.support.Http;
@@ -16,7 +18,10 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -72,6 +77,30 @@ class ProtocolsTest {
     upstreamClosed.future().timeout(5, TimeUnit.SECONDS).await();
     Http.await("slot released", Duration.ofSeconds(5),
       () -> fairway.registry().get("fairway.upstream.in.flight").tag("upstream", up.id()).gauge().value() == 0.0);
+  }
+
+  @Test
+  void webSocketSubProtocolRequestedByTheClientIsChosenByTheUpstream() {
+    Promise<String> requested = Promise.promise();
+    HttpServer chat = vertx.createHttpServer(new HttpServerOptions().setWebSocketSubProtocols(List.of("chat.v2", "chat.v3")))
+      .webSocketHandler(ws -> {
+        requested.tryComplete(ws.headers().get("Sec-WebSocket-Protocol"));
+        ws.textMessageHandler(text -> ws.writeTextMessage(ws.subProtocol() + ": " + text));
+      }).listen(0, "127.0.0.1").await();
+    fairway = Proxies.start(Proxies.options().setHealth(new HealthCheckOptions().setEnabled(false))
+      .setUpstreams(List.of(UpstreamOptions.parse("u", "127.0.0.1:" + chat.actualPort()))));
+    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setPort(fairway.proxyPort())
+      .setHost("127.0.0.1").setURI("/chat").setSubProtocols(List.of("chat.v1", "chat.v2", "chat.v3"))).await();
+    assertThat(ws.subProtocol()).isEqualTo("chat.v2");
+    assertThat(requested.future().await()).isEqualTo("chat.v1,chat.v2,chat.v3");
+    Promise<String> reply = Promise.promise();
+    ws.textMessageHandler(reply::tryComplete);
+    ws.writeTextMessage("hi");
+    assertThat(reply.future().timeout(5, TimeUnit.SECONDS).await()).isEqualTo("chat.v2: hi");
+
+    WebSocket plain = vertx.createWebSocketClient().connect(fairway.proxyPort(), "127.0.0.1", "/chat").await();
+    assertThat(plain.subProtocol()).as("none requested, none chosen").isNull();
+    chat.close().await();
   }
 
   @Test
