@@ -77,7 +77,7 @@ public class BalancerVerticle extends VerticleBase {
   private static Upstream newUpstream(FairwayOptions options, String group, UpstreamOptions u) {
     boolean checked = options.getHealth().isEnabled();
     boolean up = !checked || options.getHealth().isInitiallyUp();
-    return new Upstream(u.id(), group, u.getHost(), u.getPort(), u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(),
+    return new Upstream(u.id(), group, u.getHost(), u.getPort(), u.getProtocol(), u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(),
       false, up, checked ? "not checked yet" : "health checks off");
   }
 
@@ -109,7 +109,8 @@ public class BalancerVerticle extends VerticleBase {
     for (GroupOptions g : next.allGroups()) {
       for (UpstreamOptions u : g.getUpstreams()) {
         Upstream kept = old.get(u.id());
-        ups.add(kept == null ? newUpstream(next, g.getName(), u)
+        // a new protocol is a new upstream to talk to: its health is checked afresh
+        ups.add(kept == null || !kept.protocol().equals(u.getProtocol()) ? newUpstream(next, g.getName(), u)
           : kept.withSettings(g.getName(), u.getWeight(), u.getMaxConns(), u.isBackup(), u.isDown(), false));
       }
     }

@@ -37,7 +37,7 @@ public class FairwayCommand {
   @Option(names = "--host", paramLabel = "HOST", description = "Proxy listen address (default 0.0.0.0).")
   String host;
 
-  @Option(names = {"-u", "--upstream"}, paramLabel = "HOST:PORT[,weight=N][,max-conns=N][,backup][,down]",
+  @Option(names = {"-u", "--upstream"}, paramLabel = "HOST:PORT[,weight=N][,max-conns=N][,backup][,down][,protocol=P]",
     description = "An upstream; repeat for more. Replaces the configured list.")
   List<String> upstreams = new ArrayList<>();
 

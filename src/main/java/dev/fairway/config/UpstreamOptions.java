@@ -11,8 +11,15 @@ public class UpstreamOptions {
   public static final int MAX_WEIGHT = 1000;
   /** 0: no limit on concurrent requests. */
   public static final int DEFAULT_MAX_CONNS = 0;
-  private static final Set<String> KEYS = Set.of("address", "weight", "max-conns", "backup", "down");
-  private static final String SPEC = "HOST:PORT[,weight=N][,max-conns=N][,backup][,down]";
+  private static final Set<String> KEYS = Set.of("address", "weight", "max-conns", "backup", "down", "protocol");
+  private static final String SPEC = "HOST:PORT[,weight=N][,max-conns=N][,backup][,down][,protocol=http1|http2|grpc]";
+  /** HTTP/1.1 to the upstream (the default). */
+  public static final String HTTP1 = "http1";
+  /** HTTP/2: prior knowledge on plain TCP (h2c), ALPN h2 with upstream-tls. */
+  public static final String HTTP2 = "http2";
+  /** HTTP/2, and health probes speak the gRPC health protocol (grpc.health.v1.Health/Check) instead of GET. */
+  public static final String GRPC = "grpc";
+  private static final Set<String> PROTOCOLS = Set.of(HTTP1, HTTP2, GRPC);
 
   private String host;
   private int port;
@@ -20,6 +27,7 @@ public class UpstreamOptions {
   private int maxConns = DEFAULT_MAX_CONNS;
   private boolean backup;
   private boolean down;
+  private String protocol = HTTP1;
 
   public UpstreamOptions() {
   }
@@ -42,6 +50,12 @@ public class UpstreamOptions {
     maxConns = r.integer("max-conns", DEFAULT_MAX_CONNS, 0, 1_000_000);
     backup = r.bool("backup", false);
     down = r.bool("down", false);
+    protocol = protocol(r.key("protocol"), r.string("protocol", HTTP1));
+  }
+
+  private static String protocol(String key, String value) {
+    if (!PROTOCOLS.contains(value)) throw ConfigException.invalid(key, value, "http1, http2 or grpc");
+    return value;
   }
 
   /** Parses the command-line form {@code HOST:PORT[,weight=N][,max-conns=N][,backup][,down]}. */
@@ -56,6 +70,7 @@ public class UpstreamOptions {
         case "max-conns" -> u.maxConns = number(key, spec, kv, "max-conns=N with N of 0 (no limit) or more", 0, 1_000_000);
         case "backup" -> u.backup = flag(key, spec, kv);
         case "down" -> u.down = flag(key, spec, kv);
+        case "protocol" -> u.protocol = protocol(key, kv.length == 2 ? kv[1].trim() : "");
         default -> throw ConfigException.invalid(key, spec, SPEC);
       }
     }
@@ -140,6 +155,15 @@ public class UpstreamOptions {
     return this;
   }
 
+  public String getProtocol() {
+    return protocol;
+  }
+
+  public UpstreamOptions setProtocol(String protocol) {
+    this.protocol = protocol("protocol", protocol);
+    return this;
+  }
+
   /** The id that names this upstream in metrics, logs and bus messages. */
   public String id() {
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
@@ -147,6 +171,6 @@ public class UpstreamOptions {
 
   public JsonObject toJson() {
     return new JsonObject().put("address", id()).put("weight", weight).put("max-conns", maxConns)
-      .put("backup", backup).put("down", down);
+      .put("backup", backup).put("down", down).put("protocol", protocol);
   }
 }

@@ -13,6 +13,10 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.buffer.Buffer;
+import dev.fairway.config.UpstreamOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -42,6 +46,8 @@ public class HealthVerticle extends VerticleBase {
   private HealthCheckOptions options;
   private final Map<String, Monitored> monitored = new LinkedHashMap<>();
   private HttpClient client;
+  /** For http2 and grpc upstreams: a kept connection per upstream, so a probe is one stream. */
+  private HttpClient http2Client;
   /** Completes when every upstream of the first snapshot has had its first probe. */
   private Future<Void> firstRound;
 
@@ -87,6 +93,8 @@ public class HealthVerticle extends VerticleBase {
   public Future<?> start() {
     client = vertx.createHttpClient(tls.applyTo(new HttpClientOptions().setKeepAlive(false).setConnectTimeout((int) options.getTimeoutMillis())),
       new PoolOptions().setHttp1MaxSize(8));
+    HttpClientOptions h2 = tls.applyTo(new HttpClientOptions().setConnectTimeout((int) options.getTimeoutMillis()));
+    http2Client = vertx.createHttpClient(h2.setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false).setUseAlpn(h2.isSsl()));
     return Future.all(
         vertx.eventBus().<JsonObject>consumer(Addresses.PROXY_UPSTREAM_FAILED, this::onUpstreamFailed).completion(),
         vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_GET, this::onGet).completion(),
@@ -99,7 +107,7 @@ public class HealthVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     monitored.values().forEach(m -> m.stopped = true);
-    return client.close();
+    return Future.join(client.close(), http2Client.close());
   }
 
   private void onSnapshot(UpstreamSet set) {
@@ -107,6 +115,12 @@ public class HealthVerticle extends VerticleBase {
     List<Future<Void>> probes = new ArrayList<>();
     for (Upstream u : set.upstreams()) {
       ids.add(u.id());
+      Monitored known = monitored.get(u.id());
+      if (known != null && !known.upstream.protocol().equals(u.protocol())) { // reloaded with another protocol: probe afresh
+        known.stopped = true;
+        vertx.cancelTimer(known.timerId);
+        monitored.remove(u.id());
+      }
       if (!monitored.containsKey(u.id())) {
         Monitored m = new Monitored(u);
         monitored.put(u.id(), m);
@@ -155,19 +169,15 @@ public class HealthVerticle extends VerticleBase {
     if (m.stopped || m.probing) return Future.succeededFuture();
     m.probing = true;
     long timeout = options.getTimeoutMillis();
-    RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET)
-      .setHost(m.upstream.host()).setPort(m.upstream.port()).setURI(options.getPath())
-      .setConnectTimeout(timeout).setIdleTimeout(timeout);
-    if (options.getHost() != null) req.putHeader("Host", options.getHost());
-    return client.request(req)
-      .compose(r -> r.send())
-      .compose(resp -> resp.body().map(body -> resp.statusCode()))
+    Future<Outcome> attempt = m.upstream.protocol().equals(UpstreamOptions.GRPC) ? grpcCheck(m.upstream, timeout)
+      : httpCheck(m.upstream, timeout);
+    return attempt
       .timeout(timeout, TimeUnit.MILLISECONDS)
       .transform(ar -> {
         m.probing = false;
         if (m.stopped) return Future.succeededFuture();
-        boolean ok = ar.succeeded() && options.isExpected(ar.result());
-        String result = ar.succeeded() ? "status " + ar.result() : UpstreamFailure.describe(ar.cause());
+        boolean ok = ar.succeeded() && ar.result().ok();
+        String result = ar.succeeded() ? ar.result().description() : UpstreamFailure.describe(ar.cause());
         m.lastCheckAt = System.currentTimeMillis();
         m.lastCheck = result;
         if (!ok) {
@@ -187,6 +197,48 @@ public class HealthVerticle extends VerticleBase {
         schedule(m);
         return Future.succeededFuture();
       });
+  }
+
+  /** What a probe found: healthy or not, and in words (e.g. "status 200"). */
+  record Outcome(boolean ok, String description) {
+  }
+
+  private RequestOptions probeRequest(Upstream u, HttpMethod method, String uri, long timeout) {
+    RequestOptions req = new RequestOptions().setMethod(method).setHost(u.host()).setPort(u.port()).setURI(uri)
+      .setConnectTimeout(timeout).setIdleTimeout(timeout);
+    if (options.getHost() != null) req.putHeader("Host", options.getHost());
+    return req;
+  }
+
+  /** GET health.path; healthy if the status is in expected-status. */
+  private Future<Outcome> httpCheck(Upstream u, long timeout) {
+    return (u.http2() ? http2Client : client).request(probeRequest(u, HttpMethod.GET, options.getPath(), timeout))
+      .compose(r -> r.send())
+      .compose(resp -> resp.body().map(body -> new Outcome(options.isExpected(resp.statusCode()), "status " + resp.statusCode())));
+  }
+
+  /**
+   * The gRPC health protocol, by hand (two fixed messages do not need protobuf): grpc.health.v1.Health/Check with an
+   * empty HealthCheckRequest (the server as a whole); healthy if grpc-status is 0 and the answer is SERVING.
+   */
+  private Future<Outcome> grpcCheck(Upstream u, long timeout) {
+    RequestOptions req = probeRequest(u, HttpMethod.POST, GRPC_HEALTH_CHECK, timeout)
+      .putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+    return http2Client.request(req)
+      .compose(r -> r.send(Buffer.buffer(new byte[5]))) // one uncompressed message of length 0
+      .compose(resp -> resp.body().map(body -> grpcOutcome(resp, body)));
+  }
+
+  static final String GRPC_HEALTH_CHECK = "/grpc.health.v1.Health/Check";
+
+  static Outcome grpcOutcome(HttpClientResponse resp, Buffer body) {
+    String status = resp.getTrailer("grpc-status");
+    if (status == null) status = resp.getHeader("grpc-status"); // a trailers-only answer
+    if (resp.statusCode() != 200 || status == null) return new Outcome(false, "status " + resp.statusCode() + ", not gRPC");
+    if (!status.equals("0")) return new Outcome(false, "grpc-status " + status);
+    // HealthCheckResponse after the 5-byte message prefix: field 1 (status) as a varint, SERVING = 1
+    boolean serving = body.length() >= 7 && body.getByte(5) == 0x08 && body.getByte(6) == 0x01;
+    return new Outcome(serving, serving ? "grpc SERVING" : "grpc not SERVING");
   }
 
   /** Publishes the combined state if it changed, and always the first time (to replace "not checked yet"). */

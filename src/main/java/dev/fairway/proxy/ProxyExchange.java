@@ -203,6 +203,9 @@ final class ProxyExchange {
     proxy.readDeadlines().watch(this);
     ForwardedHeaders.copyRequest(req, client, peer, requestId, proxy.dropUnderscoreHeaders(), creq.headers());
     route.requestHeaders().apply(creq.headers());
+    if (origin.upstream().http2() && "trailers".equalsIgnoreCase(req.getHeader("te"))) {
+      creq.putHeader("te", "trailers"); // the one TE value HTTP/2 allows; gRPC servers require it
+    }
     HostAndPort authority = req.authority();
     creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
     if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING) || (http2() && hasBody && !req.headers().contains(HttpHeaders.CONTENT_LENGTH))) {
@@ -263,7 +266,8 @@ final class ProxyExchange {
     }
     lastUpstreamNanos = System.nanoTime();
     upstreamNanos = lastUpstreamNanos - startNanos;
-    upstreamKeepsAlive = cres.version() == HttpVersion.HTTP_1_1 && !"close".equalsIgnoreCase(cres.getHeader(HttpHeaders.CONNECTION));
+    upstreamKeepsAlive = cres.version() == HttpVersion.HTTP_2
+      || (cres.version() == HttpVersion.HTTP_1_1 && !"close".equalsIgnoreCase(cres.getHeader(HttpHeaders.CONNECTION)));
     origin.meters().recordResponseHead(upstreamNanos);
     int status = cres.statusCode();
     if (cres.headers().contains(HttpHeaders.CONTENT_LENGTH) && cres.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
@@ -320,6 +324,9 @@ final class ProxyExchange {
       upstreamDone = true;
       if (!done) {
         boolean unreadBody = hasBody && !req.isEnded() && !http2();
+        if (!cres.trailers().isEmpty()) {
+          ForwardedHeaders.copyResponse(cres.trailers(), resp.trailers()); // e.g. gRPC's grpc-status
+        }
         resp.end();
         finish(status);
         if (unreadBody) {
@@ -491,11 +498,7 @@ final class ProxyExchange {
       holdingSlot = false;
       origin.inFlight().decrementAndGet();
       if (connection != null) {
-        if (upstreamDone && upstreamKeepsAlive && (req.isEnded() || !hasBody)) {
-          proxy.connections().release(origin, connection); // clean end: the connection can carry the next request
-        } else {
-          connection.close(); // cut mid-exchange: its framing is unknown, never reuse it
-        }
+        proxy.connections().release(origin, connection, upstreamDone && upstreamKeepsAlive && (req.isEnded() || !hasBody));
         connection = null;
       }
       proxy.queue().drain();

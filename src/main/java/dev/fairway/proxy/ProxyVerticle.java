@@ -62,6 +62,7 @@ public class ProxyVerticle extends VerticleBase {
   /** One pool per upstream group. Replaced on this instance's event loop; read by other instances when they drain the shared queue. */
   private volatile Map<String, OriginPool> pools = Map.of();
   private io.vertx.core.http.HttpClientAgent client;
+  private io.vertx.core.http.HttpClientAgent http2Client;
   private UpstreamConnections connections;
   private HttpServer server;
   private WebSocketClient webSocketClient;
@@ -93,8 +94,9 @@ public class ProxyVerticle extends VerticleBase {
     applySettings(options);
     noUpstream = metrics.forUpstream(ProxyMetrics.NO_UPSTREAM);
     // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
-    client = vertx.createHttpClient(clientOptions());
-    connections = new UpstreamConnections(client, options.getPoolSize());
+    client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
+    http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
+    connections = new UpstreamConnections(client, http2Client, options.getPoolSize());
     webSocketClient = vertx.createWebSocketClient(options.getUpstreamTls().applyTo(new WebSocketClientOptions().setMaxConnections(options.getPoolSize())));
     return UpstreamFeed.follow(vertx, set -> {
         Map<String, OriginPool> next = new HashMap<>();
@@ -175,7 +177,7 @@ public class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return client.close();
+    return Future.join(client.close(), http2Client.close());
   }
 
   private HttpServerOptions serverOptions() {
@@ -198,9 +200,11 @@ public class ProxyVerticle extends VerticleBase {
     return o;
   }
 
-  private HttpClientOptions clientOptions() {
-    return options.getUpstreamTls().applyTo(new HttpClientOptions())
-      .setProtocolVersion(HttpVersion.HTTP_1_1)
+  /** HTTP/2 upstreams: prior knowledge on plain TCP, ALPN over TLS. */
+  private HttpClientOptions clientOptions(HttpVersion version) {
+    HttpClientOptions o = options.getUpstreamTls().applyTo(new HttpClientOptions());
+    if (version == HttpVersion.HTTP_2) o.setHttp2ClearTextUpgrade(false).setUseAlpn(o.isSsl());
+    return o.setProtocolVersion(version)
       .setKeepAlive(true)
       .setKeepAliveTimeout(60)
       .setTcpNoDelay(true)

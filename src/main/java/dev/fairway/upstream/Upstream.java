@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
  *
  * @param id       "host:port", unique in a set
  * @param group    the upstream group it belongs to
+ * @param protocol http1, http2, or grpc (HTTP/2 with gRPC health probes)
  * @param weight   relative share of traffic, 1 or more
  * @param maxConns most requests in flight to it at once; 0 = no limit
  * @param backup   used only while no primary upstream is up
@@ -16,16 +17,21 @@ import io.vertx.core.json.JsonObject;
  * @param up       false while the health checks say it is down
  * @param reason   why it is in its current health state (e.g. "status 503", "timeout"), for /health
  */
-public record Upstream(String id, String group, String host, int port, int weight, int maxConns, boolean backup,
+public record Upstream(String id, String group, String host, int port, String protocol, int weight, int maxConns, boolean backup,
                        boolean down, boolean draining, boolean up, String reason) {
 
   public Upstream withHealth(boolean up, String reason) {
-    return new Upstream(id, group, host, port, weight, maxConns, backup, down, draining, up, reason);
+    return new Upstream(id, group, host, port, protocol, weight, maxConns, backup, down, draining, up, reason);
   }
 
   /** The same upstream with new settings, keeping its health. */
   public Upstream withSettings(String group, int weight, int maxConns, boolean backup, boolean down, boolean draining) {
-    return new Upstream(id, group, host, port, weight, maxConns, backup, down, draining, up, reason);
+    return new Upstream(id, group, host, port, protocol, weight, maxConns, backup, down, draining, up, reason);
+  }
+
+  /** Spoken to over HTTP/2. */
+  public boolean http2() {
+    return !protocol.equals("http1");
   }
 
   /** Can take traffic now: healthy, not administratively down, not draining. */
@@ -39,13 +45,14 @@ public record Upstream(String id, String group, String host, int port, int weigh
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("id", id).put("group", group).put("host", host).put("port", port).put("weight", weight)
+    return new JsonObject().put("id", id).put("group", group).put("host", host).put("port", port).put("protocol", protocol).put("weight", weight)
       .put("max_conns", maxConns).put("backup", backup).put("down", down).put("draining", draining).put("state", state())
       .put("status", up ? "UP" : "DOWN").put("reason", reason);
   }
 
   public static Upstream fromJson(JsonObject json) {
     return new Upstream(json.getString("id"), json.getString("group", "default"), json.getString("host"), json.getInteger("port"),
+      json.getString("protocol", "http1"),
       json.getInteger("weight"), json.getInteger("max_conns", 0), json.getBoolean("backup", false),
       json.getBoolean("down", false), json.getBoolean("draining", false), "UP".equals(json.getString("status")), json.getString("reason"));
   }

@@ -82,6 +82,10 @@ class ConfigTest {
     assertThatThrownBy(() -> parse("connect-timeout: 0s\n")).hasMessage("connect-timeout: 0s (expected: a duration greater than zero)");
     assertThatThrownBy(() -> parse("upstreams:\n  - {address: 127.0.0.1:5000, weight: 0}\n"))
       .hasMessage("upstreams[0].weight: 0 (expected: a whole number from 1 to 1000)");
+    assertThatThrownBy(() -> parse("upstreams:\n  - {address: 127.0.0.1:5000, protocol: h3}\n"))
+      .hasMessage("upstreams[0].protocol: h3 (expected: http1, http2 or grpc)");
+    assertThat(parse("upstreams: [\"127.0.0.1:50051,protocol=grpc\"]\n").getUpstreams().get(0).getProtocol()).isEqualTo("grpc");
+    assertThat(parse("upstreams: [127.0.0.1:5000]\n").getUpstreams().get(0).getProtocol()).isEqualTo("http1");
     assertThatThrownBy(() -> parse("strategy: fastest\n"))
       .hasMessage("strategy: fastest (expected: one of round-robin, least-conn, ip-hash, hash, p2c, random)");
     assertThatThrownBy(() -> parse("upstreams:\n  - {address: 127.0.0.1:5000, max-conns: -1}\n"))
@@ -138,7 +142,7 @@ class ConfigTest {
     assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "localhost")).hasMessageStartingWith("--upstream: localhost (expected: HOST:PORT");
     assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "localhost:99999")).hasMessageStartingWith("--upstream: localhost:99999");
     assertThatThrownBy(() -> UpstreamOptions.parse("--upstream", "h:1,wieght=2"))
-      .hasMessage("--upstream: h:1,wieght=2 (expected: HOST:PORT[,weight=N][,max-conns=N][,backup][,down])");
+      .hasMessage("--upstream: h:1,wieght=2 (expected: HOST:PORT[,weight=N][,max-conns=N][,backup][,down][,protocol=http1|http2|grpc])");
   }
 
   @Test
