@@ -108,7 +108,12 @@ public final class Fairway {
       return;
     }
     Signals.install(() -> {
-      fairway.drainAndClose().await();
+      try {
+        // bounded: closing Vert.x can wait on a WebSocket whose close handshake never completes
+        fairway.drainAndClose().await(options.getShutdownTimeoutMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        log.warn("stopped without a clean close: {}", e.toString());
+      }
       System.exit(0);
     }, () -> fairway.reload("SIGHUP"));
   }

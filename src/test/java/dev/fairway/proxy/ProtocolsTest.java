@@ -12,6 +12,7 @@ import dev.fairway.support.RawHttp;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -21,6 +22,7 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.junit5.VertxExtension;
@@ -35,6 +37,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -55,7 +58,7 @@ class ProtocolsTest {
 
   @AfterEach
   void tearDown() {
-    if (fairway != null) fairway.close().await();
+    if (fairway != null) fairway.close().await(20, TimeUnit.SECONDS); // bounded: a failed WebSocket test must not hang the build
   }
 
   @Test
@@ -101,6 +104,44 @@ class ProtocolsTest {
     WebSocket plain = vertx.createWebSocketClient().connect(fairway.proxyPort(), "127.0.0.1", "/chat").await();
     assertThat(plain.subProtocol()).as("none requested, none chosen").isNull();
     chat.close().await();
+  }
+
+  @Test
+  void aSlowWebSocketReaderPausesTheUpstreamInsteadOfGrowingMemory() {
+    long total = 128L << 20;
+    Buffer frame = Buffer.buffer(new byte[64 * 1024]);
+    AtomicLong written = new AtomicLong();
+    up.handler = req -> req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(go -> new Object() {
+      void pump() { // writes as fast as the proxy takes it, and no faster
+        while (written.get() < total && !ws.writeQueueFull()) {
+          ws.writeBinaryMessage(frame);
+          written.addAndGet(frame.length());
+        }
+        if (written.get() < total) ws.drainHandler(v -> pump());
+      }
+    }.pump()));
+    fairway = Proxies.start(Proxies.options(up));
+    WebSocketClient client = vertx.createWebSocketClient(); // held: Vert.x closes a client once it is unreachable
+    WebSocket ws = client.connect(fairway.proxyPort(), "127.0.0.1", "/firehose").await();
+    AtomicLong received = new AtomicLong();
+    ws.handler(b -> received.addAndGet(b.length()));
+    ws.pause(); // a reader that reads nothing
+    ws.writeTextMessage("go");
+    long[] last = {-1, System.nanoTime()};
+    Http.await("upstream writes to stop for 500 ms", Duration.ofSeconds(20), () -> {
+      long now = written.get();
+      if (now != last[0]) {
+        last[0] = now;
+        last[1] = System.nanoTime();
+      }
+      return now > 0 && System.nanoTime() - last[1] > 500_000_000L;
+    });
+    long inFlight = written.get();
+    assertThat(inFlight).as("bytes in flight while nobody reads: socket buffers and bounded queues only").isLessThan(total / 4);
+    ws.resume();
+    Http.await("all frames once the reader reads", Duration.ofSeconds(30), () -> received.get() == total);
+    System.out.println("WebSocket slow reader: the upstream was paused after " + (inFlight >> 20) + " MiB of " + (total >> 20));
+    client.close().await();
   }
 
   @Test
