@@ -57,7 +57,7 @@ class ProtocolsTest {
   }
 
   @AfterEach
-  void tearDown() {
+  void tearDown() throws Exception {
     if (fairway != null) fairway.close().await(20, TimeUnit.SECONDS); // bounded: a failed WebSocket test must not hang the build
   }
 
