@@ -10,7 +10,8 @@
 # Writes results/<run>.txt (raw), .md (medians and ratios) and .svg (chart of requests/s and p99).
 # Usage: load-tests/run.sh            (ROUNDS=5 DURATION=10 CONNS="50 500" by default)
 #        ROUNDS=3 DURATION=5 load-tests/run.sh
-#        TARGETS="nginx fairway fairway-log" load-tests/run.sh   (fairway-log: access log on, to a file)
+#        TARGETS="nginx fairway-bare fairway fairway-log" load-tests/run.sh   (cost of observability:
+#          fairway-bare: no access log, no per-request metrics; fairway: metrics; fairway-log: metrics and access log)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -79,14 +80,21 @@ taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18092 --a
   -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off > "$work/fairway.log" 2>&1 & pids+=($!)
 fairway_pid=$!
 if [[ " $TARGETS " == *" fairway-log "* ]]; then
-  # the cost of observability: the same Fairway with the access log on (metrics are always on)
+  # the cost of observability: the same Fairway with the access log on, to a file
   # shellcheck disable=SC2086
   taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18094 --admin-port 18095 -i 1 \
     -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log "$work/access.log" > "$work/fairway-log.log" 2>&1 &
   pids+=($!)
 fi
+if [[ " $TARGETS " == *" fairway-bare "* ]]; then
+  # and with neither access log nor per-request metrics: the baseline of that comparison
+  # shellcheck disable=SC2086
+  taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18096 --admin-port 18097 -i 1 \
+    -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off --no-metrics > "$work/fairway-bare.log" 2>&1 &
+  pids+=($!)
+fi
 
-port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; esac; }
+port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; esac; }
 for t in $TARGETS; do
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$(port_of "$t")/" && break; sleep 0.1; done
 done

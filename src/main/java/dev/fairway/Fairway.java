@@ -149,7 +149,7 @@ public final class Fairway {
       .withMetrics(new MicrometerMetricsFactory(registry))
       .build();
     InFlightCounters counters = new InFlightCounters();
-    ProxyMetrics proxyMetrics = new ProxyMetrics(registry);
+    ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.isMetrics());
     RequestQueue queue = ProxyVerticle.newSharedQueue(options);
     AccessLog accessLog = AccessLog.create(options.getAccessLog(), AccessLogFormat.parse("access-log-format", options.getAccessLogFormat()));
     Gauge.builder("fairway.access.log.dropped", accessLog, AccessLog::dropped)

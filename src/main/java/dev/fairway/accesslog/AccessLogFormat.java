@@ -31,13 +31,33 @@ public enum AccessLogFormat {
   }
 
   public String format(AccessRecord r) {
-    return switch (this) {
-      case COMBINED -> r.client() + " - - [" + clfTime(r.epochMillis()) + "] \"" + requestLine(r)
-        + "\" " + r.status() + " " + r.bytesSent() + " \"" + dash(r.referer()) + "\" \"" + dash(r.userAgent()) + "\"" + extras(r);
-      case GUNICORN -> r.client() + " - - [" + clfTime(r.epochMillis()) + "] \"" + requestLine(r)
-        + "\" " + r.status() + " " + (r.bytesSent() == 0 ? "-" : r.bytesSent()) + " \"" + dash(r.referer()) + "\" \""
-        + dash(r.userAgent()) + "\" " + r.durationNanos() / 1_000 + extras(r);
-      case JSON -> new JsonObject()
+    StringBuilder line = new StringBuilder(256);
+    appendTo(line, r);
+    return line.toString();
+  }
+
+  /** Appends one line (without its newline): the writer formats a whole batch into one buffer. */
+  public void appendTo(StringBuilder b, AccessRecord r) {
+    switch (this) {
+      case COMBINED -> {
+        b.append(r.client()).append(" - - [").append(clfTime(r.epochMillis())).append("] \"");
+        requestLine(b, r);
+        b.append("\" ").append(r.status()).append(' ').append(r.bytesSent()).append(" \"");
+        dash(b, r.referer()).append("\" \"");
+        dash(b, r.userAgent()).append('"');
+        extras(b, r);
+      }
+      case GUNICORN -> {
+        b.append(r.client()).append(" - - [").append(clfTime(r.epochMillis())).append("] \"");
+        requestLine(b, r);
+        b.append("\" ").append(r.status()).append(' ');
+        if (r.bytesSent() == 0) b.append('-'); else b.append(r.bytesSent());
+        b.append(" \"");
+        dash(b, r.referer()).append("\" \"");
+        dash(b, r.userAgent()).append("\" ").append(r.durationNanos() / 1_000);
+        extras(b, r);
+      }
+      case JSON -> b.append(new JsonObject()
         .put("time", Instant.ofEpochMilli(r.epochMillis()).toString())
         .put("client", r.client()).put("method", r.method()).put("uri", r.uri()).put("protocol", r.protocol())
         .put("status", r.status()).put("bytes_sent", r.bytesSent()).put("bytes_received", r.bytesReceived())
@@ -47,8 +67,8 @@ public enum AccessLogFormat {
         .put("upstream_ms", r.upstreamNanos() < 0 ? null : r.upstreamNanos() / 1e6)
         .put("queue_ms", r.queueNanos() / 1e6)
         .put("request_id", r.requestId()).put("reason", r.reason())
-        .encode();
-    };
+        .encode());
+    }
   }
 
   private static synchronized String clfTime(long epochMillis) {
@@ -60,28 +80,42 @@ public enum AccessLogFormat {
     return cachedTime;
   }
 
-  private static String requestLine(AccessRecord r) {
-    if (r.method() == null) return "-"; // no request head was received (header_timeout)
-    return r.method() + " " + r.uri().replace("\"", "%22") + " " + r.protocol();
+  private static void requestLine(StringBuilder b, AccessRecord r) {
+    if (r.method() == null) {
+      b.append('-'); // no request head was received (header_timeout)
+      return;
+    }
+    b.append(r.method()).append(' ');
+    escaped(b, r.uri(), "%22").append(' ').append(r.protocol());
   }
 
-  private static String extras(AccessRecord r) {
-    return " upstream=" + dash(r.upstream())
-      + " upstream_time=" + (r.upstreamNanos() < 0 ? "-" : seconds(r.upstreamNanos()))
-      + " queue_time=" + seconds(r.queueNanos())
-      + " bytes_in=" + r.bytesReceived()
-      + " request_id=" + dash(r.requestId())
-      + " reason=" + dash(r.reason());
+  private static void extras(StringBuilder b, AccessRecord r) {
+    b.append(" upstream=");
+    dash(b, r.upstream()).append(" upstream_time=");
+    if (r.upstreamNanos() < 0) b.append('-'); else seconds(b, r.upstreamNanos());
+    b.append(" queue_time=");
+    seconds(b, r.queueNanos()).append(" bytes_in=").append(r.bytesReceived()).append(" request_id=");
+    dash(b, r.requestId()).append(" reason=");
+    dash(b, r.reason());
   }
 
   /** Seconds with three decimals, without String.format's cost. */
-  private static String seconds(long nanos) {
+  private static StringBuilder seconds(StringBuilder b, long nanos) {
     long millis = Math.round(nanos / 1e6);
     long frac = millis % 1000;
-    return millis / 1000 + "." + (frac < 10 ? "00" : frac < 100 ? "0" : "") + frac;
+    return b.append(millis / 1000).append('.').append(frac < 10 ? "00" : frac < 100 ? "0" : "").append(frac);
   }
 
-  private static String dash(String s) {
-    return s == null || s.isEmpty() ? "-" : s.replace("\"", "\\x22"); // as nginx escapes it
+  private static StringBuilder dash(StringBuilder b, String s) {
+    return s == null || s.isEmpty() ? b.append('-') : escaped(b, s, "\\x22"); // as nginx escapes it
+  }
+
+  /** Appends {@code s} with each double quote replaced, so a value cannot end its quoted field. */
+  private static StringBuilder escaped(StringBuilder b, String s, String quote) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"') b.append(quote); else b.append(c);
+    }
+    return b;
   }
 }

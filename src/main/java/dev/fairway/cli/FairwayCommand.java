@@ -73,6 +73,9 @@ public class FairwayCommand {
   @Option(names = "--access-log-format", paramLabel = "combined|gunicorn|json", description = "Access log format (default combined).")
   String accessLogFormat;
 
+  @Option(names = "--no-metrics", description = "No per-request metrics (by route, upstream, method, code) and no /stats figures.")
+  boolean noMetrics;
+
   @Option(names = "--log-level", paramLabel = "LEVEL", description = "error, warn, info (default), debug or trace.")
   String logLevel;
 
@@ -120,6 +123,7 @@ public class FairwayCommand {
     if (accessLog != null) o.setAccessLog(accessLog);
     if (accessLogFormat != null) o.setAccessLogFormat("--access-log-format", accessLogFormat);
     if (logLevel != null) o.setLogLevel("--log-level", logLevel);
+    if (noMetrics) o.setMetrics(false);
     if (shutdownTimeout != null) o.setShutdownTimeoutMillis(Durations.parseMillis("--shutdown-timeout", shutdownTimeout));
     String envToken = System.getenv("FAIRWAY_ADMIN_TOKEN");
     if (o.getAdminToken() == null && envToken != null && !envToken.isBlank()) o.setAdminToken(envToken.trim());

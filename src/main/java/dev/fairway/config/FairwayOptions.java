@@ -33,7 +33,7 @@ public class FairwayOptions {
       "client-ip-header", "retry-buffer", "retry-timeout", "panic", "shutdown-timeout", "watch-config",
       "access-log", "access-log-format", "error-log", "log-level",
       "tls", "http2-cleartext", "max-body-size", "underscores-in-headers", "upstream-tls",
-      "client-header-timeout", "client-keepalive-timeout"));
+      "client-header-timeout", "client-keepalive-timeout", "metrics"));
     keys.addAll(TimeoutOptions.KEYS);
     KEYS = Set.copyOf(keys);
   }
@@ -68,6 +68,8 @@ public class FairwayOptions {
   private long clientHeaderTimeoutMillis = DEFAULT_CLIENT_HEADER_TIMEOUT;
   /** A kept-alive client connection with no request in progress is closed after this; 0 = never. */
   private long clientKeepAliveTimeoutMillis = DEFAULT_CLIENT_KEEPALIVE_TIMEOUT;
+  /** Per-request meters (by route, upstream, method, code) and /stats; off saves their cost. */
+  private boolean metrics = true;
   /** Drop request headers whose names contain '_' (many backends read them as '-'): nginx's default. */
   private boolean dropUnderscoreHeaders = true;
   /** off, stdout, or a file path. */
@@ -112,6 +114,7 @@ public class FairwayOptions {
     adminToken = admin.string("token", null);
     shutdownTimeoutMillis = r.duration("shutdown-timeout", shutdownTimeoutMillis);
     watchConfig = r.bool("watch-config", watchConfig);
+    metrics = r.bool("metrics", metrics);
     clientHeaderTimeoutMillis = r.duration("client-header-timeout", clientHeaderTimeoutMillis);
     clientKeepAliveTimeoutMillis = r.duration("client-keepalive-timeout", clientKeepAliveTimeoutMillis);
     ConfigReader tls = r.object("tls");
@@ -207,6 +210,15 @@ public class FairwayOptions {
   /** The number of proxy verticle instances to deploy. */
   public int effectiveInstances() {
     return instances > 0 ? instances : Runtime.getRuntime().availableProcessors();
+  }
+
+  public boolean isMetrics() {
+    return metrics;
+  }
+
+  public FairwayOptions setMetrics(boolean metrics) {
+    this.metrics = metrics;
+    return this;
   }
 
   public long getClientHeaderTimeoutMillis() {
@@ -409,6 +421,7 @@ public class FairwayOptions {
     if (effectiveInstances() != next.effectiveInstances()) keys.add("instances");
     if (health.isEnabled() != next.health.isEnabled()) keys.add("health.enabled");
     if (poolSize != next.poolSize) keys.add("pool-size");
+    if (metrics != next.metrics) keys.add("metrics");
     if (!java.util.Objects.equals(tlsCert, next.tlsCert) || !java.util.Objects.equals(tlsKey, next.tlsKey)
       || http2Cleartext != next.http2Cleartext) keys.add("tls/http2-cleartext");
     if (!upstreamTls.toJson().equals(next.upstreamTls.toJson())) keys.add("upstream-tls");
@@ -551,6 +564,7 @@ public class FairwayOptions {
       .put("access-log", accessLog).put("access-log-format", accessLogFormat)
       .put("error-log", errorLog).put("log-level", logLevel)
       .put("watch-config", watchConfig)
+      .put("metrics", metrics)
       .put("client-header-timeout", Durations.format(clientHeaderTimeoutMillis))
       .put("client-keepalive-timeout", Durations.format(clientKeepAliveTimeoutMillis))
       .put("instances", instances)

@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Records each proxied request. Meters are looked up once per (upstream, method, status class) and cached, so the
- * request path does no tag building or registry lookup after warm-up.
+ * Records each proxied request. Meters are looked up once per (upstream, route, method, status code) and cached, so
+ * the request path does no tag building or registry lookup after warm-up.
  */
 public final class ProxyMetrics {
 
@@ -41,8 +41,16 @@ public final class ProxyMetrics {
 
   private final AtomicInteger webSockets = new AtomicInteger();
 
+  /** False: per-request meters record nothing (to measure their cost, or to save it); gauges stay. */
+  private final boolean enabled;
+
   public ProxyMetrics(MeterRegistry registry) {
+    this(registry, true);
+  }
+
+  public ProxyMetrics(MeterRegistry registry, boolean enabled) {
     this.registry = registry;
+    this.enabled = enabled;
     Gauge.builder("fairway.websocket.connections", webSockets, AtomicInteger::get)
       .description("Open proxied WebSocket connections").register(registry);
     Gauge.builder("fairway.client.connections", clientConnections, AtomicInteger::get)
@@ -86,51 +94,45 @@ public final class ProxyMetrics {
   /** Route label for requests refused before routing (bad framing, TRACE). */
   public static final String NO_ROUTE = "none";
 
-  /** Per-upstream meters; requests and durations are further split by route. */
+  /** Per-upstream meters, split by route: what /metrics shows per (route, upstream), and the live stats of /stats. */
   public final class UpstreamMeters {
     private final String upstream;
     private final ConcurrentHashMap<String, RouteMeters> byRoute = new ConcurrentHashMap<>();
-    private final Timer upstreamResponse;
-    private final Counter bytesReceived;
-    private final Counter bytesSent;
     private final LiveStats live = new LiveStats();
 
     private UpstreamMeters(String upstream) {
       this.upstream = upstream;
-      this.upstreamResponse = Timer.builder("fairway.upstream.response")
-        .description("Time from receiving a request to the upstream's response head (time to first byte)")
-        .tag("upstream", upstream)
-        .serviceLevelObjectives(DURATION_BUCKETS)
-        .register(registry);
-      this.bytesReceived = Counter.builder("fairway.received.bytes").baseUnit("bytes")
-        .description("Request body bytes received from clients").tag("upstream", upstream).register(registry);
-      this.bytesSent = Counter.builder("fairway.sent.bytes").baseUnit("bytes")
-        .description("Response body bytes sent to clients").tag("upstream", upstream).register(registry);
     }
 
-    public void recordResponseHead(long nanosSinceStart) {
-      upstreamResponse.record(nanosSinceStart, TimeUnit.NANOSECONDS);
+    private RouteMeters route(String route) {
+      RouteMeters r = byRoute.get(route);
+      return r != null ? r : byRoute.computeIfAbsent(route, RouteMeters::new);
     }
 
-    public void recordBytes(long received, long sent) {
-      if (received > 0) bytesReceived.increment(received);
-      if (sent > 0) bytesSent.increment(sent);
+    /** The upstream's response head arrived, this long after the request did (time to first byte). */
+    public void recordResponseHead(String route, long nanosSinceStart) {
+      if (enabled) route(route).upstreamResponse.record(nanosSinceStart, TimeUnit.NANOSECONDS);
     }
 
-    /** One finished request: {@code route} is the matched route's path prefix. */
-    public void record(String route, HttpMethod method, int status, long startNanos) {
+    /** One finished request: {@code route} is the matched route's path prefix; bytes are body bytes each way. */
+    public void record(String route, HttpMethod method, int status, long startNanos, long received, long sent) {
+      if (!enabled) return;
       long nanos = System.nanoTime() - startNanos;
       live.record(nanos, status);
-      RouteMeters r = byRoute.get(route);
-      if (r == null) r = byRoute.computeIfAbsent(route, RouteMeters::new);
+      RouteMeters r = route(route);
       r.record(method, status, nanos);
+      if (received > 0) r.bytesReceived.increment(received);
+      if (sent > 0) r.bytesSent.increment(sent);
     }
 
-    /** The meters of one (route, upstream): a counter per method and status code, and the duration histogram. */
+    /** The meters of one (route, upstream): a counter per method and status code, histograms and byte counts. */
     private final class RouteMeters {
       private final String route;
       private final Counter[][] requests = new Counter[METHODS.length + 1][];
       private final Timer duration;
+      private final Timer upstreamResponse;
+      private final Counter bytesReceived;
+      private final Counter bytesSent;
 
       RouteMeters(String route) {
         this.route = route;
@@ -139,6 +141,15 @@ public final class ProxyMetrics {
           .tag("upstream", upstream).tag("route", route)
           .serviceLevelObjectives(DURATION_BUCKETS)
           .register(registry);
+        this.upstreamResponse = Timer.builder("fairway.upstream.response")
+          .description("Time from receiving a request to the upstream's response head (time to first byte)")
+          .tag("upstream", upstream).tag("route", route)
+          .serviceLevelObjectives(DURATION_BUCKETS)
+          .register(registry);
+        this.bytesReceived = Counter.builder("fairway.received.bytes").baseUnit("bytes")
+          .description("Request body bytes received from clients").tag("upstream", upstream).tag("route", route).register(registry);
+        this.bytesSent = Counter.builder("fairway.sent.bytes").baseUnit("bytes")
+          .description("Response body bytes sent to clients").tag("upstream", upstream).tag("route", route).register(registry);
       }
 
       void record(HttpMethod method, int status, long nanos) {

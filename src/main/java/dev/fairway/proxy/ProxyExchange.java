@@ -268,7 +268,7 @@ final class ProxyExchange {
     upstreamNanos = lastUpstreamNanos - startNanos;
     upstreamKeepsAlive = cres.version() == HttpVersion.HTTP_2
       || (cres.version() == HttpVersion.HTTP_1_1 && !"close".equalsIgnoreCase(cres.getHeader(HttpHeaders.CONNECTION)));
-    origin.meters().recordResponseHead(upstreamNanos);
+    origin.meters().recordResponseHead(route.prefix(), upstreamNanos);
     int status = cres.statusCode();
     if (cres.headers().contains(HttpHeaders.CONTENT_LENGTH) && cres.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
       upstreamReq.connection().close(); // its framing cannot be trusted: never pass it through, never reuse it
@@ -475,8 +475,7 @@ final class ProxyExchange {
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
     ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
-    meters.record(route.prefix(), req.method(), status, startNanos);
-    meters.recordBytes(req.bytesRead(), resp.bytesWritten());
+    meters.record(route.prefix(), req.method(), status, startNanos, req.bytesRead(), resp.bytesWritten());
     AccessLog log = proxy.accessLog();
     if (log.enabled()) {
       log.log(new AccessRecord(System.currentTimeMillis(), client, req.method().name(), req.uri(), protocol(), status,

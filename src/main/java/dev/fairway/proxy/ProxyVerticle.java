@@ -236,7 +236,7 @@ public class ProxyVerticle extends VerticleBase {
     HttpServerResponse resp = req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
     if (status == 405) resp.putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
     if (req.version() != HttpVersion.HTTP_2) resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-    noUpstream.record(ProxyMetrics.NO_ROUTE, req.method(), status, System.nanoTime());
+    noUpstream.record(ProxyMetrics.NO_ROUTE, req.method(), status, System.nanoTime(), 0, 0);
     resp.end(message + "\n").onComplete(v -> {
       if (req.version() != HttpVersion.HTTP_2) req.connection().close();
     });

@@ -67,13 +67,27 @@ class AdminEndpointsTest {
       .contains("fairway_upstream_up{upstream=\"" + id + "\"} 1.0")
       .contains("fairway_upstream_up{upstream=\"" + down.id() + "\"} 0.0")
       .contains("fairway_upstream_in_flight{upstream=\"" + id + "\"} 0.0")
-      .contains("fairway_upstream_response_seconds_count{upstream=\"" + id + "\"} 8")
-      .contains("fairway_received_bytes_total{upstream=\"" + id + "\"} 1.0")
+      .contains("fairway_upstream_response_seconds_count{route=\"/\",upstream=\"" + id + "\"} 7")
+      .contains("fairway_upstream_response_seconds_count{route=\"/ok/special\",upstream=\"" + id + "\"} 1")
+      .contains("fairway_received_bytes_total{route=\"/\",upstream=\"" + id + "\"} 1.0")
       .contains("fairway_client_connections ")
       .contains("jvm_memory_used_bytes")
       .contains("process_cpu_usage")
       .contains("vertx_eventbus_published_total");
     assertThat(text).doesNotContain("fairway_requests_total{code=\"200\",method=\"GET\",route=\"/\",upstream=\"" + down.id());
+  }
+
+  @Test
+  void metricsOffRecordsNoRequestMetersButKeepsTheGauges(Vertx vertx) {
+    Fairway bare = Proxies.start(Proxies.options(up).setMetrics(false));
+    try {
+      Http.get(client, bare.proxyPort(), "/ok").await();
+      String text = Http.get(client, bare.adminPort(), "/metrics").await().body();
+      assertThat(text).doesNotContain("fairway_requests_total").doesNotContain("fairway_request_duration_seconds")
+        .contains("fairway_upstream_up{upstream=\"" + up.id() + "\"} 1.0");
+    } finally {
+      bare.close().await();
+    }
   }
 
   @Test
