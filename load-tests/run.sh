@@ -11,7 +11,8 @@
 # Usage: load-tests/run.sh            (ROUNDS=5 DURATION=10 CONNS="50 500" by default)
 #        ROUNDS=3 DURATION=5 load-tests/run.sh
 #        TARGETS="nginx fairway-bare fairway fairway-log" load-tests/run.sh   (cost of observability:
-#          fairway-bare: no access log, no per-request metrics; fairway: metrics; fairway-log: metrics and access log)
+#          fairway-bare: no access log, no per-request metrics; fairway: metrics; fairway-log: metrics and access log;
+#          nginx-log: nginx with its access log on, for comparison)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -51,6 +52,9 @@ http { access_log off; keepalive_requests 1000000;
                  proxy_set_header Host \$host; proxy_set_header X-Real-IP \$remote_addr;
                  proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_buffering off; } } }
 CONF
+# nginx-log: the same nginx with its access log on, to a file: what a log costs nginx, next to Fairway's
+sed -e "s#access_log off;#access_log $work/nginx-access.log combined;#" -e "s#18090#18098#" -e "s#nginx.pid#nginx-log.pid#" \
+  "$work/nginx.conf" > "$work/nginx-log.conf"
 cat > "$work/haproxy.cfg" <<CONF
 global
   nbthread 1
@@ -74,6 +78,7 @@ CONF
 
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
 taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!)
+if [[ " $TARGETS " == *" nginx-log "* ]]; then taskset -c 0 nginx -c "$work/nginx-log.conf" & pids+=($!); fi
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!)
 # shellcheck disable=SC2086
 taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18092 --admin-port 18093 -i 1 \
@@ -94,7 +99,7 @@ if [[ " $TARGETS " == *" fairway-bare "* ]]; then
   pids+=($!)
 fi
 
-port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; esac; }
+port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; esac; }
 for t in $TARGETS; do
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$(port_of "$t")/" && break; sleep 0.1; done
 done

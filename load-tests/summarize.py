@@ -6,8 +6,8 @@ import statistics
 import sys
 from collections import defaultdict
 
-TARGETS = ["direct", "nginx", "haproxy", "fairway-bare", "fairway", "fairway-log"]
-COLORS = {"direct": "#9aa5b1", "nginx": "#2f9e44", "haproxy": "#1c7ed6", "fairway-bare": "#c2255c", "fairway": "#e8590c", "fairway-log": "#f59f00"}
+TARGETS = ["direct", "nginx", "nginx-log", "haproxy", "fairway-bare", "fairway", "fairway-log"]
+COLORS = {"direct": "#9aa5b1", "nginx": "#2f9e44", "nginx-log": "#8ce99a", "haproxy": "#1c7ed6", "fairway-bare": "#c2255c", "fairway": "#e8590c", "fairway-log": "#f59f00"}
 
 runs = defaultdict(list)
 for line in open(sys.argv[1]):

@@ -2,7 +2,7 @@ package dev.fairway.accesslog;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.core.encoder.EncoderBase;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.OutputStreamAppender;
@@ -11,8 +11,10 @@ import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
 import ch.qos.logback.core.util.FileSize;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.nio.charset.StandardCharsets;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -25,10 +27,12 @@ public final class AccessLog {
   static final int QUEUE_SIZE = 65_536;
   private static final long IDLE_WAIT_NANOS = 5_000_000;
   /** Lines per logback event. */
-  private static final int BATCH = 256;
+  private static final int BATCH = 1024;
   private static final AccessLog OFF = new AccessLog();
 
-  private final BlockingQueue<AccessRecord> queue;
+  /** Lock-free: with a lock, a writer preempted while draining would stall the event loops behind it. */
+  private final Queue<AccessRecord> queue;
+  private final AtomicInteger queued = new AtomicInteger();
   private final AccessLogFormat format;
   private final AtomicLong dropped = new AtomicLong();
   private final Logger logger;
@@ -40,7 +44,7 @@ public final class AccessLog {
   }
 
   private AccessLog(AccessLogFormat format, Logger logger) {
-    this.queue = new ArrayBlockingQueue<>(QUEUE_SIZE);
+    this.queue = new ConcurrentLinkedQueue<>();
     this.format = format;
     this.logger = logger;
     Thread writer = new Thread(this::writeLoop, "fairway-access-log");
@@ -62,9 +66,8 @@ public final class AccessLog {
   }
 
   private static OutputStreamAppender<ILoggingEvent> appender(LoggerContext context, String destination) {
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    LinesEncoder encoder = new LinesEncoder();
     encoder.setContext(context);
-    encoder.setPattern("%msg%n");
     encoder.start();
     OutputStreamAppender<ILoggingEvent> appender;
     if (destination.equals("stdout")) {
@@ -91,15 +94,37 @@ public final class AccessLog {
     return appender;
   }
 
+  /** Writes each event's message as it is: a batch of lines, each already ending with a newline. */
+  private static final class LinesEncoder extends EncoderBase<ILoggingEvent> {
+    @Override
+    public byte[] headerBytes() {
+      return null;
+    }
+
+    @Override
+    public byte[] encode(ILoggingEvent event) {
+      return event.getMessage().getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public byte[] footerBytes() {
+      return null;
+    }
+  }
+
   public boolean enabled() {
     return queue != null;
   }
 
   /** Never blocks: a full queue drops the record and counts it. */
   public void log(AccessRecord record) {
-    if (queue != null && !queue.offer(record)) {
+    if (queue == null) return;
+    if (queued.incrementAndGet() > QUEUE_SIZE) {
+      queued.decrementAndGet();
       dropped.incrementAndGet();
+      return;
     }
+    queue.offer(record);
   }
 
   public long dropped() {
@@ -109,7 +134,7 @@ public final class AccessLog {
   /**
    * Takes records in batches and sleeps briefly when there are none, rather than waiting on the queue: so an event
    * loop's offer never has to wake this thread (which, on a small machine, would cost a context switch per request).
-   * A batch is formatted into one buffer and handed to logback as one event: its per-event work (event object,
+   * Once caught up it also waits before the next batch, so batches are large under load. A batch is formatted into one buffer and handed to logback as one event: its per-event work (event object,
    * layout, lock, encoding) is paid once per batch, not per line. Flushes whenever the queue runs dry, so a quiet log
    * is at most a few milliseconds behind.
    */
@@ -117,7 +142,10 @@ public final class AccessLog {
     java.util.List<AccessRecord> batch = new java.util.ArrayList<>(BATCH);
     StringBuilder lines = new StringBuilder(BATCH * 256);
     while (!Thread.currentThread().isInterrupted()) {
-      queue.drainTo(batch, BATCH);
+      for (AccessRecord r; batch.size() < BATCH && (r = queue.poll()) != null; ) {
+        batch.add(r);
+      }
+      queued.addAndGet(-batch.size());
       if (batch.isEmpty()) {
         flush();
         java.util.concurrent.locks.LockSupport.parkNanos(IDLE_WAIT_NANOS);
@@ -133,11 +161,16 @@ public final class AccessLog {
           dropped.incrementAndGet(); // a record that cannot be formatted must not stop the log
         }
       }
+      boolean full = batch.size() == BATCH;
       batch.clear();
       if (lines.length() > 0) {
-        lines.setLength(lines.length() - 1); // the encoder's %n ends the last line
         logger.info(lines.toString());
         lines.setLength(0);
+      }
+      if (!full) {
+        // caught up: let lines gather rather than wake for each few (on one core this thread and the event loop
+        // take turns, and every turn costs a context switch)
+        java.util.concurrent.locks.LockSupport.parkNanos(IDLE_WAIT_NANOS);
       }
     }
   }

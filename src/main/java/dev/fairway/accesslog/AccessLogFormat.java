@@ -112,6 +112,7 @@ public enum AccessLogFormat {
 
   /** Appends {@code s} with each double quote replaced, so a value cannot end its quoted field. */
   private static StringBuilder escaped(StringBuilder b, String s, String quote) {
+    if (s.indexOf('"') < 0) return b.append(s); // the common case, without a loop per character
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (c == '"') b.append(quote); else b.append(c);
