@@ -67,15 +67,42 @@ final class ForwardedHeaders {
     return peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
   }
 
-  /** Copies the upstream's response headers to the client response, without hop-by-hop ones. */
-  static void copyResponse(MultiMap from, MultiMap to) {
-    Set<String> named = namedInConnection(from);
+  /** Bits of {@link #copyResponse}'s answer. */
+  static final int CONTENT_LENGTH = 1;
+  static final int TRANSFER_ENCODING = 2;
+  static final int CONNECTION_CLOSE = 4;
+
+  /**
+   * Copies the upstream's response headers to the client response, without hop-by-hop ones, in one pass.
+   *
+   * @return which framing headers the upstream sent: {@link #CONTENT_LENGTH}, {@link #TRANSFER_ENCODING},
+   * {@link #CONNECTION_CLOSE}
+   */
+  static int copyResponse(MultiMap from, MultiMap to) {
+    int framing = 0;
+    String connection = null;
     for (Map.Entry<String, String> h : from) {
       String name = h.getKey();
-      if (!isOneOf(name, HOP_BY_HOP) && (named == null || !named.contains(name.toLowerCase()))) {
+      if (isOneOf(name, HOP_BY_HOP)) {
+        if (name.equalsIgnoreCase("transfer-encoding")) framing |= TRANSFER_ENCODING;
+        else if (name.equalsIgnoreCase("connection")) connection = h.getValue();
+      } else {
+        if (name.equalsIgnoreCase("content-length")) framing |= CONTENT_LENGTH;
         to.add(name, h.getValue());
       }
     }
+    if (connection != null) {
+      if (connection.equalsIgnoreCase("close")) {
+        framing |= CONNECTION_CLOSE;
+      } else if (!connection.equalsIgnoreCase("keep-alive")) {
+        for (String token : connection.split(",")) { // headers named in Connection are hop-by-hop too (rare)
+          String t = token.trim();
+          if (t.equalsIgnoreCase("close")) framing |= CONNECTION_CLOSE;
+          else if (!t.isEmpty()) to.remove(t);
+        }
+      }
+    }
+    return framing;
   }
 
   private static boolean isOneOf(String name, String[] lowerCaseNames) {
