@@ -4,9 +4,11 @@
 # proxy on CPU 0, backend and curl on CPU 1. Loopback only; each transfer is bounded by curl --max-time.
 #
 # Needs: nginx, haproxy, curl (apt-get install -y nginx haproxy curl). Usage: load-tests/streaming.sh
+# (FW_OPTS="-D..." passes JVM options to both Fairways, for A/B runs.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+FW_OPTS=${FW_OPTS:-}
 work=$(mktemp -d /tmp/fairway-stream.XXXXXX)
 out="$here/results/streaming-$(date -u +%Y%m%dT%H%M%SZ).md"
 mkdir -p "$here/results"
@@ -69,9 +71,9 @@ taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
 taskset -c 1 java -cp "$root/target/fairway.jar" dev.fairway.demo.DemoServer 127.0.0.1 18182 > "$work/sink.log" 2>&1 & pids+=($!)
 taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!); nginx_pid=$!
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!); haproxy_pid=$!
-taskset -c 0 java -jar "$root/target/fairway.jar" -c "$work/fairway.yaml" -p 18192 --admin-port 18193 \
+taskset -c 0 java $FW_OPTS -jar "$root/target/fairway.jar" -c "$work/fairway.yaml" -p 18192 --admin-port 18193 \
   > "$work/fairway.log" 2>&1 & pids+=($!); fairway_pid=$!
-taskset -c 0 java -Xmx64m -jar "$root/target/fairway.jar" -c "$work/fairway.yaml" -p 18194 --admin-port 18195 \
+taskset -c 0 java -Xmx64m $FW_OPTS -jar "$root/target/fairway.jar" -c "$work/fairway.yaml" -p 18194 --admin-port 18195 \
   > "$work/fairway64.log" 2>&1 & pids+=($!); fairway64_pid=$!
 
 port_of() { case $1 in direct) echo 18181;; nginx) echo 18190;; haproxy) echo 18191;; fairway) echo 18192;; fairway-64m) echo 18194;; esac; }
