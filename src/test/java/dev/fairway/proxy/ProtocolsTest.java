@@ -21,6 +21,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -37,6 +38,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -142,6 +144,26 @@ class ProtocolsTest {
     Http.await("all frames once the reader reads", Duration.ofSeconds(30), () -> received.get() == total);
     System.out.println("WebSocket slow reader: the upstream was paused after " + (inFlight >> 20) + " MiB of " + (total >> 20));
     client.close().await();
+  }
+
+  @Test
+  void http2UpstreamCarriesConcurrentRequestsAsStreamsOfOneConnection() {
+    AtomicInteger connections = new AtomicInteger();
+    HttpServer h2 = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true))
+      .connectionHandler(c -> connections.incrementAndGet())
+      .requestHandler(req -> vertx.setTimer(50, id -> req.response().end(req.version() + " " + req.path())))
+      .listen(0, "127.0.0.1").await();
+    fairway = Proxies.start(Proxies.options().setHealth(new HealthCheckOptions().setEnabled(false))
+      .setUpstreams(List.of(new UpstreamOptions("127.0.0.1", h2.actualPort()).setProtocol(UpstreamOptions.HTTP2))));
+    HttpClient client = vertx.createHttpClient(new PoolOptions().setHttp1MaxSize(20));
+    List<io.vertx.core.Future<Http.Reply>> replies = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) replies.add(Http.get(client, fairway.proxyPort(), "/r" + i));
+    io.vertx.core.Future.all(replies).await();
+    for (int i = 0; i < 20; i++) {
+      assertThat(replies.get(i).result().body()).isEqualTo("HTTP_2 /r" + i);
+    }
+    assertThat(connections.get()).as("20 requests in flight at once, one HTTP/2 connection").isEqualTo(1);
+    h2.close().await();
   }
 
   @Test
