@@ -77,26 +77,27 @@ backend be
 CONF
 
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
-taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!)
-if [[ " $TARGETS " == *" nginx-log "* ]]; then taskset -c 0 nginx -c "$work/nginx-log.conf" & pids+=($!); fi
-taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!)
+declare -A pid_of   # target -> process to measure (nginx: the master; its worker is a child)
+taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!); pid_of[nginx]=$!
+if [[ " $TARGETS " == *" nginx-log "* ]]; then taskset -c 0 nginx -c "$work/nginx-log.conf" & pids+=($!); pid_of[nginx-log]=$!; fi
+taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!); pid_of[haproxy]=$!
 # shellcheck disable=SC2086
 taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18092 --admin-port 18093 -i 1 \
   -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off > "$work/fairway.log" 2>&1 & pids+=($!)
-fairway_pid=$!
+fairway_pid=$!; pid_of[fairway]=$!
 if [[ " $TARGETS " == *" fairway-log "* ]]; then
   # the cost of observability: the same Fairway with the access log on, to a file
   # shellcheck disable=SC2086
   taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18094 --admin-port 18095 -i 1 \
     -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log "$work/access.log" > "$work/fairway-log.log" 2>&1 &
-  pids+=($!)
+  pids+=($!); pid_of[fairway-log]=$!
 fi
 if [[ " $TARGETS " == *" fairway-bare "* ]]; then
   # and with neither access log nor per-request metrics: the baseline of that comparison
   # shellcheck disable=SC2086
   taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18096 --admin-port 18097 -i 1 \
     -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off --no-metrics > "$work/fairway-bare.log" 2>&1 &
-  pids+=($!)
+  pids+=($!); pid_of[fairway-bare]=$!
 fi
 
 port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; esac; }
@@ -113,14 +114,28 @@ for t in $TARGETS; do taskset -c 1 wrk -t1 -c50 -d2s "http://127.0.0.1:$(port_of
   echo "# $(date -u) rounds=$ROUNDS duration=${DURATION}s conns=[$CONNS] fairway_jvm=[$FAIRWAY_JVM_OPTS]"
   echo "# $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(nginx -v 2>&1), $(haproxy -v | head -1)"
 } | tee "$out"
+# CPU ticks (user + system) of a proxy process and its children (nginx's worker), and its peak RSS in KiB
+cpu_ticks() { local t=0; for p in $1 $(pgrep -P "$1" || true); do
+  t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+peak_rss() { local k=0; for p in $1 $(pgrep -P "$1" || true); do
+  k=$((k + $(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$k"; }
+hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$ROUNDS"); do
   for c in $CONNS; do
     for t in $TARGETS; do
+      pid=${pid_of[$t]:-}
+      before=$([ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
       line=$(taskset -c 1 wrk -t1 -c"$c" -d"${DURATION}s" -s "$here/percentiles.lua" "http://127.0.0.1:$(port_of "$t")/" | grep '^RESULT')
-      echo "round=$round conns=$c target=$t ${line#RESULT }" | tee -a "$out"
+      cpu=""
+      if [ -n "$pid" ]; then   # the proxy's CPU time per request, in microseconds: steadier than req/s on a busy machine
+        cpu=$(awk -v a="$before" -v b="$(cpu_ticks "$pid")" -v hz="$hz" -v d="$DURATION" -v l="$line" \
+          'BEGIN { match(l, /rps=[0-9]+/); r = substr(l, RSTART + 4, RLENGTH - 4); if (r > 0) printf " cpu_us=%.2f", (b - a) * 1e6 / hz / (r * d) }')
+      fi
+      echo "round=$round conns=$c target=$t ${line#RESULT }$cpu" | tee -a "$out"
     done
   done
 done
-rss=$(awk '/VmHWM/ {print $2}' "/proc/$fairway_pid/status" 2>/dev/null || echo "?")
-echo "fairway_peak_rss_kib=$rss" | tee -a "$out"
+for t in $TARGETS; do
+  [ -n "${pid_of[$t]:-}" ] && echo "peak_rss_kib target=$t $(peak_rss "${pid_of[$t]}")" | tee -a "$out"
+done
 python3 "$here/summarize.py" "$out" | tee "${out%.txt}.md"

@@ -10,15 +10,22 @@ TARGETS = ["direct", "nginx", "nginx-log", "haproxy", "fairway-bare", "fairway",
 COLORS = {"direct": "#9aa5b1", "nginx": "#2f9e44", "nginx-log": "#8ce99a", "haproxy": "#1c7ed6", "fairway-bare": "#c2255c", "fairway": "#e8590c", "fairway-log": "#f59f00"}
 
 runs = defaultdict(list)
+cpu = defaultdict(list)   # proxy CPU microseconds per request, when the raw file has them
+rss = {}                  # peak RSS in KiB per target
 for line in open(sys.argv[1]):
-    m = re.match(r"round=\d+ conns=(\d+) target=([\w-]+) rps=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+)", line)
+    m = re.match(r"round=\d+ conns=(\d+) target=([\w-]+) rps=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+)( cpu_us=([\d.]+))?", line)
     if m:
         c, t = int(m.group(1)), m.group(2)
-        runs[(c, t)].append(tuple(int(x) for x in m.groups()[2:]))
+        runs[(c, t)].append(tuple(int(x) for x in m.groups()[2:7]))
+        if m.group(9):
+            cpu[(c, t)].append(float(m.group(9)))
+    m = re.match(r"peak_rss_kib target=([\w-]+) (\d+)", line)
+    if m:
+        rss[m.group(1)] = int(m.group(2))
 
 medians = {}
-print("| conns | target | req/s (median) | vs nginx | p50 ms | p99 ms | p99.9 ms | errors |")
-print("|---:|---|---:|---:|---:|---:|---:|---:|")
+print("| conns | target | req/s (median) | vs nginx | p50 ms | p99 ms | p99.9 ms | errors | proxy CPU µs/req | peak RSS MiB |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for c in sorted({c for c, _ in runs}):
     base = statistics.median(r[0] for r in runs.get((c, "nginx"), [(1,)]))
     for t in TARGETS:
@@ -27,8 +34,10 @@ for c in sorted({c for c, _ in runs}):
             continue
         med = lambda i: statistics.median(r[i] for r in rs)
         medians[(c, t)] = (med(0), med(2) / 1000)
+        cpu_us = f"{statistics.median(cpu[(c, t)]):.2f}" if cpu.get((c, t)) else "-"
+        rss_mib = f"{rss[t] / 1024:.0f}" if t in rss else "-"
         print(f"| {c} | {t} | {med(0):,.0f} | {med(0) / base:.2f}x | {med(1) / 1000:.2f} | {med(2) / 1000:.2f} | "
-              f"{med(3) / 1000:.2f} | {sum(r[4] for r in rs)} |")
+              f"{med(3) / 1000:.2f} | {sum(r[4] for r in rs)} | {cpu_us} | {rss_mib} |")
 
 
 def panel(x0, title, value_of, unit):
