@@ -3,12 +3,14 @@
 # -Xmx64m) in front of the same nginx backend; MB/s each way and each proxy's peak RSS. Pinning as in run.sh:
 # proxy on CPU 0, backend and curl on CPU 1. Loopback only; each transfer is bounded by curl --max-time.
 #
-# Needs: nginx, haproxy, curl (apt-get install -y nginx haproxy curl). Usage: load-tests/streaming.sh
+# Each target gets one warm-up transfer each way, then ROUNDS measured ones (median).
+# Needs: nginx, haproxy, curl (apt-get install -y nginx haproxy curl). Usage: ROUNDS=3 load-tests/streaming.sh
 # (FW_OPTS="-D..." passes JVM options to both Fairways, for A/B runs.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 FW_OPTS=${FW_OPTS:-}
+ROUNDS=${ROUNDS:-3}
 work=$(mktemp -d /tmp/fairway-stream.XXXXXX)
 out="$here/results/streaming-$(date -u +%Y%m%dT%H%M%SZ).md"
 mkdir -p "$here/results"
@@ -86,19 +88,28 @@ for t in direct nginx haproxy fairway fairway-64m; do
 done
 
 {
-  echo "# Streaming 1 GiB each way, $(date -u), $(nproc) cores"
+  echo "# Streaming 1 GiB each way, $(date -u), $(nproc) cores; one warm-up transfer each way, then medians of $ROUNDS"
   echo
   echo "| target | upload MB/s | download MB/s | peak RSS MiB |"
   echo "|---|---:|---:|---:|"
 } | tee "$out"
-for t in direct nginx haproxy fairway fairway-64m; do
-  port=$(port_of "$t")
-  upport=$([ "$t" = direct ] && echo 18182 || echo "$port")
+transfer() {   # one upload and one download through target $1; prints "up_bytes_per_s down_bytes_per_s"
+  local port upport up down
+  port=$(port_of "$1")
+  upport=$([ "$1" = direct ] && echo 18182 || echo "$port")
   up=$(taskset -c 1 curl -s -o /dev/null --max-time 120 -H "Transfer-Encoding: chunked" -T "$work/big.bin" \
     -w '%{speed_upload} %{size_upload} %{http_code}' "http://127.0.0.1:$upport/upload")
   down=$(taskset -c 1 curl -s -o /dev/null --max-time 120 -w '%{speed_download} %{size_download} %{http_code}' "http://127.0.0.1:$port/big.bin")
-  echo "  $t: upload $up; download $down (bytes/s, bytes, status)" >> "$out.raw"
-  up=${up%% *}; down=${down%% *}
+  echo "  $1: upload $up; download $down (bytes/s, bytes, status)" >> "$out.raw"
+  echo "${up%% *} ${down%% *}"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for t in direct nginx haproxy fairway fairway-64m; do
+  echo "  $t warm-up:" >> "$out.raw"
+  transfer "$t" > /dev/null   # the JVM's JIT compiles the streaming path on the first GiB (a cold Fairway uploads ~3x slower)
+  : > "$work/rates"
+  for _ in $(seq 1 "$ROUNDS"); do transfer "$t" >> "$work/rates"; done
+  up=$(cut -d' ' -f1 "$work/rates" | median); down=$(cut -d' ' -f2 "$work/rates" | median)
   pid=$(pid_of "$t")
   rss=$([ -n "$pid" ] && rss_of "$pid" || echo "-")
   awk -v t="$t" -v up="$up" -v down="$down" -v rss="$rss" 'BEGIN { printf "| %s | %.0f | %.0f | %s |\n", t, up / 1e6, down / 1e6, rss }' | tee -a "$out"
