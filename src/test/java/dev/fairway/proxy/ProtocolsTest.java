@@ -220,8 +220,9 @@ class ProtocolsTest {
     chunked.write("0123456789");
     chunked.end("AB");
     assertThat(streamed.await()).isEqualTo(413);
-    // a streamed body was already on its way upstream when it crossed the limit: that request was cut there too
-    assertThat(up.hits.get()).isEqualTo(hits + 1);
+    // a streamed body may already be on its way upstream when it crosses the limit (then that request is cut there
+    // too) or not yet, depending on timing: either way at most that one request reached the upstream
+    assertThat(up.hits.get()).isBetween(hits, hits + 1);
     assertThat(Http.get(client, fairway.proxyPort(), "/elsewhere-no-limit").await().status()).isEqualTo(200);
   }
 
