@@ -6,17 +6,17 @@ import dev.fairway.bus.UpstreamFailure;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HealthCheckOptions;
+import dev.fairway.config.UpstreamOptions;
 import dev.fairway.upstream.Upstream;
 import dev.fairway.upstream.UpstreamSet;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.buffer.Buffer;
-import dev.fairway.config.UpstreamOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -41,6 +41,8 @@ import java.util.concurrent.TimeUnit;
 public class HealthVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(HealthVerticle.class);
+  /** The gRPC health service's Check method (grpc.health.v1), what {@code protocol: grpc} upstreams are probed with. */
+  private static final String GRPC_HEALTH_CHECK = "/grpc.health.v1.Health/Check";
 
   /** Replaced by a config reload. */
   private HealthCheckOptions options;
@@ -229,9 +231,7 @@ public class HealthVerticle extends VerticleBase {
       .compose(resp -> resp.body().map(body -> grpcOutcome(resp, body)));
   }
 
-  static final String GRPC_HEALTH_CHECK = "/grpc.health.v1.Health/Check";
-
-  static Outcome grpcOutcome(HttpClientResponse resp, Buffer body) {
+  private static Outcome grpcOutcome(HttpClientResponse resp, Buffer body) {
     String status = resp.getTrailer("grpc-status");
     if (status == null) status = resp.getHeader("grpc-status"); // a trailers-only answer
     if (resp.statusCode() != 200 || status == null) return new Outcome(false, "status " + resp.statusCode() + ", not gRPC");
