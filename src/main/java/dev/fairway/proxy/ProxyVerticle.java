@@ -1,36 +1,34 @@
 package dev.fairway.proxy;
 
+import dev.fairway.accesslog.AccessLog;
+import dev.fairway.accesslog.AccessRecord;
+import dev.fairway.accesslog.RequestIds;
 import dev.fairway.bus.Addresses;
 import dev.fairway.bus.UpstreamFailure;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HashKey;
 import dev.fairway.metrics.ProxyMetrics;
+import dev.fairway.ops.Lifecycle;
 import dev.fairway.upstream.InFlightCounters;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpVersion;
-
-import dev.fairway.accesslog.AccessLog;
-import dev.fairway.accesslog.AccessRecord;
-import io.vertx.core.http.HttpConnection;
-import dev.fairway.accesslog.RequestIds;
-import io.vertx.core.MultiMap;
-import dev.fairway.ops.Lifecycle;
-import io.vertx.core.json.JsonObject;
-
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
 
 import java.time.Duration;
 import java.util.HashMap;
