@@ -334,8 +334,8 @@ final class ProxyExchange {
         if (!cres.trailers().isEmpty()) {
           ForwardedHeaders.copyResponse(cres.trailers(), resp.trailers()); // e.g. gRPC's grpc-status
         }
+        finish(status); // recorded before the client can see the end: a scrape right after the response counts it
         resp.end();
-        finish(status);
         if (unreadBody) {
           // the upstream answered early (e.g. 413): stop taking the upload once the answer is out
           req.connection().shutdown(1, TimeUnit.MILLISECONDS);

@@ -55,6 +55,9 @@ class AdminEndpointsTest {
     for (int i = 0; i < 2; i++) Http.get(client, fairway.proxyPort(), "/missing").await();
     Http.send(client, new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/ok"), "x").await();
 
+    // the client can see a response end a few microseconds before the proxy has recorded it
+    Http.await("the last request recorded", Duration.ofSeconds(5),
+      () -> metrics().contains("fairway_request_duration_seconds_count{route=\"/\",upstream=\"" + up.id() + "\"} 7"));
     String text = metrics();
     String id = up.id();
     assertThat(text)
