@@ -32,10 +32,8 @@ public final class ProxyMetrics {
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, UpstreamMeters> byUpstream = new ConcurrentHashMap<>();
   private final Timer queueWait;
-  private final ConcurrentHashMap<String, Counter> queueOutcomes = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Counter> rejections = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Counter> clientTimeouts = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Counter> retries = new ConcurrentHashMap<>();
+  /** Counters of rare events with one tag, by name and tag value. */
+  private final ConcurrentHashMap<String, Counter> events = new ConcurrentHashMap<>();
 
   private final AtomicInteger clientConnections = new AtomicInteger();
 
@@ -64,26 +62,28 @@ public final class ProxyMetrics {
   /** A request left the wait queue: dispatched, timed out, or its client went away. */
   public void queueLeft(long enqueuedNanos, String outcome) {
     queueWait.record(System.nanoTime() - enqueuedNanos, TimeUnit.NANOSECONDS);
-    queueOutcomes.computeIfAbsent(outcome, o -> Counter.builder("fairway.queue.left")
-      .description("Requests that left the wait queue, by outcome").tag("outcome", o).register(registry)).increment();
+    count("fairway.queue.left", "Requests that left the wait queue, by outcome", "outcome", outcome);
   }
 
   /** A request was sent again to another upstream, and why (connect_refused, connect_timeout, upstream_closed). */
   public void retried(String reason) {
-    retries.computeIfAbsent(reason, r -> Counter.builder("fairway.retries")
-      .description("Requests sent again to another upstream, by reason").tag("reason", r).register(registry)).increment();
+    count("fairway.retries", "Requests sent again to another upstream, by reason", "reason", reason);
   }
 
   /** A request was answered 503 without reaching an upstream (no_healthy_upstream, queue_full, queue_timeout). */
   public void rejected(String reason) {
-    rejections.computeIfAbsent(reason, r -> Counter.builder("fairway.rejected")
-      .description("Requests refused with 503 before reaching an upstream, by reason").tag("reason", r).register(registry)).increment();
+    count("fairway.rejected", "Requests refused with 503 before reaching an upstream, by reason", "reason", reason);
   }
 
   /** A client connection closed for holding a slot without a request: {@code header} (slowloris) or {@code keepalive} (idle). */
   public void clientTimedOut(String phase) {
-    clientTimeouts.computeIfAbsent(phase, p -> Counter.builder("fairway.client.timeouts")
-      .description("Client connections closed by client-header-timeout or client-keepalive-timeout").tag("phase", p).register(registry)).increment();
+    count("fairway.client.timeouts", "Client connections closed by client-header-timeout or client-keepalive-timeout", "phase", phase);
+  }
+
+  /** Increments the counter {@code name} with one tag, registering it the first time (these events are rare). */
+  private void count(String name, String description, String tag, String value) {
+    events.computeIfAbsent(name + '|' + value, k -> Counter.builder(name).description(description).tag(tag, value)
+      .register(registry)).increment();
   }
 
   /** The meters of one upstream; proxy instances hold this per snapshot entry. */

@@ -24,7 +24,7 @@ final class UpstreamConnections {
   private final HttpClientAgent http2;
   private final int maxPerOrigin;
   private final Map<String, ArrayDeque<HttpClientConnection>> idle = new HashMap<>();
-  private final Map<String, int[]> open = new HashMap<>();
+  private final Map<String, int[]> openCounts = new HashMap<>();
   private final Map<String, List<HttpClientConnection>> shared = new HashMap<>();
   /** An HTTP/2 connection being opened: requests arriving meanwhile wait for it rather than each opening one. */
   private final Map<String, Future<HttpClientConnection>> opening = new HashMap<>();
@@ -65,7 +65,7 @@ final class UpstreamConnections {
 
   private Future<HttpClientConnection> open(HttpClientAgent agent, Origin origin, long connectTimeoutMillis,
                                             java.util.function.Consumer<HttpClientConnection> onClose) {
-    int[] count = open.computeIfAbsent(origin.id(), id -> new int[1]);
+    int[] count = openCounts.computeIfAbsent(origin.id(), id -> new int[1]);
     if (count[0] >= maxPerOrigin) {
       return Future.failedFuture(new IllegalStateException("connection pool reached max wait queue size"));
     }
