@@ -167,6 +167,20 @@ class ProtocolsTest {
   }
 
   @Test
+  void responseTrailersReachAnHttp11ClientOfAChunkedResponse() {
+    up.handler = req -> {
+      req.response().setChunked(true).write("body");
+      req.response().trailers().add("X-Checksum", "abc123");
+      req.response().end();
+    };
+    fairway = Proxies.start(Proxies.options(up));
+    HttpClient client = vertx.createHttpClient();
+    String seen = client.request(new RequestOptions().setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/t"))
+      .compose(req -> req.send().compose(resp -> resp.body().map(b -> b + " " + resp.getTrailer("X-Checksum")))).await();
+    assertThat(seen).isEqualTo("body abc123");
+  }
+
+  @Test
   void tlsTerminationWithHttp2AndHttp11ViaAlpn() {
     SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
     fairway = Proxies.start(Proxies.options(up).setTls(cert.certificatePath(), cert.privateKeyPath()));
