@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scenario 3 of issue 7: 10,000 idle keep-alive client connections held open through each proxy; the proxy's RSS
-# before and while they are held. Needs nginx, haproxy, python3. Loopback only, bounded (120 s to open, 5 s held).
-# Usage: load-tests/idle.sh [N]   (default 9000: HAProxy needs two descriptors per connection and this machine allows 20,000)
+# before and while they are held. Needs nginx, haproxy, wrk, python3 and a JDK (jcmd). Loopback only, bounded (120 s to open, 5 s held).
+# Usage: [FAIRWAY_JAR=…] [FAIRWAY_JVM_OPTS=…] load-tests/idle.sh [N]   (default 9000: HAProxy needs two descriptors per connection and this machine allows 20,000)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -49,13 +49,32 @@ CONF
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
 taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!); nginx_pid=$!
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!); haproxy_pid=$!
-taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "$root/target/fairway.jar" -p 18292 --admin-port 18293 -i 1 --access-log off \
+taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "${FAIRWAY_JAR:-$root/target/fairway.jar}" -p 18292 --admin-port 18293 -i 1 --access-log off \
   -u 127.0.0.1:18281 > "$work/fairway.log" 2>&1 & pids+=($!); fairway_pid=$!
 
 rss_kib() { local total=0; for p in $1 $(pgrep -P "$1" || true); do
   total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$total"; }
+# Bytes of live objects on a JVM's heap (the histogram runs a full GC first).
+live_heap() { jcmd "$1" GC.class_histogram | awk '$1 == "Total" {print $3}'; }
+# Holds N connections; prints the proxy's RSS (KiB) while they are held (and with 'heap', saves its live heap).
+hold_round() { local port=$1 pid=$2 held
+  taskset -c 1 python3 "$here/idle-connections.py" "$port" "$N" 5 > "$work/client.out" 2>&1 &
+  local client=$!
+  for _ in $(seq 1 1200); do grep -q ready "$work/client.out" && break; sleep 0.1; done
+  held=$(rss_kib "$pid")
+  [ "${3:-}" = heap ] && live_heap "$pid" > "$work/heap-held"
+  wait "$client" || true
+  for _ in $(seq 1 100); do
+    [ "$(ss -Htn state established "( sport = :$port )" | wc -l)" -eq 0 ] && break; sleep 0.1; done
+  echo "$held"
+}
 {
   echo "# $N idle keep-alive connections, $(date -u)"
+  echo
+  echo "Fairway: \`java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar ${FAIRWAY_JAR:-target/fairway.jar}\`"
+  echo
+  echo "Each proxy first serves 3 s of traffic (wrk, 10 connections), so that a JVM's one-off costs (JIT, first touch"
+  echo "of its young generation) are not counted per connection; then N connections are opened and held."
   echo
   echo "| target | RSS before MiB | RSS held MiB | per connection KiB |"
   echo "|---|---:|---:|---:|"
@@ -63,12 +82,12 @@ rss_kib() { local total=0; for p in $1 $(pgrep -P "$1" || true); do
 for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid fairway:18292:$fairway_pid; do
   IFS=: read -r name port pid <<< "$t"
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  taskset -c 1 wrk -t1 -c10 -d3s "http://127.0.0.1:$port/" > /dev/null
+  [ "$name" = fairway ] && heap_before=$(live_heap "$pid") # first: its full GC may give memory back
   before=$(rss_kib "$pid")
-  taskset -c 1 python3 "$here/idle-connections.py" "$port" "$N" 5 > "$work/client.out" 2>&1 &
-  client=$!
-  for _ in $(seq 1 1200); do grep -q ready "$work/client.out" && break; sleep 0.1; done
-  held=$(rss_kib "$pid")
-  wait "$client" || true
+  if [ "$name" = fairway ]; then held=$(hold_round "$port" "$pid" heap); else held=$(hold_round "$port" "$pid"); fi
   awk -v t="$name" -v b="$before" -v h="$held" -v n="$N" \
     'BEGIN { printf "| %s | %.0f | %.0f | %.1f |\n", t, b / 1024, h / 1024, (h - b) / n }' | tee -a "$out"
 done
+awk -v b="$heap_before" -v h="$(cat "$work/heap-held")" -v n="$N" \
+  'BEGIN { printf "\nFairway live heap (after a full GC): %.1f MiB before, %.1f MiB held: %.1f KiB per connection\n", b / 1048576, h / 1048576, (h - b) / n / 1024 }' | tee -a "$out"
