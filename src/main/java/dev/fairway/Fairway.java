@@ -151,7 +151,9 @@ public final class Fairway {
     InFlightCounters counters = new InFlightCounters();
     ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.isMetrics());
     RequestQueue queue = ProxyVerticle.newSharedQueue(options);
-    AccessLog accessLog = AccessLog.create(options.getAccessLog(), AccessLogFormat.parse("access-log-format", options.getAccessLogFormat()));
+    AccessLog accessLog = AccessLog.create(options.getAccessLog(),
+      AccessLogFormat.parse("access-log-format", options.getAccessLogFormat()),
+      new AccessLog.Rotation(options.getAccessLogMaxSize(), options.isAccessLogCompress()));
     Gauge.builder("fairway.access.log.dropped", accessLog, AccessLog::dropped)
       .description("Access log lines dropped because the writer fell behind").register(registry);
     Lifecycle lifecycle = new Lifecycle();

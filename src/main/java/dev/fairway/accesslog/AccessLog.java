@@ -52,20 +52,24 @@ public final class AccessLog {
     writer.start();
   }
 
+  /** A file log's rotation: daily and at {@code maxSize} bytes, 14 files kept, gzipped if {@code compress}. */
+  public record Rotation(long maxSize, boolean compress) {
+  }
+
   /**
-   * @param destination {@code off}, {@code stdout}, or a file path (rotated daily and at 100 MB, 14 files kept)
+   * @param destination {@code off}, {@code stdout}, or a file path (rotated as {@code rotation} says)
    */
-  public static AccessLog create(String destination, AccessLogFormat format) {
+  public static AccessLog create(String destination, AccessLogFormat format, Rotation rotation) {
     if (destination == null || destination.equals("off")) return OFF;
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     Logger logger = context.getLogger("fairway.access");
     logger.detachAndStopAllAppenders();
     logger.setAdditive(false);
-    logger.addAppender(appender(context, destination));
+    logger.addAppender(appender(context, destination, rotation));
     return new AccessLog(format, logger);
   }
 
-  private static OutputStreamAppender<ILoggingEvent> appender(LoggerContext context, String destination) {
+  private static OutputStreamAppender<ILoggingEvent> appender(LoggerContext context, String destination, Rotation rotation) {
     LinesEncoder encoder = new LinesEncoder();
     encoder.setContext(context);
     encoder.start();
@@ -78,8 +82,9 @@ public final class AccessLog {
       SizeAndTimeBasedRollingPolicy<ILoggingEvent> policy = new SizeAndTimeBasedRollingPolicy<>();
       policy.setContext(context);
       policy.setParent(file);
-      policy.setFileNamePattern(destination + ".%d{yyyy-MM-dd}.%i.gz");
-      policy.setMaxFileSize(FileSize.valueOf("100MB"));
+      // logback gzips on its own thread, but at about 1 us per line that costs as much CPU as the rest of the log
+      policy.setFileNamePattern(destination + ".%d{yyyy-MM-dd}.%i" + (rotation.compress() ? ".gz" : ""));
+      policy.setMaxFileSize(new FileSize(rotation.maxSize()));
       policy.setMaxHistory(14);
       policy.start();
       file.setRollingPolicy(policy);

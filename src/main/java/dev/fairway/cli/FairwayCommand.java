@@ -73,6 +73,13 @@ public class FairwayCommand {
   @Option(names = "--access-log-format", paramLabel = "combined|gunicorn|json", description = "Access log format (default combined).")
   String accessLogFormat;
 
+  @Option(names = "--access-log-max-size", paramLabel = "SIZE",
+    description = "Rotate the access log file at this size, e.g. 100m (default 100m; it also rotates daily).")
+  String accessLogMaxSize;
+
+  @Option(names = "--access-log-compress", description = "Gzip rotated access log files (costs about 1 us of CPU per line).")
+  boolean accessLogCompress;
+
   @Option(names = "--no-metrics", description = "No per-request metrics (by route, upstream, method, code) and no /stats figures.")
   boolean noMetrics;
 
@@ -122,6 +129,8 @@ public class FairwayCommand {
     }
     if (accessLog != null) o.setAccessLog(accessLog);
     if (accessLogFormat != null) o.setAccessLogFormat("--access-log-format", accessLogFormat);
+    if (accessLogMaxSize != null) o.setAccessLogMaxSize("--access-log-max-size", accessLogMaxSize);
+    if (accessLogCompress) o.setAccessLogCompress(true);
     if (logLevel != null) o.setLogLevel("--log-level", logLevel);
     if (noMetrics) o.setMetrics(false);
     if (shutdownTimeout != null) o.setShutdownTimeoutMillis(Durations.parseMillis("--shutdown-timeout", shutdownTimeout));

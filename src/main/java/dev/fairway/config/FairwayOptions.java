@@ -31,7 +31,7 @@ public class FairwayOptions {
     List<String> keys = new ArrayList<>(List.of("listen", "admin", "instances", "strategy", "upstreams", "health",
       "routes", "groups", "pool-size", "retries", "hash-key", "queue-size", "queue-timeout", "trusted-proxies",
       "client-ip-header", "retry-buffer", "retry-timeout", "panic", "shutdown-timeout", "watch-config",
-      "access-log", "access-log-format", "error-log", "log-level",
+      "access-log", "access-log-format", "access-log-max-size", "access-log-compress", "error-log", "log-level",
       "tls", "http2-cleartext", "max-body-size", "underscores-in-headers", "upstream-tls",
       "client-header-timeout", "client-keepalive-timeout", "metrics"));
     keys.addAll(TimeoutOptions.KEYS);
@@ -75,6 +75,10 @@ public class FairwayOptions {
   /** off, stdout, or a file path. */
   private String accessLog = "stdout";
   private String accessLogFormat = "combined";
+  /** Size at which the access log file is rotated (it is also rotated daily). */
+  private long accessLogMaxSize = 100L << 20;
+  /** Gzip rotated access log files: off by default, as compressing costs about as much CPU as writing the log. */
+  private boolean accessLogCompress = false;
   /** stderr, or a file path for Fairway's own log. */
   private String errorLog = "stderr";
   private String logLevel = "info";
@@ -135,6 +139,8 @@ public class FairwayOptions {
     Object log = r.raw("access-log");
     setAccessLog(log instanceof Boolean on ? (on ? "stdout" : "off") : r.string("access-log", accessLog));
     setAccessLogFormat(r.key("access-log-format"), r.string("access-log-format", accessLogFormat));
+    if (r.has("access-log-max-size")) setAccessLogMaxSize(r.key("access-log-max-size"), r.raw("access-log-max-size"));
+    accessLogCompress = r.bool("access-log-compress", accessLogCompress);
     errorLog = r.string("error-log", errorLog);
     setLogLevel(r.key("log-level"), r.string("log-level", logLevel));
     instances = r.integer("instances", instances, 0, 1024);
@@ -368,6 +374,27 @@ public class FairwayOptions {
     return this;
   }
 
+  public long getAccessLogMaxSize() {
+    return accessLogMaxSize;
+  }
+
+  /** @param value a size such as {@code 100m}, at least 1 KiB */
+  public FairwayOptions setAccessLogMaxSize(String key, Object value) {
+    long bytes = Sizes.parseBytes(key, value);
+    if (bytes < 1024) throw ConfigException.invalid(key, value, "a size of at least 1k, such as 100m");
+    this.accessLogMaxSize = bytes;
+    return this;
+  }
+
+  public boolean isAccessLogCompress() {
+    return accessLogCompress;
+  }
+
+  public FairwayOptions setAccessLogCompress(boolean accessLogCompress) {
+    this.accessLogCompress = accessLogCompress;
+    return this;
+  }
+
   public String getErrorLog() {
     return errorLog;
   }
@@ -422,6 +449,8 @@ public class FairwayOptions {
     if (health.isEnabled() != next.health.isEnabled()) keys.add("health.enabled");
     if (poolSize != next.poolSize) keys.add("pool-size");
     if (metrics != next.metrics) keys.add("metrics");
+    if (!accessLog.equals(next.accessLog) || !accessLogFormat.equals(next.accessLogFormat)
+      || accessLogMaxSize != next.accessLogMaxSize || accessLogCompress != next.accessLogCompress) keys.add("access-log");
     if (!java.util.Objects.equals(tlsCert, next.tlsCert) || !java.util.Objects.equals(tlsKey, next.tlsKey)
       || http2Cleartext != next.http2Cleartext) keys.add("tls/http2-cleartext");
     if (!upstreamTls.toJson().equals(next.upstreamTls.toJson())) keys.add("upstream-tls");
@@ -562,6 +591,7 @@ public class FairwayOptions {
       .put("upstream-tls", upstreamTls.toJson())
       .put("underscores-in-headers", dropUnderscoreHeaders ? "drop" : "allow")
       .put("access-log", accessLog).put("access-log-format", accessLogFormat)
+      .put("access-log-max-size", accessLogMaxSize).put("access-log-compress", accessLogCompress)
       .put("error-log", errorLog).put("log-level", logLevel)
       .put("watch-config", watchConfig)
       .put("metrics", metrics)

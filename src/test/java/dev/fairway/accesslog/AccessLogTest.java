@@ -15,15 +15,21 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -144,6 +150,52 @@ class AccessLogTest {
     Http.Reply replaced = post("", "bad id with spaces\"");
     assertThat(replaced.headers().get("X-Request-Id")).matches("[0-9a-f]{32}");
     assertThat(post("", null).headers().get("X-Request-Id")).isNotEqualTo(id);
+  }
+
+  @ParameterizedTest(name = "compress={0}")
+  @ValueSource(booleans = {false, true})
+  void fileRotatesAtItsMaxSizeAndIsGzippedOnlyWhenAsked(boolean compress) throws IOException {
+    Path log = dir.resolve("access.log");
+    fairway = Proxies.start(Proxies.options(up).setAccessLog(log.toString())
+      .setAccessLogMaxSize("k", "1k").setAccessLogCompress(compress));
+    String rolled = log.getFileName() + "." + LocalDate.now() + ".0" + (compress ? ".gz" : "");
+    // lines of ~250 bytes, each request logged before the next: the file passes 1 KiB and the next write rotates it
+    for (int i = 0; i < 20 && !Files.exists(dir.resolve(rolled)); i++) {
+      post("", "rot-" + i);
+      int logged = i + 1;
+      Http.await("request " + i + " logged", Duration.ofSeconds(5), () -> linesIn(log) + rolledLines(compress) >= logged);
+    }
+    Path archive = dir.resolve(rolled);
+    assertThat(archive).as("rotated file " + rolled).exists();
+    Http.await("archive complete", Duration.ofSeconds(5), () -> rolledLines(compress) > 0);
+    try (var names = Files.list(dir)) {
+      assertThat(names.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".gz")).count())
+        .as("gzipped archives").isEqualTo(compress ? 1 : 0);
+    }
+    assertThat(readArchive(archive, compress)).first().asString().contains("request_id=rot-0");
+  }
+
+  private long linesIn(Path log) {
+    return read(log).size();
+  }
+
+  /** Lines in the first rotated file, once it is complete (a gzip being written reads as 0). */
+  private long rolledLines(boolean compress) {
+    try (var names = Files.list(dir)) {
+      Path first = names.filter(p -> p.getFileName().toString().matches("access\\.log\\..*\\.0" + (compress ? "\\.gz" : "")))
+        .findFirst().orElse(null);
+      return first == null ? 0 : readArchive(first, compress).size();
+    } catch (IOException | UncheckedIOException e) {
+      return 0;
+    }
+  }
+
+  private static List<String> readArchive(Path file, boolean gzipped) {
+    try (InputStream in = gzipped ? new GZIPInputStream(Files.newInputStream(file)) : Files.newInputStream(file)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Test

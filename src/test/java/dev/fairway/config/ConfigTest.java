@@ -106,6 +106,19 @@ class ConfigTest {
   }
 
   @Test
+  void accessLogRotationIsUncompressedAt100MiBUnlessConfigured() {
+    FairwayOptions defaults = parse("access-log: /tmp/a.log\n");
+    assertThat(defaults.getAccessLogMaxSize()).isEqualTo(100L << 20);
+    assertThat(defaults.isAccessLogCompress()).isFalse();
+    FairwayOptions set = parse("access-log-max-size: 20m\naccess-log-compress: true\n");
+    assertThat(set.getAccessLogMaxSize()).isEqualTo(20L << 20);
+    assertThat(set.isAccessLogCompress()).isTrue();
+    assertThatThrownBy(() -> parse("access-log-max-size: 10\n"))
+      .hasMessage("access-log-max-size: 10 (expected: a size of at least 1k, such as 100m)");
+    assertThat(defaults.restartNeeded(set)).containsExactly("access-log");
+  }
+
+  @Test
   void hashStrategyNeedsAKey() {
     assertThatThrownBy(() -> parse("strategy: hash\nupstreams: [127.0.0.1:5000]\n").validate())
       .hasMessage("hash-key: missing (expected: header:NAME or cookie:NAME with strategy hash (--hash-key))");
