@@ -99,14 +99,25 @@ public final class ProxyMetrics {
     private final String upstream;
     private final ConcurrentHashMap<String, RouteMeters> byRoute = new ConcurrentHashMap<>();
     private final LiveStats live = new LiveStats();
+    /**
+     * The route asked for last: most requests to an upstream share a route, and comparing the route's own prefix
+     * string (the same instance, so equals returns at once) costs less than a map lookup, which profiled at 2% of the
+     * event loop (two per request). Not volatile: a RouteMeters is safely published by its final fields, and a stale
+     * value only means a map lookup.
+     */
+    private RouteMeters last;
 
     private UpstreamMeters(String upstream) {
       this.upstream = upstream;
     }
 
     private RouteMeters route(String route) {
-      RouteMeters r = byRoute.get(route);
-      return r != null ? r : byRoute.computeIfAbsent(route, RouteMeters::new);
+      RouteMeters r = last;
+      if (r != null && r.route.equals(route)) return r;
+      r = byRoute.get(route);
+      if (r == null) r = byRoute.computeIfAbsent(route, RouteMeters::new);
+      last = r;
+      return r;
     }
 
     /** The upstream's response head arrived, this long after the request did (time to first byte). */
