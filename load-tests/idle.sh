@@ -3,17 +3,13 @@
 # before and while they are held. Needs nginx, haproxy, wrk, python3 and a JDK (jcmd). Loopback only, bounded (120 s to open, 5 s held).
 # Usage: [FAIRWAY_JAR=…] [FAIRWAY_JVM_OPTS=…] load-tests/idle.sh [N]   (default 9000: HAProxy needs two descriptors per connection and this machine allows 20,000)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 N=${1:-9000}
 ulimit -n "$(ulimit -Hn)"
-work=$(mktemp -d /tmp/fairway-idle.XXXXXX)
+need nginx haproxy wrk python3 jcmd taskset
+scratch idle
 out="$here/results/idle-$(date -u +%Y%m%dT%H%M%SZ).md"
-mkdir -p "$here/results"
-[ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+fairway_jar
 
 cat > "$work/backend.conf" <<CONF
 worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend-error.log;
@@ -52,8 +48,6 @@ taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!); haproxy_pid=$!
 taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "${FAIRWAY_JAR:-$root/target/fairway.jar}" -p 18292 --admin-port 18293 -i 1 --access-log off \
   -u 127.0.0.1:18281 > "$work/fairway.log" 2>&1 & pids+=($!); fairway_pid=$!
 
-rss_kib() { local total=0; for p in $1 $(pgrep -P "$1" || true); do
-  total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$total"; }
 # Bytes of live objects on a JVM's heap (the histogram runs a full GC first).
 live_heap() { jcmd "$1" GC.class_histogram | awk '$1 == "Total" {print $3}'; }
 # Holds N connections; prints the proxy's RSS (KiB) while they are held (and with 'heap', saves its live heap).
@@ -61,7 +55,7 @@ hold_round() { local port=$1 pid=$2 held
   taskset -c 1 python3 "$here/idle-connections.py" "$port" "$N" 5 > "$work/client.out" 2>&1 &
   local client=$!
   for _ in $(seq 1 1200); do grep -q ready "$work/client.out" && break; sleep 0.1; done
-  held=$(rss_kib "$pid")
+  held=$(proc_kib VmRSS "$pid")
   [ "${3:-}" = heap ] && live_heap "$pid" > "$work/heap-held"
   wait "$client" || true
   for _ in $(seq 1 100); do
@@ -84,7 +78,7 @@ for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid fairway:18292:$fairwa
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   taskset -c 1 wrk -t1 -c10 -d3s "http://127.0.0.1:$port/" > /dev/null
   [ "$name" = fairway ] && heap_before=$(live_heap "$pid") # first: its full GC may give memory back
-  before=$(rss_kib "$pid")
+  before=$(proc_kib VmRSS "$pid")
   if [ "$name" = fairway ]; then held=$(hold_round "$port" "$pid" heap); else held=$(hold_round "$port" "$pid"); fi
   awk -v t="$name" -v b="$before" -v h="$held" -v n="$N" \
     'BEGIN { printf "| %s | %.0f | %.0f | %.1f |\n", t, b / 1024, h / 1024, (h - b) / n }' | tee -a "$out"

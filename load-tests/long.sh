@@ -4,17 +4,13 @@
 # third. Loopback only; bounded by HOLD + 60 s.
 # Usage: N=1000 HOLD=180 load-tests/long.sh
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 N=${N:-1000}
 HOLD=${HOLD:-180}
 out="$here/results/long-$(date -u +%Y%m%dT%H%M%SZ).md"
-mkdir -p "$here/results"
 ulimit -n "$(ulimit -Hn)"
-[ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+need python3 curl taskset
+fairway_jar
 
 for port in 18481 18482 18483; do
   java -XX:+UseSerialGC -cp "$root/target/fairway.jar" dev.fairway.demo.DemoServer 127.0.0.1 "$port" "$((HOLD * 1000))" \

@@ -14,25 +14,18 @@
 #          fairway-bare: no access log, no per-request metrics; fairway: metrics; fairway-log: metrics and access log;
 #          nginx-log: nginx with its access log on, for comparison)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-"50 500"}
 TARGETS=${TARGETS:-"direct nginx haproxy fairway"}
 FAIRWAY_JVM_OPTS=${FAIRWAY_JVM_OPTS:-"-XX:+UseParallelGC -Xms256m -Xmx256m"}
-work=$(mktemp -d /tmp/fairway-bench.XXXXXX)
+scratch bench
 out="$here/results/$(date -u +%Y%m%dT%H%M%SZ).txt"
-mkdir -p "$here/results"
 
-for tool in nginx haproxy wrk taskset; do
-  command -v "$tool" >/dev/null || { echo "missing: $tool (apt-get install -y nginx haproxy wrk)"; exit 2; }
-done
-[ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
+need nginx haproxy wrk taskset python3 curl
+fairway_jar
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
 
 body=$(head -c 1024 /dev/zero | tr '\0' 'x')
 cat > "$work/backend.conf" <<CONF
@@ -117,8 +110,6 @@ for t in $TARGETS; do taskset -c 1 wrk -t1 -c50 -d2s "http://127.0.0.1:$(port_of
 # CPU ticks (user + system) of a proxy process and its children (nginx's worker), and its peak RSS in KiB
 cpu_ticks() { local t=0; for p in $1 $(pgrep -P "$1" || true); do
   t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
-peak_rss() { local k=0; for p in $1 $(pgrep -P "$1" || true); do
-  k=$((k + $(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo "$k"; }
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$ROUNDS"); do
   for c in $CONNS; do
@@ -136,6 +127,6 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 for t in $TARGETS; do
-  [ -n "${pid_of[$t]:-}" ] && echo "peak_rss_kib target=$t $(peak_rss "${pid_of[$t]}")" | tee -a "$out"
+  [ -n "${pid_of[$t]:-}" ] && echo "peak_rss_kib target=$t $(proc_kib VmHWM "${pid_of[$t]}")" | tee -a "$out"
 done
 python3 "$here/summarize.py" "$out" | tee "${out%.txt}.md"

@@ -5,17 +5,12 @@
 # the time from write to read. Loopback only; bounded by ROUNDS x 3 x N x MS.
 # Needs: nginx, python3 (apt-get install -y nginx python3). Usage: ROUNDS=3 N=500 MS=10 load-tests/sse.sh
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}; N=${N:-500}; MS=${MS:-10}
-work=$(mktemp -d /tmp/fairway-sse.XXXXXX)
+scratch sse
 out="$here/results/sse-$(date -u +%Y%m%dT%H%M%SZ).md"
-mkdir -p "$here/results"
-for tool in nginx python3 curl taskset; do command -v "$tool" >/dev/null || { echo "missing: $tool"; exit 2; }; done
-[ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+need nginx python3 curl taskset
+fairway_jar
 
 cat > "$work/nginx.conf" <<CONF
 worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx-error.log;

@@ -7,19 +7,14 @@
 # Needs: nginx, haproxy, curl (apt-get install -y nginx haproxy curl). Usage: ROUNDS=3 load-tests/streaming.sh
 # (FW_OPTS="-D..." passes JVM options to both Fairways, for A/B runs.)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 FW_OPTS=${FW_OPTS:-}
 ROUNDS=${ROUNDS:-3}
-work=$(mktemp -d /tmp/fairway-stream.XXXXXX)
+scratch stream
 out="$here/results/streaming-$(date -u +%Y%m%dT%H%M%SZ).md"
-mkdir -p "$here/results"
-for tool in nginx haproxy curl taskset; do command -v "$tool" >/dev/null || { echo "missing: $tool"; exit 2; }; done
-[ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
+need nginx haproxy curl taskset
+fairway_jar
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 
 truncate -s 1G "$work/big.bin"   # sparse: served with sendfile, costs no disk
 chmod 755 "$work"; chmod 644 "$work/big.bin"   # nginx workers run unprivileged
@@ -79,9 +74,6 @@ taskset -c 0 java -Xmx64m $FW_OPTS -jar "$root/target/fairway.jar" -c "$work/fai
   > "$work/fairway64.log" 2>&1 & pids+=($!); fairway64_pid=$!
 
 port_of() { case $1 in direct) echo 18181;; nginx) echo 18190;; haproxy) echo 18191;; fairway) echo 18192;; fairway-64m) echo 18194;; esac; }
-rss_of() { # peak RSS in MiB of a process and its children (nginx's worker)
-  local total=0; for p in $1 $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done; echo $((total / 1024)); }
 pid_of() { case $1 in nginx) echo "$nginx_pid";; haproxy) echo "$haproxy_pid";; fairway) echo "$fairway_pid";; fairway-64m) echo "$fairway64_pid";; *) echo "";; esac; }
 for t in direct nginx haproxy fairway fairway-64m; do
   for _ in $(seq 1 100); do curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$(port_of "$t")/big.bin" && break; sleep 0.1; done
@@ -111,6 +103,6 @@ for t in direct nginx haproxy fairway fairway-64m; do
   for _ in $(seq 1 "$ROUNDS"); do transfer "$t" >> "$work/rates"; done
   up=$(cut -d' ' -f1 "$work/rates" | median); down=$(cut -d' ' -f2 "$work/rates" | median)
   pid=$(pid_of "$t")
-  rss=$([ -n "$pid" ] && rss_of "$pid" || echo "-")
+  rss=$([ -n "$pid" ] && echo $(($(proc_kib VmHWM "$pid") / 1024)) || echo "-")
   awk -v t="$t" -v up="$up" -v down="$down" -v rss="$rss" 'BEGIN { printf "| %s | %.0f | %.0f | %s |\n", t, up / 1e6, down / 1e6, rss }' | tee -a "$out"
 done

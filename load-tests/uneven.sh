@@ -4,17 +4,12 @@
 # gives req/s and p99 for each. Loopback only, bounded by ROUNDS x 3 x DURATION.
 # Usage: ROUNDS=3 DURATION=8 load-tests/uneven.sh
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
+source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-8}
 out="$here/results/uneven-$(date -u +%Y%m%dT%H%M%SZ).txt"
-mkdir -p "$here/results"
-command -v wrk >/dev/null || { echo "missing: wrk (apt-get install -y wrk)"; exit 2; }
-[ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+need wrk curl taskset
+fairway_jar
 
 for spec in 18381:1 18382:5 18383:50; do
   taskset -c 1 java -XX:+UseSerialGC -cp "$root/target/fairway.jar" dev.fairway.demo.DemoServer 127.0.0.1 "${spec%%:*}" "${spec##*:}" \
