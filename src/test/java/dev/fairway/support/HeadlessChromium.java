@@ -29,12 +29,14 @@ public final class HeadlessChromium implements AutoCloseable {
   private static final Pattern DEVTOOLS = Pattern.compile("DevTools listening on ws://127\\.0\\.0\\.1:(\\d+)/");
 
   private final Process process;
+  private final Path profile;
   private final WebSocket page;
   private final AtomicInteger ids = new AtomicInteger();
   private final Map<Integer, Promise<JsonObject>> pending = new ConcurrentHashMap<>();
 
-  private HeadlessChromium(Process process, WebSocket page) {
+  private HeadlessChromium(Process process, Path profile, WebSocket page) {
     this.process = process;
+    this.profile = profile;
     this.page = page;
     page.textMessageHandler(text -> {
       JsonObject msg = new JsonObject(text);
@@ -53,14 +55,29 @@ public final class HeadlessChromium implements AutoCloseable {
       "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
       "--disable-sync", "--user-data-dir=" + profile, "--remote-debugging-port=0", url)
       .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    int port = devToolsPort(process);
+    int port;
+    try {
+      port = devToolsPort(process);
+    } catch (IOException e) {
+      deleteProfile(profile);
+      throw e;
+    }
     var client = vertx.createHttpClient();
     JsonArray targets = client.request(io.vertx.core.http.HttpMethod.GET, port, "127.0.0.1", "/json/list")
       .compose(req -> req.send().compose(resp -> resp.body())).map(b -> new JsonArray(b)).await();
     String wsUrl = targets.stream().map(JsonObject.class::cast).filter(t -> "page".equals(t.getString("type")))
       .findFirst().orElseThrow().getString("webSocketDebuggerUrl");
     WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setAbsoluteURI(wsUrl)).await();
-    return new HeadlessChromium(process, ws);
+    return new HeadlessChromium(process, profile, ws);
+  }
+
+  /** Chromium's profile directory: some MB per run, so it goes once Chromium has exited. */
+  private static void deleteProfile(Path profile) {
+    try (var paths = Files.walk(profile)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a leftover temp directory is not worth failing a test for
+    }
   }
 
   private static int devToolsPort(Process process) throws IOException {
@@ -96,9 +113,11 @@ public final class HeadlessChromium implements AutoCloseable {
     page.close();
     process.destroy();
     try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       process.destroyForcibly();
+      Thread.currentThread().interrupt();
     }
+    deleteProfile(profile);
   }
 }
