@@ -40,6 +40,16 @@ proc_kib() {
   echo "$total"
 }
 
+# cpu_ticks PID: user + system CPU ticks (getconf CLK_TCK per second) of a process and its children.
+cpu_ticks() {
+  local t=0 p ticks
+  for p in "$1" $(pgrep -P "$1" || true); do
+    ticks=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true)
+    t=$((t + ${ticks:-0}))
+  done
+  echo "$t"
+}
+
 pids=()
 cleanup() {
   local p

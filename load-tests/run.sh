@@ -107,9 +107,6 @@ for t in $TARGETS; do taskset -c 1 wrk -t1 -c50 -d2s "http://127.0.0.1:$(port_of
   echo "# $(date -u) rounds=$ROUNDS duration=${DURATION}s conns=[$CONNS] fairway_jvm=[$FAIRWAY_JVM_OPTS]"
   echo "# $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(nginx -v 2>&1), $(haproxy -v | head -1)"
 } | tee "$out"
-# CPU ticks (user + system) of a proxy process and its children (nginx's worker), and its peak RSS in KiB
-cpu_ticks() { local t=0; for p in $1 $(pgrep -P "$1" || true); do
-  t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$ROUNDS"); do
   for c in $CONNS; do
