@@ -18,43 +18,9 @@ scratch h2
 fairway_jar
 out="$here/results/h2-$(date -u +%Y%m%dT%H%M%SZ).txt"
 
-body=$(head -c 1024 /dev/zero | tr '\0' 'x')
-cat > "$work/backend.conf" <<CONF
-worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend-error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:18181; listen 127.0.0.1:18182; listen 127.0.0.1:18183;
-           location / { default_type text/plain; return 200 '$body'; } } }
-CONF
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; http2_max_concurrent_streams 128;
-  upstream backend { server 127.0.0.1:18181; server 127.0.0.1:18182; server 127.0.0.1:18183; keepalive 256; }
-  server { listen 127.0.0.1:18190 http2;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
-                 proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_buffering off; } } }
-CONF
-cat > "$work/haproxy.cfg" <<CONF
-global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 60s
-  timeout client 1800s
-  timeout server 1800s
-  option forwardfor
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:18191 proto h2
-  default_backend be
-backend be
-  balance roundrobin
-  server s1 127.0.0.1:18181
-  server s2 127.0.0.1:18182
-  server s3 127.0.0.1:18183
-CONF
+backend_conf "$work/backend.conf" 18181 18182 18183
+nginx_proxy_conf "$work/nginx.conf" "127.0.0.1:18190 http2" 18181 18182 18183
+haproxy_conf "$work/haproxy.cfg" "127.0.0.1:18191 proto h2" 18181 18182 18183
 cat > "$work/fairway.yaml" <<CONF
 listen: {host: 127.0.0.1, port: 18192}
 admin: {host: 127.0.0.1, port: 18193}

@@ -40,6 +40,52 @@ proc_kib() {
   echo "$total"
 }
 
+# backend_conf FILE PORT...: an nginx (one worker) answering 1 KiB of text on each loopback port: the fast backend.
+backend_conf() {
+  local file=$1 listens="" p body
+  shift
+  for p in "$@"; do listens+="listen 127.0.0.1:$p; "; done
+  body=$(head -c 1024 /dev/zero | tr '\0' 'x')
+  cat > "$file" <<CONF
+worker_processes 1; daemon off; pid ${file%.conf}.pid; error_log ${file%.conf}-error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { $listens
+           location / { default_type text/plain; return 200 '$body'; } } }
+CONF
+}
+
+# nginx_proxy_conf FILE LISTEN PORT...: nginx (one worker) on LISTEN (e.g. "127.0.0.1:18090" or "… http2") proxying
+# to the ports as an nginx user would: upstream keep-alive, X-Forwarded-* headers, no buffering.
+nginx_proxy_conf() {
+  local file=$1 listen=$2 servers="" p
+  shift 2
+  for p in "$@"; do servers+="server 127.0.0.1:$p; "; done
+  cat > "$file" <<CONF
+worker_processes 1; daemon off; pid ${file%.conf}.pid; error_log ${file%.conf}-error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  upstream backend { $servers keepalive 256; }
+  server { listen $listen;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
+                 proxy_set_header Host \$host; proxy_set_header X-Real-IP \$remote_addr;
+                 proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_buffering off; } } }
+CONF
+}
+
+# haproxy_conf FILE BIND PORT...: HAProxy (one thread) on BIND (e.g. "127.0.0.1:18091 proto h2"), round robin over the
+# ports, reusing upstream connections.
+haproxy_conf() {
+  local file=$1 bind=$2 i=0 p
+  shift 2
+  {
+    printf 'global\n  nbthread 1\n  maxconn 8000\ndefaults\n  mode http\n  timeout connect 60s\n'
+    printf '  timeout client 1800s\n  timeout server 1800s\n  option forwardfor\n  http-reuse always\n'
+    printf 'frontend fe\n  bind %s\n  default_backend be\nbackend be\n  balance roundrobin\n' "$bind"
+    for p in "$@"; do i=$((i + 1)); printf '  server s%d 127.0.0.1:%s\n' "$i" "$p"; done
+  } > "$file"
+}
+
 # cpu_ticks PID: user + system CPU ticks (getconf CLK_TCK per second) of a process and its children.
 cpu_ticks() {
   local t=0 p ticks

@@ -26,48 +26,12 @@ out="$here/results/$(date -u +%Y%m%dT%H%M%SZ).txt"
 need nginx haproxy wrk taskset python3 curl
 fairway_jar
 
-
-body=$(head -c 1024 /dev/zero | tr '\0' 'x')
-cat > "$work/backend.conf" <<CONF
-worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend-error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:18081; listen 127.0.0.1:18082; listen 127.0.0.1:18083;
-           location / { default_type text/plain; return 200 '$body'; } } }
-CONF
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  upstream backend { server 127.0.0.1:18081; server 127.0.0.1:18082; server 127.0.0.1:18083; keepalive 256; }
-  server { listen 127.0.0.1:18090;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
-                 proxy_set_header Host \$host; proxy_set_header X-Real-IP \$remote_addr;
-                 proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_buffering off; } } }
-CONF
+backend_conf "$work/backend.conf" 18081 18082 18083
+nginx_proxy_conf "$work/nginx.conf" 127.0.0.1:18090 18081 18082 18083
 # nginx-log: the same nginx with its access log on, to a file: what a log costs nginx, next to Fairway's
 sed -e "s#access_log off;#access_log $work/nginx-access.log combined;#" -e "s#18090#18098#" -e "s#nginx.pid#nginx-log.pid#" \
   "$work/nginx.conf" > "$work/nginx-log.conf"
-cat > "$work/haproxy.cfg" <<CONF
-global
-  nbthread 1
-  maxconn 8000
-defaults
-  mode http
-  timeout connect 60s
-  timeout client 1800s
-  timeout server 1800s
-  option forwardfor
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:18091
-  default_backend be
-backend be
-  balance roundrobin
-  server s1 127.0.0.1:18081
-  server s2 127.0.0.1:18082
-  server s3 127.0.0.1:18083
-CONF
+haproxy_conf "$work/haproxy.cfg" 127.0.0.1:18091 18081 18082 18083
 
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
 declare -A pid_of   # target -> process to measure (nginx: the master; its worker is a child)
