@@ -66,6 +66,14 @@ class FatJarIT {
   }
 
   @Test
+  void badAccessLogSizeExitsWith2() {
+    assertUsageError("fairway: --access-log-max-size: 10 (expected: a size of at least 1k, such as 100m)",
+      "-u", "127.0.0.1:5000", "--access-log-max-size", "10");
+    assertUsageError("fairway: --access-log-max-size: big (expected: a size in bytes such as 1048576, 512k, 100m or 2g",
+      "-u", "127.0.0.1:5000", "--access-log-max-size", "big");
+  }
+
+  @Test
   void noUpstreamExitsWith2() {
     assertUsageError("fairway: upstreams: none (expected: at least one upstream", "-p", "8080");
   }
