@@ -1,24 +1,18 @@
 package dev.fairway.health;
 
-import dev.fairway.Fairway;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.SteadyLoad;
 import dev.fairway.support.TestUpstream;
+import dev.fairway.support.ThreeUpstreams;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.List;
@@ -30,26 +24,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A backend that dies, hangs or misbehaves must cost users nothing they can notice, and nothing twice. */
-@ExtendWith(VertxExtension.class)
-class FailureHandlingTest {
+class FailureHandlingTest extends ThreeUpstreams {
 
-  private Vertx vertx;
-  private Fairway fairway;
   private HttpClient client;
-  private TestUpstream a, b, c;
 
   @BeforeEach
-  void setUp(Vertx vertx) {
-    this.vertx = vertx;
-    client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(8));
-    a = TestUpstream.start(vertx, "a");
-    b = TestUpstream.start(vertx, "b");
-    c = TestUpstream.start(vertx, "c");
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
+  void setUp() {
+    client = client(8);
   }
 
   private JsonObject upstreamHealth(TestUpstream u) {

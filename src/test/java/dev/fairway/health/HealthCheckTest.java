@@ -1,41 +1,25 @@
 package dev.fairway.health;
 
-import dev.fairway.Fairway;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
-import dev.fairway.support.TestUpstream;
-import io.vertx.core.Vertx;
+import dev.fairway.support.ThreeUpstreams;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@ExtendWith(VertxExtension.class)
-class HealthCheckTest {
+class HealthCheckTest extends ThreeUpstreams {
 
-  private TestUpstream a, b, c;
-  private Fairway fairway;
   private HttpClient client;
 
   @BeforeEach
-  void setUp(Vertx vertx) {
-    a = TestUpstream.start(vertx, "a");
-    b = TestUpstream.start(vertx, "b");
-    c = TestUpstream.start(vertx, "c");
-    client = vertx.createHttpClient();
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
+  void setUp() {
+    client = client(5);
   }
 
   private String status(String upstreamId) {

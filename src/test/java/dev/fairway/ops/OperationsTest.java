@@ -7,21 +7,16 @@ import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.SteadyLoad;
 import dev.fairway.support.TestUpstream;
+import dev.fairway.support.ThreeUpstreams;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -34,27 +29,14 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The runtime admin API and hot reload: change a running Fairway without dropping a request. */
-@ExtendWith(VertxExtension.class)
-class OperationsTest {
+class OperationsTest extends ThreeUpstreams {
 
   private static final String TOKEN = "s3cret-token";
-  private Vertx vertx;
-  private Fairway fairway;
   private HttpClient client;
-  private TestUpstream a, b, c;
 
   @BeforeEach
-  void setUp(Vertx vertx) {
-    this.vertx = vertx;
-    client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(8));
-    a = TestUpstream.start(vertx, "a");
-    b = TestUpstream.start(vertx, "b");
-    c = TestUpstream.start(vertx, "c");
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
+  void setUp() {
+    client = client(8);
   }
 
   private Http.Reply admin(HttpMethod method, String uri, String token, String body) {

@@ -1,44 +1,26 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
-import dev.fairway.support.TestUpstream;
+import dev.fairway.support.ThreeUpstreams;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@ExtendWith(VertxExtension.class)
-class BalancingTest {
+class BalancingTest extends ThreeUpstreams {
 
-  private TestUpstream a, b, c;
-  private Fairway fairway;
   private HttpClient client;
 
   @BeforeEach
-  void setUp(Vertx vertx) {
-    a = TestUpstream.start(vertx, "a");
-    b = TestUpstream.start(vertx, "b");
-    c = TestUpstream.start(vertx, "c");
-    client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(25));
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
+  void setUp() {
+    client = client(25);
   }
 
   private List<String> sendConcurrently(int port, int n) {

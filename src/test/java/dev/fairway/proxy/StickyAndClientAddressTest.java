@@ -1,6 +1,5 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
 import dev.fairway.config.Cidr;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HashKey;
@@ -8,15 +7,12 @@ import dev.fairway.config.StrategyName;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
-import io.vertx.core.Vertx;
+import dev.fairway.support.ThreeUpstreams;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -28,27 +24,13 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** ip-hash and hash stickiness with real source addresses, and who the client is behind trusted proxies. */
-@ExtendWith(VertxExtension.class)
-class StickyAndClientAddressTest {
-
-  private Vertx vertx;
-  private Fairway fairway;
-  private TestUpstream a, b, c;
+class StickyAndClientAddressTest extends ThreeUpstreams {
 
   @BeforeEach
-  void setUp(Vertx vertx) {
-    this.vertx = vertx;
-    a = TestUpstream.start(vertx, "a");
-    b = TestUpstream.start(vertx, "b");
-    c = TestUpstream.start(vertx, "c");
+  void setUp() {
     for (TestUpstream u : List.of(a, b, c)) {
       u.handler = req -> req.response().end(u.name + " " + req.getHeader("X-Real-IP"));
     }
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
   }
 
   /** One request over a plain socket bound to {@code localAddress}: every address in 127.0.0.0/8 is loopback. */
