@@ -3,7 +3,10 @@ package dev.fairway.support;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -30,13 +33,16 @@ public final class HeadlessChromium implements AutoCloseable {
 
   private final Process process;
   private final Path profile;
+  /** Held for as long as the page is: Vert.x closes a client that is no longer referenced, and its sockets with it. */
+  private final WebSocketClient devTools;
   private final WebSocket page;
   private final AtomicInteger ids = new AtomicInteger();
   private final Map<Integer, Promise<JsonObject>> pending = new ConcurrentHashMap<>();
 
-  private HeadlessChromium(Process process, Path profile, WebSocket page) {
+  private HeadlessChromium(Process process, Path profile, WebSocketClient devTools, WebSocket page) {
     this.process = process;
     this.profile = profile;
+    this.devTools = devTools;
     this.page = page;
     page.textMessageHandler(text -> {
       JsonObject msg = new JsonObject(text);
@@ -55,20 +61,24 @@ public final class HeadlessChromium implements AutoCloseable {
       "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
       "--disable-sync", "--user-data-dir=" + profile, "--remote-debugging-port=0", url)
       .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    int port;
+    HttpClient http = vertx.createHttpClient();
+    WebSocketClient devTools = vertx.createWebSocketClient();
     try {
-      port = devToolsPort(process);
-    } catch (IOException e) {
+      int port = devToolsPort(process);
+      JsonArray targets = http.request(HttpMethod.GET, port, "127.0.0.1", "/json/list")
+        .compose(req -> req.send().compose(resp -> resp.body())).map(b -> new JsonArray(b)).await();
+      String wsUrl = targets.stream().map(JsonObject.class::cast).filter(t -> "page".equals(t.getString("type")))
+        .findFirst().orElseThrow().getString("webSocketDebuggerUrl");
+      WebSocket ws = devTools.connect(new WebSocketConnectOptions().setAbsoluteURI(wsUrl)).await();
+      return new HeadlessChromium(process, profile, devTools, ws);
+    } catch (IOException | RuntimeException e) {
+      stop(process);
       deleteProfile(profile);
+      devTools.close();
       throw e;
+    } finally {
+      http.close();
     }
-    var client = vertx.createHttpClient();
-    JsonArray targets = client.request(io.vertx.core.http.HttpMethod.GET, port, "127.0.0.1", "/json/list")
-      .compose(req -> req.send().compose(resp -> resp.body())).map(b -> new JsonArray(b)).await();
-    String wsUrl = targets.stream().map(JsonObject.class::cast).filter(t -> "page".equals(t.getString("type")))
-      .findFirst().orElseThrow().getString("webSocketDebuggerUrl");
-    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setAbsoluteURI(wsUrl)).await();
-    return new HeadlessChromium(process, profile, ws);
   }
 
   /** Chromium's profile directory: some MB per run, so it goes once Chromium has exited. */
@@ -111,6 +121,12 @@ public final class HeadlessChromium implements AutoCloseable {
   @Override
   public void close() {
     page.close();
+    devTools.close();
+    stop(process);
+    deleteProfile(profile);
+  }
+
+  private static void stop(Process process) {
     process.destroy();
     try {
       if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -118,6 +134,5 @@ public final class HeadlessChromium implements AutoCloseable {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
     }
-    deleteProfile(profile);
   }
 }
