@@ -51,7 +51,7 @@ taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "${FAIRWAY_JAR:-$ro
 # Bytes of live objects on a JVM's heap (the histogram runs a full GC first).
 live_heap() { jcmd "$1" GC.class_histogram | awk '$1 == "Total" {print $3}'; }
 # Holds N connections; prints the proxy's RSS (KiB) while they are held (and with 'heap', saves its live heap).
-hold_round() { local port=$1 pid=$2 held
+hold_connections() { local port=$1 pid=$2 held
   taskset -c 1 python3 "$here/idle-connections.py" "$port" "$N" 5 > "$work/client.out" 2>&1 &
   local client=$!
   for _ in $(seq 1 1200); do grep -q ready "$work/client.out" && break; sleep 0.1; done
@@ -79,7 +79,7 @@ for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid fairway:18292:$fairwa
   taskset -c 1 wrk -t1 -c10 -d3s "http://127.0.0.1:$port/" > /dev/null
   [ "$name" = fairway ] && heap_before=$(live_heap "$pid") # first: its full GC may give memory back
   before=$(proc_kib VmRSS "$pid")
-  if [ "$name" = fairway ]; then held=$(hold_round "$port" "$pid" heap); else held=$(hold_round "$port" "$pid"); fi
+  held=$(hold_connections "$port" "$pid" "$([ "$name" = fairway ] && echo heap)")
   awk -v t="$name" -v b="$before" -v h="$held" -v n="$N" \
     'BEGIN { printf "| %s | %.0f | %.0f | %.1f |\n", t, b / 1024, h / 1024, (h - b) / n }' | tee -a "$out"
 done
