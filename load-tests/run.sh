@@ -13,6 +13,9 @@
 #        TARGETS="nginx fairway-bare fairway fairway-log" load-tests/run.sh   (cost of observability:
 #          fairway-bare: no access log, no per-request metrics; fairway: metrics; fairway-log: metrics and access log;
 #          nginx-log: nginx with its access log on, for comparison)
+#        TARGETS="nginx vertx-pipe fairway-bare fairway" load-tests/run.sh   (vertx-pipe: load-tests/VertxPipe.java,
+#          the least a proxy on Vert.x's core HTTP server and client does: what Vert.x itself costs, next to Fairway)
+# Each round starts one target further along the list, so no target always runs right after the same other one.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-5}
@@ -57,13 +60,19 @@ if [[ " $TARGETS " == *" fairway-bare "* ]]; then
   pids+=($!); pid_of[fairway-bare]=$!
 fi
 
-port_of() { case $1 in direct) echo 18081;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; esac; }
+if [[ " $TARGETS " == *" vertx-pipe "* ]]; then
+  # shellcheck disable=SC2086
+  taskset -c 0 java $FAIRWAY_JVM_OPTS -cp "$root/target/fairway.jar" "$here/VertxPipe.java" 18099 18081 18082 18083 \
+    > "$work/vertx-pipe.log" 2>&1 & pids+=($!); pid_of[vertx-pipe]=$!
+fi
+
+port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; esac; }
 for t in $TARGETS; do
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$(port_of "$t")/" && break; sleep 0.1; done
+  for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$(port_of "$t")/" && break; sleep 0.1; done
 done
 # JIT warm-up for Fairway, then a short warm-up for every target
 for t in $TARGETS; do
-  case $t in fairway*) taskset -c 1 wrk -t1 -c50 -d10s "http://127.0.0.1:$(port_of "$t")/" >/dev/null;; esac
+  case $t in fairway*|vertx-pipe) taskset -c 1 wrk -t1 -c50 -d10s "http://127.0.0.1:$(port_of "$t")/" >/dev/null;; esac
 done
 for t in $TARGETS; do taskset -c 1 wrk -t1 -c50 -d2s "http://127.0.0.1:$(port_of "$t")/" >/dev/null; done
 
@@ -72,9 +81,14 @@ for t in $TARGETS; do taskset -c 1 wrk -t1 -c50 -d2s "http://127.0.0.1:$(port_of
   echo "# $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(nginx -v 2>&1), $(haproxy -v | head -1)"
 } | tee "$out"
 hz=$(getconf CLK_TCK)
+read -ra target_list <<< "$TARGETS"
 for round in $(seq 1 "$ROUNDS"); do
+  # rotate: round r starts at target r (a target that always ran after the same other one would inherit its wake:
+  # a JIT compile or GC finishing on the shared CPU, the backend's connections being replaced)
+  shift_by=$(( (round - 1) % ${#target_list[@]} ))
+  order=("${target_list[@]:shift_by}" "${target_list[@]:0:shift_by}")
   for c in $CONNS; do
-    for t in $TARGETS; do
+    for t in "${order[@]}"; do
       pid=${pid_of[$t]:-}
       before=$([ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
       line=$(taskset -c 1 wrk -t1 -c"$c" -d"${DURATION}s" -s "$here/percentiles.lua" "http://127.0.0.1:$(port_of "$t")/" | grep '^RESULT')

@@ -6,19 +6,22 @@ import statistics
 import sys
 from collections import defaultdict
 
-TARGETS = ["direct", "nginx", "nginx-log", "haproxy", "fairway-bare", "fairway", "fairway-log"]
-COLORS = {"direct": "#9aa5b1", "nginx": "#2f9e44", "nginx-log": "#8ce99a", "haproxy": "#1c7ed6", "fairway-bare": "#c2255c", "fairway": "#e8590c", "fairway-log": "#f59f00"}
+TARGETS = ["direct", "nginx", "nginx-log", "haproxy", "vertx-pipe", "fairway-bare", "fairway", "fairway-log"]
+COLORS = {"direct": "#9aa5b1", "nginx": "#2f9e44", "nginx-log": "#8ce99a", "haproxy": "#1c7ed6", "vertx-pipe": "#7048e8", "fairway-bare": "#c2255c", "fairway": "#e8590c", "fairway-log": "#f59f00"}
 
 runs = defaultdict(list)
+by_round = defaultdict(dict)   # (round, conns) -> target -> (req/s, CPU us per request or None)
 cpu = defaultdict(list)   # proxy CPU microseconds per request, when the raw file has them
 rss = {}                  # peak RSS in KiB per target
 for line in open(sys.argv[1]):
-    m = re.match(r"round=\d+ conns=(\d+) target=([\w-]+) rps=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+)( cpu_us=([\d.]+))?", line)
+    m = re.match(r"round=(\d+) conns=(\d+) target=([\w-]+) rps=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+)( cpu_us=([\d.]+))?", line)
     if m:
-        c, t = int(m.group(1)), m.group(2)
-        runs[(c, t)].append(tuple(int(x) for x in m.groups()[2:7]))
-        if m.group(9):
-            cpu[(c, t)].append(float(m.group(9)))
+        r, c, t = int(m.group(1)), int(m.group(2)), m.group(3)
+        runs[(c, t)].append(tuple(int(x) for x in m.groups()[3:8]))
+        cpu_us = float(m.group(10)) if m.group(10) else None
+        if cpu_us is not None:
+            cpu[(c, t)].append(cpu_us)
+        by_round[(r, c)][t] = (int(m.group(4)), cpu_us)
     m = re.match(r"peak_rss_kib target=([\w-]+) (\d+)", line)
     if m:
         rss[m.group(1)] = int(m.group(2))
@@ -39,6 +42,27 @@ for c in sorted({c for c, _ in runs}):
         print(f"| {c} | {t} | {med(0):,.0f} | {med(0) / base:.2f}x | {med(1) / 1000:.2f} | {med(2) / 1000:.2f} | "
               f"{med(3) / 1000:.2f} | {sum(r[4] for r in rs)} | {cpu_us} | {rss_mib} |")
 
+
+# What one thing costs: each pair is compared within a round (the two ran back to back, on the same machine's mood),
+# and the median of those per-round ratios is given: steadier than a ratio of medians.
+PAIRS = [("per-request metrics", "fairway", "fairway-bare"), ("access log", "fairway-log", "fairway"),
+         ("metrics and access log", "fairway-log", "fairway-bare"), ("nginx's access log", "nginx-log", "nginx"),
+         ("Fairway over plain Vert.x", "fairway-bare", "vertx-pipe")]
+paired = []
+for name, a, b in PAIRS:
+    for c in sorted({c for _, c in by_round}):
+        rounds = [v for (r, rc), v in sorted(by_round.items()) if rc == c and a in v and b in v and v[b][0] > 0]
+        if not rounds:
+            continue
+        rps = [v[a][0] / v[b][0] - 1 for v in rounds]
+        line = f"| {name} ({a} vs {b}) | {c} | {statistics.median(rps):+.1%} | {' '.join(f'{x:+.0%}' for x in rps)} |"
+        cpus = [v[a][1] / v[b][1] - 1 for v in rounds if v[a][1] and v[b][1]]
+        paired.append(line + (f" {statistics.median(cpus):+.1%} |" if cpus else " - |"))
+if paired:
+    print()
+    print("| cost of | conns | req/s, median of rounds | req/s by round | CPU/req, median of rounds |")
+    print("|---|---:|---:|---|---:|")
+    print("\n".join(paired))
 
 def panel(x0, title, value_of, unit):
     """One bar chart: a group of bars per connection count, one bar per target."""
