@@ -30,7 +30,7 @@ medians = {}
 print("| conns | target | req/s (median) | vs nginx | p50 ms | p99 ms | p99.9 ms | errors | proxy CPU µs/req | peak RSS MiB |")
 print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for c in sorted({c for c, _ in runs}):
-    base = statistics.median(r[0] for r in runs.get((c, "nginx"), [(1,)]))
+    base = statistics.median(r[0] for r in runs[(c, "nginx")]) if (c, "nginx") in runs else None
     for t in TARGETS:
         rs = runs.get((c, t))
         if not rs:
@@ -38,8 +38,9 @@ for c in sorted({c for c, _ in runs}):
         med = lambda i: statistics.median(r[i] for r in rs)
         medians[(c, t)] = (med(0), med(2) / 1000)
         cpu_us = f"{statistics.median(cpu[(c, t)]):.2f}" if cpu.get((c, t)) else "-"
+        ratio = f"{med(0) / base:.2f}x" if base else "-"
         rss_mib = f"{rss[t] / 1024:.0f}" if t in rss else "-"
-        print(f"| {c} | {t} | {med(0):,.0f} | {med(0) / base:.2f}x | {med(1) / 1000:.2f} | {med(2) / 1000:.2f} | "
+        print(f"| {c} | {t} | {med(0):,.0f} | {ratio} | {med(1) / 1000:.2f} | {med(2) / 1000:.2f} | "
               f"{med(3) / 1000:.2f} | {sum(r[4] for r in rs)} | {cpu_us} | {rss_mib} |")
 
 
