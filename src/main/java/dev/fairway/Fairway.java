@@ -56,11 +56,13 @@ public final class Fairway {
   private final ConfigReloader reloader;
   private final int proxyPort;
   private final int adminPort;
+  private final AccessLog accessLog;
   private Runnable stopSupervision = () -> { };
 
   private Fairway(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options, List<ProxyVerticle> proxies,
-                  InFlightCounters counters, Lifecycle lifecycle, ConfigReloader reloader, int adminPort) {
+                  InFlightCounters counters, Lifecycle lifecycle, ConfigReloader reloader, int adminPort, AccessLog accessLog) {
     this.vertx = vertx;
+    this.accessLog = accessLog;
     this.registry = registry;
     this.options = options;
     this.proxies = proxies;
@@ -177,7 +179,7 @@ public final class Fairway {
       }, new DeploymentOptions().setInstances(instances)))
       .compose(id -> vertx.deployVerticle(admin))
       .map(id -> {
-        Fairway f = new Fairway(vertx, registry, options, proxies, counters, lifecycle, reloader, admin.actualPort());
+        Fairway f = new Fairway(vertx, registry, options, proxies, counters, lifecycle, reloader, admin.actualPort(), accessLog);
         f.stopSupervision = Supervision.install(vertx, registry, () -> proxies.stream().map(ProxyVerticle::eventLoop).toList());
         if (reloader != null && watchFile != null && options.isWatchConfig()) reloader.watch(watchFile);
         log.info("Fairway {} proxying http://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http://{}:{}",
@@ -228,7 +230,11 @@ public final class Fairway {
 
   public Future<Void> close() {
     stopSupervision.run();
-    return vertx.close().andThen(ar -> registry.close());
+    // the proxy verticles hand off their last access log lines as they stop; then the writer writes them out
+    return vertx.close().andThen(ar -> {
+      registry.close();
+      accessLog.close();
+    });
   }
 
   /** The proxy instances' event loops (for tests and the liveness check). */

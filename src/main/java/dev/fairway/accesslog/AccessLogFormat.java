@@ -19,9 +19,20 @@ public enum AccessLogFormat {
 
   private static final DateTimeFormatter CLF_TIME =
     DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneId.systemDefault());
-  /** The last formatted second: only the writer thread formats, and most lines share their second. */
-  private static long cachedSecond = -1;
-  private static String cachedTime;
+
+  /** The time as the text formats write it, formatted once a second: each event loop has its own. */
+  static final class Clock {
+    private long second = -1;
+    private String text;
+
+    String clf(long epochMillis) {
+      if (epochMillis / 1000 != second) {
+        second = epochMillis / 1000;
+        text = CLF_TIME.format(Instant.ofEpochMilli(epochMillis));
+      }
+      return text;
+    }
+  }
 
   public static AccessLogFormat parse(String key, String value) {
     for (AccessLogFormat f : values()) {
@@ -32,15 +43,15 @@ public enum AccessLogFormat {
 
   public String format(AccessRecord r) {
     StringBuilder line = new StringBuilder(256);
-    appendTo(line, r);
+    appendTo(line, r, new Clock());
     return line.toString();
   }
 
-  /** Appends one line (without its newline): the writer formats a whole batch into one buffer. */
-  public void appendTo(StringBuilder b, AccessRecord r) {
+  /** Appends one line (without its newline) to an event loop's block of lines. */
+  void appendTo(StringBuilder b, AccessRecord r, Clock clock) {
     switch (this) {
       case COMBINED -> {
-        b.append(r.client()).append(" - - [").append(clfTime(r.epochMillis())).append("] \"");
+        b.append(r.client()).append(" - - [").append(clock.clf(r.epochMillis())).append("] \"");
         requestLine(b, r);
         b.append("\" ").append(r.status()).append(' ').append(r.bytesSent()).append(" \"");
         dash(b, r.referer()).append("\" \"");
@@ -48,7 +59,7 @@ public enum AccessLogFormat {
         extras(b, r);
       }
       case GUNICORN -> {
-        b.append(r.client()).append(" - - [").append(clfTime(r.epochMillis())).append("] \"");
+        b.append(r.client()).append(" - - [").append(clock.clf(r.epochMillis())).append("] \"");
         requestLine(b, r);
         b.append("\" ").append(r.status()).append(' ');
         if (r.bytesSent() == 0) b.append('-'); else b.append(r.bytesSent());
@@ -69,15 +80,6 @@ public enum AccessLogFormat {
         .put("request_id", r.requestId()).put("reason", r.reason())
         .encode());
     }
-  }
-
-  private static synchronized String clfTime(long epochMillis) {
-    long second = epochMillis / 1000;
-    if (second != cachedSecond) {
-      cachedSecond = second;
-      cachedTime = CLF_TIME.format(Instant.ofEpochMilli(epochMillis));
-    }
-    return cachedTime;
   }
 
   private static void requestLine(StringBuilder b, AccessRecord r) {

@@ -1,6 +1,5 @@
 package dev.fairway.proxy;
 
-import dev.fairway.accesslog.AccessLog;
 import dev.fairway.accesslog.AccessRecord;
 import dev.fairway.accesslog.RequestIds;
 import dev.fairway.metrics.ProxyMetrics;
@@ -483,9 +482,8 @@ final class ProxyExchange {
     releaseSlot();
     ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
     meters.record(route.prefix(), req.method(), status, startNanos, req.bytesRead(), resp.bytesWritten());
-    AccessLog log = proxy.accessLog();
-    if (log.enabled()) {
-      log.log(new AccessRecord(System.currentTimeMillis(), client, req.method().name(), req.uri(), protocol(), status,
+    if (proxy.accessLog().enabled()) {
+      proxy.accessLines().log(new AccessRecord(System.currentTimeMillis(), client, req.method().name(), req.uri(), protocol(), status,
         resp.bytesWritten(), req.bytesRead(), req.getHeader(HttpHeaders.REFERER), req.getHeader(HttpHeaders.USER_AGENT),
         System.nanoTime() - startNanos, origin == null ? null : origin.id(), upstreamNanos, queueNanos, requestId, reason));
     }

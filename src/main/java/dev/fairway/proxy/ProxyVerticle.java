@@ -53,6 +53,9 @@ public class ProxyVerticle extends VerticleBase {
   private final RequestQueue queue;
   private final Lifecycle lifecycle;
   private final AccessLog accessLog;
+  /** This instance's side of the access log: lines are formatted here, on the event loop, and handed to the writer. */
+  private AccessLog.Lines accessLines;
+  private long accessLogTimer = -1;
   private ClientAddress clientAddress;
   private boolean resolveClient;
   private ProxyMetrics.UpstreamMeters noUpstream;
@@ -91,6 +94,10 @@ public class ProxyVerticle extends VerticleBase {
     clientDeadlines = new ClientDeadlines(vertx, this::onClientTimeout);
     applySettings(options);
     noUpstream = metrics.forUpstream(ProxyMetrics.NO_UPSTREAM);
+    accessLines = accessLog.lines();
+    if (accessLog.enabled()) {
+      accessLogTimer = vertx.setPeriodic(AccessLog.HANDOFF_MILLIS, id -> accessLines.handOff());
+    }
     // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
     client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
     http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
@@ -159,13 +166,17 @@ public class ProxyVerticle extends VerticleBase {
   private void onClientTimeout(HttpConnection conn, String phase) {
     metrics.clientTimedOut(phase);
     if (phase.equals("header") && accessLog.enabled()) {
-      accessLog.log(new AccessRecord(System.currentTimeMillis(), conn.remoteAddress().hostAddress(), null, null, null,
+      accessLines.log(new AccessRecord(System.currentTimeMillis(), conn.remoteAddress().hostAddress(), null, null, null,
         408, 0, 0, null, null, options.getClientHeaderTimeoutMillis() * 1_000_000, null, -1, 0, null, "header_timeout"));
     }
   }
 
   AccessLog accessLog() {
     return accessLog;
+  }
+
+  AccessLog.Lines accessLines() {
+    return accessLines;
   }
 
   /** True once Fairway is stopping: responses then close their connection. */
@@ -175,6 +186,8 @@ public class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (accessLogTimer >= 0) vertx.cancelTimer(accessLogTimer);
+    accessLines.handOff();
     return Future.join(client.close(), http2Client.close());
   }
 

@@ -108,6 +108,17 @@ class AccessLogTest {
   }
 
   @Test
+  void closingWritesEveryLineBeforeItReturns() {
+    Path log = start("combined");
+    int requests = 50;
+    for (int i = 0; i < requests; i++) post("", "req-" + i);
+    fairway.close().await();
+    fairway = null;
+    // no waiting: the lines still in an event loop's block or the writer's queue are written by close itself
+    assertThat(read(log)).hasSize(requests).allSatisfy(line -> assertThat(COMBINED.matcher(line).matches()).as(line).isTrue());
+  }
+
+  @Test
   void gunicornLineIsTheSeedsFormatWithMicroseconds() {
     Path log = start("gunicorn");
     post("", null);
