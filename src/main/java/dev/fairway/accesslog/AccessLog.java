@@ -187,7 +187,6 @@ public final class AccessLog {
         return;
       }
       queue.offer(new Block(text, n));
-      if (closing) LockSupport.unpark(writer);
     }
   }
 
