@@ -151,7 +151,8 @@ public final class Fairway {
       .withMetrics(new MicrometerMetricsFactory(registry))
       .build();
     InFlightCounters counters = new InFlightCounters();
-    ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.isMetrics());
+    int instances = options.effectiveInstances();
+    ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.isMetrics(), instances);
     RequestQueue queue = ProxyVerticle.newSharedQueue(options);
     AccessLog accessLog = AccessLog.create(options.getAccessLog(),
       AccessLogFormat.parse("access-log-format", options.getAccessLogFormat()),
@@ -166,14 +167,13 @@ public final class Fairway {
     MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, counters,
       () -> proxies.stream().map(ProxyVerticle::eventLoop).toList(), lifecycle, reloader, options.getAdminToken(),
       proxyMetrics, queue::size);
-    int instances = options.effectiveInstances();
 
     return deployDemo(vertx, demo)
       .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, counters)))
       .compose(id -> options.getHealth().isEnabled()
         ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls())) : Future.succeededFuture(id))
       .compose(id -> vertx.deployVerticle(() -> {
-        ProxyVerticle p = new ProxyVerticle(options, counters, proxyMetrics, queue, lifecycle, accessLog);
+        ProxyVerticle p = new ProxyVerticle(proxies.size(), options, counters, proxyMetrics, queue, lifecycle, accessLog);
         proxies.add(p);
         return p;
       }, new DeploymentOptions().setInstances(instances)))

@@ -2,40 +2,62 @@ package dev.fairway.metrics;
 
 import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SingleWriterRecorder;
 
 import java.util.ArrayDeque;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * One upstream's last minute, for {@code /stats} and the dashboard: requests, 5xx and a latency histogram per
- * second (HdrHistogram's {@link Recorder}: lock-free for the event loops that record, one reader that rolls it).
+ * second. Each event loop records into its own {@link SingleWriterRecorder} (plain increments, not the half a dozen
+ * atomic updates per value of a shared recorder: the live statistics were about 40% of the metrics' cost); one reader,
+ * the admin verticle, rolls them all once a second.
  */
 public final class LiveStats {
 
   static final int WINDOW_SECONDS = 60;
   private static final long MAX_MICROS = 2L * 3600 * 1_000_000;
 
-  private final Recorder latency = new Recorder(MAX_MICROS, 2);
-  private final LongAdder requests = new LongAdder();
-  private final LongAdder errors = new LongAdder();
+  private final SingleWriterRecorder[] latency;
+  /** 5xx responses by event loop: each written by its loop alone (release stores, no read-modify-write). */
+  private final AtomicLongArray errors;
   /** Rolled by one thread (the admin verticle's) once a second. */
   private final ArrayDeque<Second> window = new ArrayDeque<>();
+  private final Histogram[] parts;
+  private final long[] errorsSeen;
   private Histogram recycled;
 
   private record Second(long requests, long errors, Histogram latency) {
   }
 
-  void record(long nanos, int status) {
-    latency.recordValue(Math.min(Math.max(nanos / 1_000, 1), MAX_MICROS));
-    requests.increment();
-    if (status >= 500) errors.increment();
+  /** @param writers the event loops that record, numbered from 0 */
+  LiveStats(int writers) {
+    latency = new SingleWriterRecorder[writers];
+    for (int i = 0; i < writers; i++) latency[i] = new SingleWriterRecorder(MAX_MICROS, 2);
+    errors = new AtomicLongArray(writers);
+    parts = new Histogram[writers];
+    errorsSeen = new long[writers];
+  }
+
+  /** Called by event loop {@code writer} only. */
+  void record(int writer, long nanos, int status) {
+    latency[writer].recordValue(Math.min(Math.max(nanos / 1_000, 1), MAX_MICROS));
+    if (status >= 500) errors.setRelease(writer, errors.getPlain(writer) + 1);
   }
 
   /** Closes the current second. */
   void roll() {
-    Histogram h = latency.getIntervalHistogram(recycled);
-    window.addLast(new Second(requests.sumThenReset(), errors.sumThenReset(), h));
+    Histogram second = recycled != null ? recycled : new Histogram(MAX_MICROS, 2);
+    second.reset();
+    long errs = 0;
+    for (int i = 0; i < latency.length; i++) {
+      parts[i] = latency[i].getIntervalHistogram(parts[i]);
+      second.add(parts[i]);
+      long total = errors.get(i);
+      errs += total - errorsSeen[i];
+      errorsSeen[i] = total;
+    }
+    window.addLast(new Second(second.getTotalCount(), errs, second));
     recycled = null;
     if (window.size() > WINDOW_SECONDS) {
       recycled = window.removeFirst().latency();

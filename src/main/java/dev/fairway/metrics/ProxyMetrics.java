@@ -42,13 +42,13 @@ public final class ProxyMetrics {
   /** False: per-request meters record nothing (to measure their cost, or to save it); gauges stay. */
   private final boolean enabled;
 
-  public ProxyMetrics(MeterRegistry registry) {
-    this(registry, true);
-  }
+  /** The event loops that record (proxy instances), numbered from 0: each has its own live statistics recorder. */
+  private final int eventLoops;
 
-  public ProxyMetrics(MeterRegistry registry, boolean enabled) {
+  public ProxyMetrics(MeterRegistry registry, boolean enabled, int eventLoops) {
     this.registry = registry;
     this.enabled = enabled;
+    this.eventLoops = eventLoops;
     Gauge.builder("fairway.websocket.connections", webSockets, AtomicInteger::get)
       .description("Open proxied WebSocket connections").register(registry);
     Gauge.builder("fairway.client.connections", clientConnections, AtomicInteger::get)
@@ -98,7 +98,7 @@ public final class ProxyMetrics {
   public final class UpstreamMeters {
     private final String upstream;
     private final ConcurrentHashMap<String, RouteMeters> byRoute = new ConcurrentHashMap<>();
-    private final LiveStats live = new LiveStats();
+    private final LiveStats live = new LiveStats(eventLoops);
     /**
      * The route asked for last: most requests to an upstream share a route, and comparing the route's own prefix
      * string (the same instance, so equals returns at once) costs less than a map lookup, which profiled at 2% of the
@@ -125,11 +125,14 @@ public final class ProxyMetrics {
       if (enabled) route(route).upstreamResponse.record(nanosSinceStart, TimeUnit.NANOSECONDS);
     }
 
-    /** One finished request: {@code route} is the matched route's path prefix; bytes are body bytes each way. */
-    public void record(String route, HttpMethod method, int status, long startNanos, long received, long sent) {
+    /**
+     * One finished request, recorded by event loop {@code eventLoop}: {@code route} is the matched route's path
+     * prefix; bytes are body bytes each way.
+     */
+    public void record(int eventLoop, String route, HttpMethod method, int status, long startNanos, long received, long sent) {
       if (!enabled) return;
       long nanos = System.nanoTime() - startNanos;
-      live.record(nanos, status);
+      live.record(eventLoop, nanos, status);
       RouteMeters r = route(route);
       r.record(method, status, nanos);
       if (received > 0) r.bytesReceived.increment(received);
@@ -205,7 +208,7 @@ public final class ProxyMetrics {
   /** The last minute of one upstream, or an empty one. */
   public JsonObject liveStats(String upstream) {
     UpstreamMeters m = byUpstream.get(upstream);
-    return (m == null ? new LiveStats() : m.live).toJson();
+    return (m == null ? new LiveStats(0) : m.live).toJson();
   }
 
   private static int methodIndex(HttpMethod method) {

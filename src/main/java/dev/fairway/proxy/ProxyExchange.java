@@ -481,7 +481,7 @@ final class ProxyExchange {
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
     ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
-    meters.record(route.prefix(), req.method(), status, startNanos, req.bytesRead(), resp.bytesWritten());
+    meters.record(proxy.index(), route.prefix(), req.method(), status, startNanos, req.bytesRead(), resp.bytesWritten());
     if (proxy.accessLog().enabled()) {
       proxy.accessLines().log(new AccessRecord(System.currentTimeMillis(), client, req.method().name(), req.uri(), protocol(), status,
         resp.bytesWritten(), req.bytesRead(), req.getHeader(HttpHeaders.REFERER), req.getHeader(HttpHeaders.USER_AGENT),

@@ -52,6 +52,7 @@ public class ProxyVerticle extends VerticleBase {
   private final ProxyMetrics metrics;
   private final RequestQueue queue;
   private final Lifecycle lifecycle;
+  private final int index;
   private final AccessLog accessLog;
   /** This instance's side of the access log: lines are formatted here, on the event loop, and handed to the writer. */
   private AccessLog.Lines accessLines;
@@ -73,8 +74,12 @@ public class ProxyVerticle extends VerticleBase {
   private static final OriginPool EMPTY = new OriginPool(
     new dev.fairway.upstream.UpstreamSet(0, Map.of(), List.of()), "none", false, new InFlightCounters(), null);
 
-  public ProxyVerticle(FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue,
+  /**
+   * @param index this instance's number, from 0: its slot in per-event-loop state shared by all instances
+   */
+  public ProxyVerticle(int index, FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue,
                        Lifecycle lifecycle, AccessLog accessLog) {
+    this.index = index;
     this.accessLog = accessLog;
     this.options = options;
     this.counters = counters;
@@ -171,6 +176,10 @@ public class ProxyVerticle extends VerticleBase {
     }
   }
 
+  int index() {
+    return index;
+  }
+
   AccessLog accessLog() {
     return accessLog;
   }
@@ -250,7 +259,7 @@ public class ProxyVerticle extends VerticleBase {
     HttpServerResponse resp = req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
     if (status == 405) resp.putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
     if (req.version() != HttpVersion.HTTP_2) resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-    noUpstream.record(ProxyMetrics.NO_ROUTE, req.method(), status, System.nanoTime(), 0, 0);
+    noUpstream.record(index, ProxyMetrics.NO_ROUTE, req.method(), status, System.nanoTime(), 0, 0);
     clientDeadlines.requestEnded(req.connection()); // an HTTP/2 connection stays open for its other streams
     resp.end(message + "\n").onComplete(v -> {
       if (req.version() != HttpVersion.HTTP_2) req.connection().close();
