@@ -33,7 +33,7 @@ public final class AccessLog {
   /** Lines the writer may have waiting before whole blocks are dropped. */
   static final int QUEUE_LINES = 65_536;
   private static final long IDLE_WAIT_NANOS = 5_000_000;
-  /** How long an event loop keeps a partial block: lines reach the file within about twice this. */
+  /** How long an event loop keeps a block's first line: lines reach the file within about twice this. */
   public static final long HANDOFF_MILLIS = 5;
   /** A block this long goes to the writer at once. */
   private static final int BLOCK_CHARS = 64 * 1024;
@@ -136,9 +136,14 @@ public final class AccessLog {
     return queue != null;
   }
 
-  /** A new event loop's side of this log. */
-  public Lines lines() {
-    return new Lines();
+  /**
+   * A new event loop's side of this log.
+   *
+   * @param firstLine called when a line goes into an empty block: the owner then calls {@link Lines#handOff} within
+   *                  {@link #HANDOFF_MILLIS} (a timer per block rather than a periodic one, so an idle proxy never wakes)
+   */
+  public Lines lines(Runnable firstLine) {
+    return new Lines(firstLine);
   }
 
   public long dropped() {
@@ -147,15 +152,17 @@ public final class AccessLog {
 
   /**
    * One event loop's lines: {@link #log} formats a record into the current block, which goes to the writer when full
-   * or at the next {@link #handOff}, which its owner calls every {@link #HANDOFF_MILLIS}. Used by that event loop
-   * only.
+   * or at the next {@link #handOff}, which its owner calls within {@link #HANDOFF_MILLIS} of the block's first line.
+   * Used by that event loop only.
    */
   public final class Lines {
     private final AccessLogFormat.Clock clock = new AccessLogFormat.Clock();
+    private final Runnable firstLine;
     private StringBuilder block;
     private int lines;
 
-    private Lines() {
+    private Lines(Runnable firstLine) {
+      this.firstLine = firstLine;
     }
 
     /** Never blocks; a record that cannot be formatted is counted as dropped (it must not stop the log). */
@@ -166,7 +173,7 @@ public final class AccessLog {
       try {
         format.appendTo(block, record, clock);
         block.append('\n');
-        lines++;
+        if (lines++ == 0) firstLine.run();
       } catch (RuntimeException e) {
         block.setLength(mark);
         dropped.incrementAndGet();

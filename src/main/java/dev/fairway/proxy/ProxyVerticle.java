@@ -56,7 +56,6 @@ public class ProxyVerticle extends VerticleBase {
   private final AccessLog accessLog;
   /** This instance's side of the access log: lines are formatted here, on the event loop, and handed to the writer. */
   private AccessLog.Lines accessLines;
-  private long accessLogTimer = -1;
   private ClientAddress clientAddress;
   private boolean resolveClient;
   private ProxyMetrics.UpstreamMeters noUpstream;
@@ -99,10 +98,7 @@ public class ProxyVerticle extends VerticleBase {
     clientDeadlines = new ClientDeadlines(vertx, this::onClientTimeout);
     applySettings(options);
     noUpstream = metrics.forUpstream(ProxyMetrics.NO_UPSTREAM);
-    accessLines = accessLog.lines();
-    if (accessLog.enabled()) {
-      accessLogTimer = vertx.setPeriodic(AccessLog.HANDOFF_MILLIS, id -> accessLines.handOff());
-    }
+    accessLines = accessLog.lines(() -> vertx.setTimer(AccessLog.HANDOFF_MILLIS, id -> accessLines.handOff()));
     // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
     client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
     http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
@@ -195,7 +191,6 @@ public class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    if (accessLogTimer >= 0) vertx.cancelTimer(accessLogTimer);
     accessLines.handOff();
     return Future.join(client.close(), http2Client.close());
   }
