@@ -32,7 +32,7 @@ public final class AccessLog {
 
   /** Lines the writer may have waiting before whole blocks are dropped. */
   static final int QUEUE_LINES = 65_536;
-  private static final long IDLE_WAIT_NANOS = 5_000_000;
+  private static final long IDLE_WAIT_NANOS = 1_000_000_000;
   /** How long an event loop keeps a block's first line: lines reach the file within about twice this. */
   public static final long HANDOFF_MILLIS = 5;
   /** A block this long goes to the writer at once. */
@@ -173,11 +173,12 @@ public final class AccessLog {
       try {
         format.appendTo(block, record, clock);
         block.append('\n');
-        if (lines++ == 0) firstLine.run();
       } catch (RuntimeException e) {
         block.setLength(mark);
         dropped.incrementAndGet();
+        return;
       }
+      if (lines++ == 0) firstLine.run();
       if (block.length() >= BLOCK_CHARS) handOff();
     }
 
@@ -194,6 +195,7 @@ public final class AccessLog {
         return;
       }
       queue.offer(new Block(text, n));
+      LockSupport.unpark(writer); // once per block: cheap, and an idle writer need not poll
     }
   }
 
@@ -210,10 +212,8 @@ public final class AccessLog {
   }
 
   /**
-   * Takes blocks as they come and sleeps briefly when there are none, rather than waiting on the queue: so an event
-   * loop's hand-off never has to wake this thread (on a small machine, a context switch each time). Each block is one
-   * logback event, so logback's per-event work is paid once per block, not per line. Flushes whenever the queue runs
-   * dry, so a quiet log is only milliseconds behind.
+   * Writes blocks as they come, each as one logback event (logback's per-event work is paid once per block, not per
+   * line), flushes whenever the queue runs dry, and sleeps until the next hand-off wakes it.
    */
   private void writeLoop() {
     while (true) {
@@ -221,7 +221,7 @@ public final class AccessLog {
       if (b == null) {
         flush();
         if (closing) return;
-        LockSupport.parkNanos(IDLE_WAIT_NANOS);
+        LockSupport.parkNanos(IDLE_WAIT_NANOS); // woken by a hand-off or close; the timeout is only a safety net
         continue;
       }
       queuedLines.addAndGet(-b.lines());
