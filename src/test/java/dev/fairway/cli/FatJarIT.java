@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -116,6 +117,20 @@ class FatJarIT {
       assertThat(Http.get(client, port, "/api/system/health").await().body()).contains("\"status\":\"ok\"");
       assertThat(Http.get(client, admin, "/health").await().status()).isEqualTo(200);
       assertThat(Http.get(client, admin, "/metrics").await().body()).contains("fairway_requests_total{code=\"200\",method=\"GET\",route=\"/\",upstream=\"127.0.0.1:5000\"}");
+    }
+  }
+
+  @Test
+  void anAccessLogNobodyReadsNeverHoldsUpRequests(Vertx vertx) throws Exception {
+    TestUpstream backend = TestUpstream.start(vertx, "backend");
+    int port = Proxies.freePort();
+    try (FairwayProcess p = FairwayProcess.startWithStdoutUnread("-u", backend.id(), "-p", String.valueOf(port),
+      "--admin-port", String.valueOf(Proxies.freePort()), "--access-log", "stdout")) {
+      p.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      // about 200 bytes a line: the 64 KiB pipe is full after a few hundred, and the log's writer then waits on it
+      for (int i = 0; i < 3_000; i++) {
+        assertThat(Http.get(client, port, "/r" + i).await(5, TimeUnit.SECONDS).status()).as("request %d", i).isEqualTo(200);
+      }
     }
   }
 

@@ -17,13 +17,22 @@ public final class FairwayProcess implements AutoCloseable {
   private final StringBuffer stdout = new StringBuffer();
   private final StringBuffer stderr = new StringBuffer();
 
-  private FairwayProcess(Process process) {
+  private FairwayProcess(Process process, boolean readStdout) {
     this.process = process;
-    drain(process.getInputStream(), stdout);
+    if (readStdout) drain(process.getInputStream(), stdout);
     drain(process.getErrorStream(), stderr);
   }
 
   public static FairwayProcess start(List<String> jvmArgs, String... args) {
+    return start(true, jvmArgs, args);
+  }
+
+  /** Like {@link #start(String...)}, but nothing reads its stdout: once the pipe is full, writes to it block. */
+  public static FairwayProcess startWithStdoutUnread(String... args) {
+    return start(false, List.of(), args);
+  }
+
+  private static FairwayProcess start(boolean readStdout, List<String> jvmArgs, String... args) {
     String jar = System.getProperty("fairway.jar", "target/fairway.jar");
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -32,7 +41,8 @@ public final class FairwayProcess implements AutoCloseable {
     cmd.add(jar);
     cmd.addAll(List.of(args));
     try {
-      return new FairwayProcess(new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start());
+      return new FairwayProcess(new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start(),
+        readStdout);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
