@@ -20,8 +20,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The access log. Each event loop formats its finished requests into a block of lines of its own ({@link Lines}),
- * while the request's values are still in its cache, and hands full blocks (and, every few milliseconds, partial
- * ones) to one daemon thread that writes them through a logback appender that rotates files. The event loop never
+ * while the request's values are still in its cache, and hands each block (when full, or 5 ms after its first line)
+ * to one daemon thread that writes it through a logback appender that rotates files. The event loop never
  * waits: when the writer is too far behind, a block is dropped and its lines counted.
  *
  * <p>Why the event loop formats: when records went to the writer thread to format, reading each one back (the
@@ -32,7 +32,8 @@ public final class AccessLog {
 
   /** Lines the writer may have waiting before whole blocks are dropped. */
   static final int QUEUE_LINES = 65_536;
-  private static final long IDLE_WAIT_NANOS = 1_000_000_000;
+  /** The writer sleeps until a hand-off wakes it; this bound is only a safety net. */
+  private static final long WAKE_TIMEOUT_NANOS = 1_000_000_000;
   /** How long an event loop keeps a block's first line: lines reach the file within about twice this. */
   public static final long HANDOFF_MILLIS = 5;
   /** A block this long goes to the writer at once. */
@@ -221,7 +222,7 @@ public final class AccessLog {
       if (b == null) {
         flush();
         if (closing) return;
-        LockSupport.parkNanos(IDLE_WAIT_NANOS); // woken by a hand-off or close; the timeout is only a safety net
+        LockSupport.parkNanos(WAKE_TIMEOUT_NANOS); // until a hand-off or close unparks it
         continue;
       }
       queuedLines.addAndGet(-b.lines());
