@@ -12,7 +12,9 @@
 #
 # Needs (installs nothing itself): nginx, wrk   ->  apt-get install -y nginx wrk
 # Traffic stays on 127.0.0.1. Bounded: ROUNDS x pairs x connection counts x DURATION, plus about 3 minutes of warm-up.
-# Each pair has its own base process and the pairs rotate, so no half of a pair has run more than the other.
+# Each pair has its own base process and the pairs rotate, so no half of a pair has run more than the other. Two
+# identical JVMs still differ by 1-3% (each JIT compiles the request path its own way), the same way in every round:
+# for a 1-2% question, run it again (fresh processes) rather than for more rounds.
 # Writes results/<run>-cost.txt (raw) and .md (medians).
 # Usage: load-tests/cost.sh          (ROUNDS=6 DURATION=6 CONNS="50 500" by default)
 set -euo pipefail
@@ -45,7 +47,6 @@ fairway() {
     -u 127.0.0.1:18181 -u 127.0.0.1:18182 -u 127.0.0.1:18183 "$@" > "$work/$name.out" 2>&1 &
   pids+=($!); pid_of[$name]=$!; port_of[$name]=$port
 }
-# Each pair has its own base, so both halves of a pair have run exactly as much (JIT, heap) when they are compared.
 fairway same-base 18192 --access-log off --no-metrics
 fairway same 18193 --access-log off --no-metrics
 fairway metrics-base 18194 --access-log off --no-metrics
@@ -63,17 +64,13 @@ done
 # load_pair SECONDS CONNS BASE VARIANT [SWAP]: both wrk at once (the variant's first if SWAP is given); prints
 # "base_requests variant_requests base_ticks variant_ticks"
 load_pair() {
-  local d=$1 c=$2 a=$3 b=$4 a0 b0 wa wb
+  local d=$1 c=$2 a=$3 b=$4 a0 b0 first=$3 second=$4 w1 w2
+  if [ -n "${5:-}" ]; then first=$b; second=$a; fi
   a0=$(cpu_ticks "${pid_of[$a]}"); b0=$(cpu_ticks "${pid_of[$b]}")
-  if [ -n "${5:-}" ]; then
-    taskset -c 1 wrk -t1 -c"$c" -d"${d}s" "http://127.0.0.1:${port_of[$b]}/" > "$work/wrk-b" & wb=$!
-    taskset -c 1 wrk -t1 -c"$c" -d"${d}s" "http://127.0.0.1:${port_of[$a]}/" > "$work/wrk-a" & wa=$!
-  else
-    taskset -c 1 wrk -t1 -c"$c" -d"${d}s" "http://127.0.0.1:${port_of[$a]}/" > "$work/wrk-a" & wa=$!
-    taskset -c 1 wrk -t1 -c"$c" -d"${d}s" "http://127.0.0.1:${port_of[$b]}/" > "$work/wrk-b" & wb=$!
-  fi
-  wait "$wa" "$wb"
-  echo "$(awk '/requests in/ {print $1}' "$work/wrk-a") $(awk '/requests in/ {print $1}' "$work/wrk-b")" \
+  taskset -c 1 wrk -t1 -c"$c" -d"${d}s" "http://127.0.0.1:${port_of[$first]}/" > "$work/wrk-$first" & w1=$!
+  taskset -c 1 wrk -t1 -c"$c" -d"${d}s" "http://127.0.0.1:${port_of[$second]}/" > "$work/wrk-$second" & w2=$!
+  wait "$w1" "$w2"
+  echo "$(awk '/requests in/ {print $1}' "$work/wrk-$a") $(awk '/requests in/ {print $1}' "$work/wrk-$b")" \
     "$(($(cpu_ticks "${pid_of[$a]}") - a0)) $(($(cpu_ticks "${pid_of[$b]}") - b0))"
 }
 
@@ -98,7 +95,7 @@ for round in $(seq 1 "$ROUNDS"); do
       read -r na nb ta tb <<< "$(load_pair "$DURATION" "$c" "$a" "$p" "$swap")"
       awk -v r="$round" -v c="$c" -v p="$p" -v na="$na" -v nb="$nb" -v ta="$ta" -v tb="$tb" -v hz="$hz" -v d="$DURATION" \
         'BEGIN { printf "round=%s conns=%s pair=%s base_rps=%d variant_rps=%d base_cpu_us=%.2f variant_cpu_us=%.2f\n",
-                 r, c, p, na / d, nb / d, ta * 1e6 / hz / na, tb * 1e6 / hz / nb }' | tee -a "$out"
+                 r, c, p, na / d, nb / d, na ? ta * 1e6 / hz / na : 0, nb ? tb * 1e6 / hz / nb : 0 }' | tee -a "$out"
     done
   done
 done
