@@ -22,7 +22,7 @@ source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-6}
 DURATION=${DURATION:-6}
 CONNS=${CONNS:-"50 500"}
-FAIRWAY_JVM_OPTS=${FAIRWAY_JVM_OPTS:-"-XX:+UseParallelGC -Xms256m -Xmx256m"}
+FAIRWAY_JVM_OPTS=${FAIRWAY_JVM_OPTS:-$THROUGHPUT_JVM_OPTS}
 scratch cost
 out="$here/results/$(date -u +%Y%m%dT%H%M%SZ)-cost.txt"
 

@@ -12,7 +12,7 @@ ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-8}
 CONNS=${CONNS:-50}
 STREAMS=${STREAMS:-10}
-FAIRWAY_JVM_OPTS=${FAIRWAY_JVM_OPTS:-"-XX:+UseParallelGC -Xms256m -Xmx256m"}
+FAIRWAY_JVM_OPTS=${FAIRWAY_JVM_OPTS:-$THROUGHPUT_JVM_OPTS}
 need nginx haproxy h2load taskset curl python3
 scratch h2
 fairway_jar

@@ -18,6 +18,9 @@ need() {
   fi
 }
 
+# The JVM flags the throughput benchmarks run Fairway with (override with FAIRWAY_JVM_OPTS).
+THROUGHPUT_JVM_OPTS="-XX:+UseParallelGC -Xms256m -Xmx256m"
+
 # Builds target/fairway.jar unless it is there.
 fairway_jar() {
   [ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)

@@ -22,7 +22,7 @@ ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-"50 500"}
 TARGETS=${TARGETS:-"direct nginx haproxy fairway"}
-FAIRWAY_JVM_OPTS=${FAIRWAY_JVM_OPTS:-"-XX:+UseParallelGC -Xms256m -Xmx256m"}
+FAIRWAY_JVM_OPTS=${FAIRWAY_JVM_OPTS:-$THROUGHPUT_JVM_OPTS}
 scratch bench
 out="$here/results/$(date -u +%Y%m%dT%H%M%SZ).txt"
 
