@@ -36,6 +36,8 @@ public final class AccessLog {
   private static final long WAKE_TIMEOUT_NANOS = 1_000_000_000;
   /** How long an event loop keeps a block's first line: lines reach the file within about twice this. */
   public static final long HANDOFF_MILLIS = 5;
+  /** How often an event loop reads the wall clock for its lines' times (an NTP step shows within this). */
+  private static final long ANCHOR_NANOS = 1_000_000_000;
   /** A block this long goes to the writer at once. */
   private static final int BLOCK_CHARS = 64 * 1024;
   private static final AccessLog OFF = new AccessLog();
@@ -161,9 +163,24 @@ public final class AccessLog {
     private final Runnable firstLine;
     private StringBuilder block;
     private int lines;
+    private long anchorNanos;
+    private long anchorMillis;
 
     private Lines(Runnable firstLine) {
       this.firstLine = firstLine;
+      anchorNanos = System.nanoTime() - 2 * ANCHOR_NANOS;
+    }
+
+    /**
+     * The wall-clock time at {@code nanoTime} (a {@link System#nanoTime()} the caller has read), from a wall clock
+     * read once a second: clock reads are 20-30 ns each here, and a request already has several.
+     */
+    public long epochMillis(long nanoTime) {
+      long since = nanoTime - anchorNanos;
+      if (since >= 0 && since < ANCHOR_NANOS) return anchorMillis + since / 1_000_000;
+      anchorNanos = nanoTime;
+      anchorMillis = System.currentTimeMillis();
+      return anchorMillis;
     }
 
     /** Never blocks; a record that cannot be formatted is counted as dropped (it must not stop the log). */

@@ -4,26 +4,27 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 
-import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Records each proxied request. Meters are looked up once per (upstream, route, method, status code) and cached, so
- * the request path does no tag building or registry lookup after warm-up.
+ * the request path does no tag building or registry lookup after warm-up. The histograms and byte counts every
+ * request adds to are {@link RouteFigures}, written per event loop and read by a collector of their own at scrape
+ * time; the rest are Micrometer meters.
  */
 public final class ProxyMetrics {
 
-  /** Bucket bounds for requests from 5 ms health checks to 30-minute LLM jobs. */
-  private static final Duration[] DURATION_BUCKETS = {
-    Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
-    Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
-    Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMinutes(5),
-    Duration.ofMinutes(10), Duration.ofMinutes(20), Duration.ofMinutes(30), Duration.ofHours(1)};
   private static final HttpMethod[] METHODS = {HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST, HttpMethod.PUT,
     HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.OPTIONS};
   /** Upstream label for requests that never reached one (e.g. 503 with no healthy upstream). */
@@ -45,7 +46,7 @@ public final class ProxyMetrics {
   /** The event loops that record (proxy instances), numbered from 0: each has its own live statistics recorder. */
   private final int eventLoops;
 
-  public ProxyMetrics(MeterRegistry registry, boolean enabled, int eventLoops) {
+  public ProxyMetrics(PrometheusMeterRegistry registry, boolean enabled, int eventLoops) {
     this.registry = registry;
     this.enabled = enabled;
     this.eventLoops = eventLoops;
@@ -55,8 +56,9 @@ public final class ProxyMetrics {
       .description("Open client connections, across all proxy instances").register(registry);
     this.queueWait = Timer.builder("fairway.queue.wait")
       .description("Time requests waited in the queue for an upstream slot")
-      .serviceLevelObjectives(DURATION_BUCKETS)
+      .serviceLevelObjectives(RouteFigures.BOUNDS)
       .register(registry);
+    if (enabled) registry.getPrometheusRegistry().register(new FiguresCollector());
   }
 
   /** A request left the wait queue: dispatched, timed out, or its client went away. */
@@ -121,53 +123,34 @@ public final class ProxyMetrics {
     }
 
     /** The upstream's response head arrived, this long after the request did (time to first byte). */
-    public void recordResponseHead(String route, long nanosSinceStart) {
-      if (enabled) route(route).upstreamResponse.record(nanosSinceStart, TimeUnit.NANOSECONDS);
+    public void recordResponseHead(int eventLoop, String route, long nanosSinceStart) {
+      if (enabled) route(route).figures.responseHead(eventLoop, nanosSinceStart);
     }
 
     /**
      * One finished request, recorded by event loop {@code eventLoop}: {@code route} is the matched route's path
-     * prefix; bytes are body bytes each way.
+     * prefix; {@code nanos} its time from arrival to the end; bytes are body bytes each way.
      */
-    public void record(int eventLoop, String route, HttpMethod method, int status, long startNanos, long received, long sent) {
+    public void record(int eventLoop, String route, HttpMethod method, int status, long nanos, long received, long sent) {
       if (!enabled) return;
-      long nanos = System.nanoTime() - startNanos;
       live.record(eventLoop, nanos, status);
       RouteMeters r = route(route);
-      r.record(method, status, nanos);
-      if (received > 0) r.bytesReceived.increment(received);
-      if (sent > 0) r.bytesSent.increment(sent);
+      r.count(method, status);
+      r.figures.request(eventLoop, nanos, received, sent);
     }
 
     /** The meters of one (route, upstream): a counter per method and status code, histograms and byte counts. */
     private final class RouteMeters {
       private final String route;
       private final Counter[][] requests = new Counter[METHODS.length + 1][];
-      private final Timer duration;
-      private final Timer upstreamResponse;
-      private final Counter bytesReceived;
-      private final Counter bytesSent;
+      private final RouteFigures figures;
 
       RouteMeters(String route) {
         this.route = route;
-        this.duration = Timer.builder("fairway.request.duration")
-          .description("Time from receiving a request to the end of its response")
-          .tag("upstream", upstream).tag("route", route)
-          .serviceLevelObjectives(DURATION_BUCKETS)
-          .register(registry);
-        this.upstreamResponse = Timer.builder("fairway.upstream.response")
-          .description("Time from receiving a request to the upstream's response head (time to first byte)")
-          .tag("upstream", upstream).tag("route", route)
-          .serviceLevelObjectives(DURATION_BUCKETS)
-          .register(registry);
-        this.bytesReceived = Counter.builder("fairway.received.bytes").baseUnit("bytes")
-          .description("Request body bytes received from clients").tag("upstream", upstream).tag("route", route).register(registry);
-        this.bytesSent = Counter.builder("fairway.sent.bytes").baseUnit("bytes")
-          .description("Response body bytes sent to clients").tag("upstream", upstream).tag("route", route).register(registry);
+        this.figures = new RouteFigures(eventLoops, Labels.of("route", route, "upstream", upstream));
       }
 
-      void record(HttpMethod method, int status, long nanos) {
-        duration.record(nanos, TimeUnit.NANOSECONDS);
+      void count(HttpMethod method, int status) {
         int m = methodIndex(method);
         int code = Math.min(Math.max(status, 100), 599) - 100;
         Counter[] row = requests[m];
@@ -209,6 +192,34 @@ public final class ProxyMetrics {
   public JsonObject liveStats(String upstream) {
     UpstreamMeters m = byUpstream.get(upstream);
     return (m == null ? new LiveStats(0) : m.live).toJson();
+  }
+
+  /**
+   * Writes every (route, upstream)'s {@link RouteFigures} at scrape time, under the names and units Micrometer would
+   * give them: {@code fairway_request_duration_seconds}, {@code fairway_upstream_response_seconds},
+   * {@code fairway_received_bytes_total} and {@code fairway_sent_bytes_total}.
+   */
+  private final class FiguresCollector implements MultiCollector {
+    @Override
+    public MetricSnapshots collect() {
+      HistogramSnapshot.Builder duration = HistogramSnapshot.builder().name("fairway_request_duration_seconds")
+        .help("Time from receiving a request to the end of its response");
+      HistogramSnapshot.Builder response = HistogramSnapshot.builder().name("fairway_upstream_response_seconds")
+        .help("Time from receiving a request to the upstream's response head (time to first byte)");
+      CounterSnapshot.Builder received = CounterSnapshot.builder().name("fairway_received_bytes")
+        .help("Request body bytes received from clients");
+      CounterSnapshot.Builder sent = CounterSnapshot.builder().name("fairway_sent_bytes")
+        .help("Response body bytes sent to clients");
+      for (UpstreamMeters u : byUpstream.values()) {
+        for (UpstreamMeters.RouteMeters r : u.byRoute.values()) {
+          duration.dataPoint(r.figures.duration());
+          response.dataPoint(r.figures.responseHead());
+          received.dataPoint(r.figures.received());
+          sent.dataPoint(r.figures.sent());
+        }
+      }
+      return new MetricSnapshots(duration.build(), response.build(), received.build(), sent.build());
+    }
   }
 
   private static int methodIndex(HttpMethod method) {

@@ -1,5 +1,6 @@
 package dev.fairway.proxy;
 
+import dev.fairway.accesslog.AccessLog;
 import dev.fairway.accesslog.AccessRecord;
 import dev.fairway.accesslog.RequestIds;
 import dev.fairway.metrics.ProxyMetrics;
@@ -270,7 +271,7 @@ final class ProxyExchange {
     }
     lastUpstreamNanos = System.nanoTime();
     upstreamNanos = lastUpstreamNanos - startNanos;
-    origin.meters().recordResponseHead(route.prefix(), upstreamNanos);
+    origin.meters().recordResponseHead(proxy.index(), route.prefix(), upstreamNanos);
     int status = cres.statusCode();
     // one pass over the upstream's headers copies them and notes the framing ones
     int framing = ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
@@ -480,12 +481,14 @@ final class ProxyExchange {
     cancelSendTimer();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
+    long now = System.nanoTime(); // the one clock read the metrics and the log share
     ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
-    meters.record(proxy.index(), route.prefix(), req.method(), status, startNanos, req.bytesRead(), resp.bytesWritten());
+    meters.record(proxy.index(), route.prefix(), req.method(), status, now - startNanos, req.bytesRead(), resp.bytesWritten());
     if (proxy.accessLog().enabled()) {
-      proxy.accessLines().log(new AccessRecord(System.currentTimeMillis(), client, req.method().name(), req.uri(), protocol(), status,
+      AccessLog.Lines lines = proxy.accessLines();
+      lines.log(new AccessRecord(lines.epochMillis(now), client, req.method().name(), req.uri(), protocol(), status,
         resp.bytesWritten(), req.bytesRead(), req.getHeader(HttpHeaders.REFERER), req.getHeader(HttpHeaders.USER_AGENT),
-        System.nanoTime() - startNanos, origin == null ? null : origin.id(), upstreamNanos, queueNanos, requestId, reason));
+        now - startNanos, origin == null ? null : origin.id(), upstreamNanos, queueNanos, requestId, reason));
     }
   }
 

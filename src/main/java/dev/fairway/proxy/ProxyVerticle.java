@@ -254,7 +254,7 @@ public class ProxyVerticle extends VerticleBase {
     HttpServerResponse resp = req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8");
     if (status == 405) resp.putHeader(HttpHeaders.ALLOW, "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
     if (req.version() != HttpVersion.HTTP_2) resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
-    noUpstream.record(index, ProxyMetrics.NO_ROUTE, req.method(), status, System.nanoTime(), 0, 0);
+    noUpstream.record(index, ProxyMetrics.NO_ROUTE, req.method(), status, 0, 0, 0);
     clientDeadlines.requestEnded(req.connection()); // an HTTP/2 connection stays open for its other streams
     resp.end(message + "\n").onComplete(v -> {
       if (req.version() != HttpVersion.HTTP_2) req.connection().close();
