@@ -11,7 +11,6 @@ import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
 import ch.qos.logback.core.util.FileSize;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,7 +38,7 @@ public final class AccessLog {
   /** How often an event loop reads the wall clock for its lines' times (an NTP step shows within this). */
   private static final long ANCHOR_NANOS = 1_000_000_000;
   /** A block this long goes to the writer at once. */
-  private static final int BLOCK_CHARS = 64 * 1024;
+  private static final int BLOCK_BYTES = 64 * 1024;
   private static final AccessLog OFF = new AccessLog();
 
   /** Lock-free: with a lock, a writer preempted while draining would stall the event loops behind it. */
@@ -67,7 +66,7 @@ public final class AccessLog {
     writer.start();
   }
 
-  private record Block(String text, int lines) {
+  private record Block(byte[] text, int lines) {
   }
 
   /** A file log's rotation: daily and at {@code maxSize} bytes, 14 files kept, gzipped if {@code compress}. */
@@ -117,7 +116,7 @@ public final class AccessLog {
     return appender;
   }
 
-  /** Writes each event's message as it is: a batch of lines, each already ending with a newline. */
+  /** Writes each event's one argument as it is: a block of lines in bytes, each line ending with a newline. */
   private static final class LinesEncoder extends EncoderBase<ILoggingEvent> {
     @Override
     public byte[] headerBytes() {
@@ -126,7 +125,7 @@ public final class AccessLog {
 
     @Override
     public byte[] encode(ILoggingEvent event) {
-      return event.getMessage().getBytes(StandardCharsets.UTF_8);
+      return (byte[]) event.getArgumentArray()[0];
     }
 
     @Override
@@ -161,7 +160,7 @@ public final class AccessLog {
   public final class Lines {
     private final AccessLogFormat.Clock clock = new AccessLogFormat.Clock();
     private final Runnable firstLine;
-    private StringBuilder block;
+    private LineBuffer block;
     private int lines;
     private long anchorNanos;
     private long anchorMillis;
@@ -186,7 +185,7 @@ public final class AccessLog {
     /** Never blocks; a record that cannot be formatted is counted as dropped (it must not stop the log). */
     public void log(AccessRecord record) {
       if (queue == null) return;
-      if (block == null) block = new StringBuilder(BLOCK_CHARS + 1024);
+      if (block == null) block = new LineBuffer(BLOCK_BYTES + 1024);
       int mark = block.length();
       try {
         format.appendTo(block, record, clock);
@@ -197,13 +196,13 @@ public final class AccessLog {
         return;
       }
       if (lines++ == 0) firstLine.run();
-      if (block.length() >= BLOCK_CHARS) handOff();
+      if (block.length() >= BLOCK_BYTES) handOff();
     }
 
     /** Gives the writer this loop's lines so far. */
     public void handOff() {
       if (lines == 0) return;
-      String text = block.toString();
+      byte[] text = block.toBytes();
       int n = lines;
       block.setLength(0);
       lines = 0;
@@ -243,7 +242,7 @@ public final class AccessLog {
         continue;
       }
       queuedLines.addAndGet(-b.lines());
-      logger.info(b.text());
+      logger.info("", (Object) b.text()); // no "{}" in the message: logback never formats the block
     }
   }
 

@@ -42,13 +42,13 @@ public enum AccessLogFormat {
   }
 
   public String format(AccessRecord r) {
-    StringBuilder line = new StringBuilder(256);
+    LineBuffer line = new LineBuffer(256);
     appendTo(line, r, new Clock());
     return line.toString();
   }
 
   /** Appends one line (without its newline) to an event loop's block of lines. */
-  void appendTo(StringBuilder b, AccessRecord r, Clock clock) {
+  void appendTo(LineBuffer b, AccessRecord r, Clock clock) {
     switch (this) {
       case COMBINED -> {
         b.append(r.client()).append(" - - [").append(clock.clf(r.epochMillis())).append("] \"");
@@ -82,7 +82,7 @@ public enum AccessLogFormat {
     }
   }
 
-  private static void requestLine(StringBuilder b, AccessRecord r) {
+  private static void requestLine(LineBuffer b, AccessRecord r) {
     if (r.method() == null) {
       b.append('-'); // no request head was received (header_timeout)
       return;
@@ -91,7 +91,7 @@ public enum AccessLogFormat {
     escaped(b, r.uri(), "%22").append(' ').append(r.protocol());
   }
 
-  private static void extras(StringBuilder b, AccessRecord r) {
+  private static void extras(LineBuffer b, AccessRecord r) {
     b.append(" upstream=");
     dash(b, r.upstream()).append(" upstream_time=");
     if (r.upstreamNanos() < 0) b.append('-'); else seconds(b, r.upstreamNanos());
@@ -102,18 +102,18 @@ public enum AccessLogFormat {
   }
 
   /** Seconds with three decimals, without String.format's cost. */
-  private static StringBuilder seconds(StringBuilder b, long nanos) {
+  private static LineBuffer seconds(LineBuffer b, long nanos) {
     long millis = Math.round(nanos / 1e6);
     long frac = millis % 1000;
     return b.append(millis / 1000).append('.').append(frac < 10 ? "00" : frac < 100 ? "0" : "").append(frac);
   }
 
-  private static StringBuilder dash(StringBuilder b, String s) {
+  private static LineBuffer dash(LineBuffer b, String s) {
     return s == null || s.isEmpty() ? b.append('-') : escaped(b, s, "\\x22"); // as nginx escapes it
   }
 
   /** Appends {@code s} with each double quote replaced, so a value cannot end its quoted field. */
-  private static StringBuilder escaped(StringBuilder b, String s, String quote) {
+  private static LineBuffer escaped(LineBuffer b, String s, String quote) {
     if (s.indexOf('"') < 0) return b.append(s); // the common case, without a loop per character
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -25,8 +25,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -94,6 +98,8 @@ class AccessLogTest {
     Matcher m = COMBINED.matcher(lines(log, 1).get(0));
     assertThat(m.matches()).as(read(log).get(0)).isTrue();
     assertThat(m.group(1)).isEqualTo("127.0.0.1");
+    Instant logged = ZonedDateTime.parse(m.group(2), DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT)).toInstant();
+    assertThat(Duration.between(logged, Instant.now()).abs()).as("the line's time").isLessThan(Duration.ofSeconds(10));
     assertThat(m.group(3) + " " + m.group(4) + " " + m.group(5)).isEqualTo("POST /api/docs?x=1 HTTP/1.1");
     assertThat(m.group(6)).isEqualTo("200");
     assertThat(m.group(7)).isEqualTo(String.valueOf("hello req-42".length()));
@@ -207,6 +213,16 @@ class AccessLogTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  @Test
+  void aClientsUtf8IsWrittenAsTheSameBytes() {
+    Path log = start("combined");
+    // HTTP carries bytes: a header value's chars here are the UTF-8 bytes of "Zoë/1.0 ☕", one per char
+    String utf8 = new String("Zoë/1.0 ☕".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    Http.send(client, new RequestOptions().setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/")
+      .putHeader("User-Agent", utf8), "").await();
+    assertThat(lines(log, 1).get(0)).contains("\"Zoë/1.0 ☕\"");
   }
 
   @Test
