@@ -1,8 +1,8 @@
 package dev.fairway.accesslog;
 
 /**
- * What is known about one finished request, captured on the event loop as plain values and formatted later on the
- * access log's own thread.
+ * What is known about one finished request, captured on the event loop as plain values and formatted there, into
+ * that loop's block of lines (see {@link AccessLog.Lines}).
  *
  * @param upstreamNanos time to the upstream's response head, or -1 if none came
  * @param queueNanos    time spent in the wait queue, 0 if none
