@@ -47,7 +47,7 @@ final class RouteFigures {
   private static final int SLOTS = SENT + 1 + 8;
 
   private final AtomicLongArray[] loops;
-  final Labels labels;
+  private final Labels labels;
 
   RouteFigures(int eventLoops, Labels labels) {
     this.labels = labels;
