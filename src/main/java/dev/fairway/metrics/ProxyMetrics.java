@@ -61,6 +61,11 @@ public final class ProxyMetrics {
     if (enabled) registry.getPrometheusRegistry().register(new FiguresCollector());
   }
 
+  /** False when per-request meters are off ({@code metrics: false}). */
+  public boolean enabled() {
+    return enabled;
+  }
+
   /** A request left the wait queue: dispatched, timed out, or its client went away. */
   public void queueLeft(long enqueuedNanos, String outcome) {
     queueWait.record(System.nanoTime() - enqueuedNanos, TimeUnit.NANOSECONDS);

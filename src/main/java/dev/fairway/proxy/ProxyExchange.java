@@ -481,10 +481,12 @@ final class ProxyExchange {
     cancelSendTimer();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
+    boolean logged = proxy.accessLog().enabled();
+    if (!proxy.metrics().enabled() && !logged) return; // nothing records it: no clock read either
     long now = System.nanoTime(); // the one clock read the metrics and the log share
     ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
     meters.record(proxy.index(), route.prefix(), req.method(), status, now - startNanos, req.bytesRead(), resp.bytesWritten());
-    if (proxy.accessLog().enabled()) {
+    if (logged) {
       AccessLog.Lines lines = proxy.accessLines();
       lines.log(new AccessRecord(lines.epochMillis(now), client, req.method().name(), req.uri(), protocol(), status,
         resp.bytesWritten(), req.bytesRead(), req.getHeader(HttpHeaders.REFERER), req.getHeader(HttpHeaders.USER_AGENT),
