@@ -58,7 +58,7 @@ fairway both 18199 --access-log "$work/access.log"
 pairs=(same metrics log both nginx-log)
 base_of() { case $1 in nginx-log) echo nginx;; *) echo "$1-base";; esac; }
 for t in "${!port_of[@]}"; do
-  for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:${port_of[$t]}/" && break; sleep 0.1; done
+  await_http "http://127.0.0.1:${port_of[$t]}/"
 done
 
 # load_pair SECONDS CONNS BASE VARIANT [SWAP]: both wrk at once (the variant's first if SWAP is given); prints

@@ -40,7 +40,7 @@ pids+=($!); pid_of[fairway]=$!
 
 targets="nginx haproxy fairway"
 for t in $targets; do
-  for _ in $(seq 1 100); do curl -sf --http2-prior-knowledge -o /dev/null "http://127.0.0.1:${port_of[$t]}/" && break; sleep 0.1; done
+  await_http "http://127.0.0.1:${port_of[$t]}/" --http2-prior-knowledge
 done
 load() { taskset -c 1 h2load -t1 -c"$CONNS" -m"$STREAMS" -D "$1" "http://127.0.0.1:${port_of[$2]}/"; }
 load 10 fairway > /dev/null # JIT warm-up

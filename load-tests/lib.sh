@@ -21,6 +21,15 @@ need() {
 # The JVM flags the throughput benchmarks run Fairway with (override with FAIRWAY_JVM_OPTS).
 THROUGHPUT_JVM_OPTS="-XX:+UseParallelGC -Xms256m -Xmx256m"
 
+# await_http URL [CURL_ARGS...]: waits up to 30 s for URL to answer 2xx; stops the script, naming it, if it never does.
+await_http() {
+  local url=$1
+  shift
+  for _ in $(seq 1 300); do curl -sf -o /dev/null "$@" "$url" && return 0; sleep 0.1; done
+  echo "no answer from $url within 30 s" >&2
+  exit 1
+}
+
 # Builds target/fairway.jar unless it is there.
 fairway_jar() {
   [ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)

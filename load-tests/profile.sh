@@ -32,7 +32,7 @@ taskset -c 0 java $FAIRWAY_JVM_OPTS -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerf
   -u 127.0.0.1:18381 -u 127.0.0.1:18382 -u 127.0.0.1:18383 "${args[@]}" > "$work/fairway.log" 2>&1 &
 fairway=$!
 pids+=("$fairway")
-for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18390/ && break; sleep 0.1; done
+await_http http://127.0.0.1:18390/
 
 taskset -c 1 wrk -t1 -c"$CONNS" -d15s http://127.0.0.1:18390/ > /dev/null
 taskset -c 1 wrk -t1 -c"$CONNS" -d$((DURATION + 2))s http://127.0.0.1:18390/ > "$work/wrk.txt" &

@@ -68,7 +68,7 @@ fi
 
 port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; esac; }
 for t in $TARGETS; do
-  for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$(port_of "$t")/" && break; sleep 0.1; done
+  await_http "http://127.0.0.1:$(port_of "$t")/"
 done
 # JIT warm-up for Fairway, then a short warm-up for every target
 for t in $TARGETS; do
