@@ -27,8 +27,8 @@ import picocli.CommandLine;
 
 import dev.fairway.config.Durations;
 import dev.fairway.accesslog.AccessLog;
-import dev.fairway.accesslog.AccessLogFormat;
 import dev.fairway.ops.ConfigReloader;
+import dev.fairway.ops.ObservabilitySwitch;
 import dev.fairway.ops.Logging;
 import dev.fairway.ops.Lifecycle;
 import dev.fairway.ops.PidFile;
@@ -56,13 +56,13 @@ public final class Fairway {
   private final ConfigReloader reloader;
   private final int proxyPort;
   private final int adminPort;
-  private final AccessLog accessLog;
+  private final ObservabilitySwitch observability;
   private Runnable stopSupervision = () -> { };
 
   private Fairway(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options, List<ProxyVerticle> proxies,
-                  InFlightCounters counters, Lifecycle lifecycle, ConfigReloader reloader, int adminPort, AccessLog accessLog) {
+                  InFlightCounters counters, Lifecycle lifecycle, ConfigReloader reloader, int adminPort, ObservabilitySwitch observability) {
     this.vertx = vertx;
-    this.accessLog = accessLog;
+    this.observability = observability;
     this.registry = registry;
     this.options = options;
     this.proxies = proxies;
@@ -105,6 +105,9 @@ public final class Fairway {
     Fairway fairway;
     try {
       fairway = start(options, command.demo(), command.configFile() == null ? null : command::toOptions, command.configFile()).await();
+    } catch (ConfigException e) {
+      exit(2, e.getMessage()); // e.g. an access log file that cannot be written
+      return;
     } catch (Exception e) {
       exit(1, "failed to start: " + e.getMessage());
       return;
@@ -154,16 +157,20 @@ public final class Fairway {
     int instances = options.effectiveInstances();
     ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.isMetrics(), instances);
     RequestQueue queue = ProxyVerticle.newSharedQueue(options);
-    AccessLog accessLog = AccessLog.create(options.getAccessLog(),
-      AccessLogFormat.parse("access-log-format", options.getAccessLogFormat()),
-      new AccessLog.Rotation(options.getAccessLogMaxSize(), options.isAccessLogCompress()));
-    Gauge.builder("fairway.access.log.dropped", accessLog, AccessLog::dropped)
+    AccessLog accessLog;
+    try {
+      accessLog = ObservabilitySwitch.open(options);
+    } catch (RuntimeException e) {
+      return vertx.close().transform(v -> Future.failedFuture(e));
+    }
+    List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
+    ObservabilitySwitch observability = new ObservabilitySwitch(vertx, proxyMetrics, accessLog, proxies);
+    Gauge.builder("fairway.access.log.dropped", observability, o -> o.accessLog().dropped())
       .description("Access log lines dropped because the writer fell behind").register(registry);
     Lifecycle lifecycle = new Lifecycle();
-    ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom);
+    ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom, observability);
     Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
       .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
-    List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
     MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, counters,
       () -> proxies.stream().map(ProxyVerticle::eventLoop).toList(), lifecycle, reloader, options.getAdminToken(),
       proxyMetrics, queue::size);
@@ -173,13 +180,13 @@ public final class Fairway {
       .compose(id -> options.getHealth().isEnabled()
         ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls())) : Future.succeededFuture(id))
       .compose(id -> vertx.deployVerticle(() -> {
-        ProxyVerticle p = new ProxyVerticle(proxies.size(), options, counters, proxyMetrics, queue, lifecycle, accessLog);
+        ProxyVerticle p = new ProxyVerticle(proxies.size(), options, counters, proxyMetrics, queue, lifecycle, observability.accessLog());
         proxies.add(p);
         return p;
       }, new DeploymentOptions().setInstances(instances)))
       .compose(id -> vertx.deployVerticle(admin))
       .map(id -> {
-        Fairway f = new Fairway(vertx, registry, options, proxies, counters, lifecycle, reloader, admin.actualPort(), accessLog);
+        Fairway f = new Fairway(vertx, registry, options, proxies, counters, lifecycle, reloader, admin.actualPort(), observability);
         f.stopSupervision = Supervision.install(vertx, registry, () -> proxies.stream().map(ProxyVerticle::eventLoop).toList());
         if (reloader != null && watchFile != null && options.isWatchConfig()) reloader.watch(watchFile);
         log.info("Fairway {} proxying http://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http://{}:{}",
@@ -233,7 +240,7 @@ public final class Fairway {
     // the proxy verticles hand off their last access log lines as they stop; then the writer writes them out
     return vertx.close().andThen(ar -> {
       registry.close();
-      accessLog.close();
+      observability.accessLog().close();
     });
   }
 

@@ -8,7 +8,9 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
+import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.util.FileSize;
+import dev.fairway.config.ConfigException;
 import org.slf4j.LoggerFactory;
 
 import java.util.Queue;
@@ -39,28 +41,33 @@ public final class AccessLog {
   private static final long ANCHOR_NANOS = 1_000_000_000;
   /** A block this long goes to the writer at once. */
   private static final int BLOCK_BYTES = 64 * 1024;
-  private static final AccessLog OFF = new AccessLog();
+  /** Each log has a logger of its own: a reload opens the next log while the previous one's writer still writes. */
+  private static final AtomicInteger LOGGERS = new AtomicInteger();
 
   /** Lock-free: with a lock, a writer preempted while draining would stall the event loops behind it. */
   private final Queue<Block> queue;
   private final AtomicInteger queuedLines = new AtomicInteger();
   private final AccessLogFormat format;
-  private final AtomicLong dropped = new AtomicLong();
+  /** Shared with the logs that replace this one on a reload, so the count never goes back. */
+  private final AtomicLong dropped;
   private final Logger logger;
   private final Thread writer;
   private volatile boolean closing;
 
-  private AccessLog() {
+  /** Off: lines are neither formatted nor written. */
+  private AccessLog(AtomicLong dropped) {
     this.queue = null;
     this.format = null;
     this.logger = null;
     this.writer = null;
+    this.dropped = dropped;
   }
 
-  private AccessLog(AccessLogFormat format, Logger logger) {
+  private AccessLog(AccessLogFormat format, Logger logger, AtomicLong dropped) {
     this.queue = new ConcurrentLinkedQueue<>();
     this.format = format;
     this.logger = logger;
+    this.dropped = dropped;
     this.writer = new Thread(this::writeLoop, "fairway-access-log");
     writer.setDaemon(true);
     writer.start();
@@ -74,16 +81,30 @@ public final class AccessLog {
   }
 
   /**
+   * Opens a log (a file is created, with its directories, if missing). Blocking file I/O: not on an event loop.
+   *
    * @param destination {@code off}, {@code stdout}, or a file path (rotated as {@code rotation} says)
+   * @throws ConfigException naming {@code access-log} when the file cannot be written
    */
   public static AccessLog create(String destination, AccessLogFormat format, Rotation rotation) {
-    if (destination == null || destination.equals("off")) return OFF;
+    return open(destination, format, rotation, new AtomicLong());
+  }
+
+  /**
+   * Opens the log that replaces this one on a reload; it carries on this one's count of dropped lines. This one keeps
+   * writing what it was handed until {@link #close}.
+   */
+  public AccessLog successor(String destination, AccessLogFormat format, Rotation rotation) {
+    return open(destination, format, rotation, dropped);
+  }
+
+  private static AccessLog open(String destination, AccessLogFormat format, Rotation rotation, AtomicLong dropped) {
+    if (destination == null || destination.equals("off")) return new AccessLog(dropped);
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    Logger logger = context.getLogger("fairway.access");
-    logger.detachAndStopAllAppenders();
+    Logger logger = context.getLogger("fairway.access." + LOGGERS.incrementAndGet());
     logger.setAdditive(false);
     logger.addAppender(appender(context, destination, rotation));
-    return new AccessLog(format, logger);
+    return new AccessLog(format, logger, dropped);
   }
 
   private static OutputStreamAppender<ILoggingEvent> appender(LoggerContext context, String destination, Rotation rotation) {
@@ -113,7 +134,19 @@ public final class AccessLog {
     // buffered: one write per 8 KiB instead of one per line (lines still reach the file within the writer's idle wait)
     appender.setImmediateFlush(false);
     appender.start();
+    if (!appender.isStarted()) {
+      throw ConfigException.invalid("access-log", destination, "stdout, off, or a file Fairway can write: " + lastError(context));
+    }
     return appender;
+  }
+
+  /** Why logback refused to start an appender: it reports that as a status, not an exception. */
+  private static String lastError(LoggerContext context) {
+    String why = "cannot open it";
+    for (Status s : context.getStatusManager().getCopyOfStatusList()) {
+      if (s.getLevel() == Status.ERROR) why = s.getThrowable() != null ? s.getThrowable().getMessage() : s.getMessage();
+    }
+    return why;
   }
 
   /** Writes each event's one argument as it is: a block of lines in bytes, each line ending with a newline. */
@@ -216,7 +249,10 @@ public final class AccessLog {
     }
   }
 
-  /** Writes what the event loops have handed off and stops the writer (call after the proxy verticles stopped). */
+  /**
+   * Writes what the event loops have handed off, stops the writer and closes the file (call once no event loop logs
+   * to it any more). Blocks for up to 2 s: not on an event loop.
+   */
   public void close() {
     if (writer == null) return;
     closing = true;
@@ -226,6 +262,7 @@ public final class AccessLog {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    logger.detachAndStopAllAppenders();
   }
 
   /**

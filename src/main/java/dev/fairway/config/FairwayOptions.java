@@ -448,15 +448,18 @@ public class FairwayOptions {
     if (effectiveInstances() != next.effectiveInstances()) keys.add("instances");
     if (health.isEnabled() != next.health.isEnabled()) keys.add("health.enabled");
     if (poolSize != next.poolSize) keys.add("pool-size");
-    if (metrics != next.metrics) keys.add("metrics");
-    if (!accessLog.equals(next.accessLog) || !accessLogFormat.equals(next.accessLogFormat)
-      || accessLogMaxSize != next.accessLogMaxSize || accessLogCompress != next.accessLogCompress) keys.add("access-log");
     if (!java.util.Objects.equals(tlsCert, next.tlsCert) || !java.util.Objects.equals(tlsKey, next.tlsKey)
       || http2Cleartext != next.http2Cleartext) keys.add("tls/http2-cleartext");
     if (!upstreamTls.toJson().equals(next.upstreamTls.toJson())) keys.add("upstream-tls");
     if (queueSize != next.queueSize) keys.add("queue-size");
     if (!java.util.Objects.equals(adminToken, next.adminToken)) keys.add("admin.token");
     return keys;
+  }
+
+  /** True when {@code other} writes the same access log: destination, format and rotation. */
+  public boolean sameAccessLog(FairwayOptions other) {
+    return accessLog.equals(other.accessLog) && accessLogFormat.equals(other.accessLogFormat)
+      && accessLogMaxSize == other.accessLogMaxSize && accessLogCompress == other.accessLogCompress;
   }
 
   public int getRetryBuffer() {

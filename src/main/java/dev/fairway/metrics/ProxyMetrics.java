@@ -2,7 +2,6 @@ package dev.fairway.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.MultiCollector;
@@ -30,7 +29,7 @@ public final class ProxyMetrics {
   /** Upstream label for requests that never reached one (e.g. 503 with no healthy upstream). */
   public static final String NO_UPSTREAM = "none";
 
-  private final MeterRegistry registry;
+  private final PrometheusMeterRegistry registry;
   private final ConcurrentHashMap<String, UpstreamMeters> byUpstream = new ConcurrentHashMap<>();
   private final Timer queueWait;
   /** Counters of rare events with one tag, by name and tag value. */
@@ -40,15 +39,18 @@ public final class ProxyMetrics {
 
   private final AtomicInteger webSockets = new AtomicInteger();
 
-  /** False: per-request meters record nothing (to measure their cost, or to save it); gauges stay. */
-  private final boolean enabled;
+  /**
+   * False: per-request meters record nothing (to measure their cost, or to save it); gauges stay. A reload may flip
+   * it; each request reads it once or twice, a plain load on x86.
+   */
+  private volatile boolean enabled;
+  private boolean collecting;
 
   /** The event loops that record (proxy instances), numbered from 0: each has its own live statistics recorder. */
   private final int eventLoops;
 
   public ProxyMetrics(PrometheusMeterRegistry registry, boolean enabled, int eventLoops) {
     this.registry = registry;
-    this.enabled = enabled;
     this.eventLoops = eventLoops;
     Gauge.builder("fairway.websocket.connections", webSockets, AtomicInteger::get)
       .description("Open proxied WebSocket connections").register(registry);
@@ -58,12 +60,24 @@ public final class ProxyMetrics {
       .description("Time requests waited in the queue for an upstream slot")
       .serviceLevelObjectives(RouteFigures.BOUNDS)
       .register(registry);
-    if (enabled) registry.getPrometheusRegistry().register(new FiguresCollector());
+    setEnabled(enabled);
   }
 
   /** False when per-request meters are off ({@code metrics: false}). */
   public boolean enabled() {
     return enabled;
+  }
+
+  /**
+   * Turns per-request meters on or off (a reload of {@code metrics}). Figures recorded so far stay in /metrics while
+   * off, unchanged, so counters never go back; with metrics never on, their series are not written at all.
+   */
+  public synchronized void setEnabled(boolean on) {
+    if (on && !collecting) {
+      registry.getPrometheusRegistry().register(new FiguresCollector());
+      collecting = true;
+    }
+    enabled = on;
   }
 
   /** A request left the wait queue: dispatched, timed out, or its client went away. */

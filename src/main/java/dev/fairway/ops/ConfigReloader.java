@@ -12,13 +12,12 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
  * Re-reads the config (SIGHUP, a change of the file, or POST /admin/reload). A valid new config is published on the
  * bus and applied by each role without dropping a connection; an invalid one is rejected with its reason and the
- * running config stays. Settings that need a restart are named, not applied.
+ * running config stays. Settings that need a restart are named, not applied. Reloads run one at a time.
  */
 public final class ConfigReloader {
 
@@ -27,37 +26,51 @@ public final class ConfigReloader {
 
   private final Vertx vertx;
   private final Supplier<FairwayOptions> loader;
-  private final AtomicReference<FairwayOptions> current;
+  private final ObservabilitySwitch inProcess;
+  /** Read and replaced only by reloads, which run one after another. */
+  private volatile FairwayOptions current;
+  /** The reload in progress, if any: the next one starts after it. */
+  private Future<?> last = Future.succeededFuture();
 
   /**
-   * @param loader reads the file and applies the command-line flags again, throwing {@link ConfigException}
+   * @param loader    reads the file and applies the command-line flags again, throwing {@link ConfigException}
+   * @param inProcess applies the settings that are not carried by the bus, before the new config is published
    */
-  public ConfigReloader(Vertx vertx, FairwayOptions running, Supplier<FairwayOptions> loader) {
+  public ConfigReloader(Vertx vertx, FairwayOptions running, Supplier<FairwayOptions> loader, ObservabilitySwitch inProcess) {
     this.vertx = vertx;
     this.loader = loader;
-    this.current = new AtomicReference<>(running);
+    this.inProcess = inProcess;
+    this.current = running;
   }
 
   /** @return the outcome as JSON, or a failed future whose message says what is wrong */
-  public Future<JsonObject> reload(String trigger) {
+  public synchronized Future<JsonObject> reload(String trigger) {
+    Future<JsonObject> outcome = last.transform(x -> load(trigger));
+    last = outcome;
+    return outcome;
+  }
+
+  private Future<JsonObject> load(String trigger) {
     // reading the file is blocking I/O: off the event loop
-    return vertx.executeBlocking(loader::get, false).transform(ar -> {
-      if (ar.failed()) {
-        String why = ar.cause() instanceof ConfigException ? ar.cause().getMessage() : String.valueOf(ar.cause());
-        log.warn("config reload ({}) rejected, the running config stays: {}", trigger, why);
-        return Future.failedFuture(why);
-      }
-      FairwayOptions next = ar.result();
-      List<String> restart = current.get().restartNeeded(next);
-      current.set(next);
-      vertx.eventBus().publish(Addresses.CONFIG_CHANGED, next.toJson());
-      if (!restart.isEmpty()) {
-        log.warn("config reloaded ({}); these settings need a restart to change: {}", trigger, restart);
-      } else {
-        log.info("config reloaded ({})", trigger);
-      }
-      return Future.succeededFuture(new JsonObject().put("status", "applied").put("restart_needed", new JsonArray(restart)));
-    });
+    return vertx.executeBlocking(loader::get, false)
+      .compose(next -> inProcess.apply(current, next).map(next))
+      .transform(ar -> {
+        if (ar.failed()) {
+          String why = ar.cause() instanceof ConfigException ? ar.cause().getMessage() : String.valueOf(ar.cause());
+          log.warn("config reload ({}) rejected, the running config stays: {}", trigger, why);
+          return Future.failedFuture(why);
+        }
+        FairwayOptions next = ar.result();
+        List<String> restart = current.restartNeeded(next);
+        current = next;
+        vertx.eventBus().publish(Addresses.CONFIG_CHANGED, next.toJson());
+        if (!restart.isEmpty()) {
+          log.warn("config reloaded ({}); these settings need a restart to change: {}", trigger, restart);
+        } else {
+          log.info("config reloaded ({})", trigger);
+        }
+        return Future.succeededFuture(new JsonObject().put("status", "applied").put("restart_needed", new JsonArray(restart)));
+      });
   }
 
   /** Polls the file's modification time (no blocking call on the event loop) and reloads when it changes. */

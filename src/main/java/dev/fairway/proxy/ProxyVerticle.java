@@ -13,6 +13,7 @@ import dev.fairway.ops.Lifecycle;
 import dev.fairway.upstream.InFlightCounters;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Cookie;
@@ -53,7 +54,8 @@ public class ProxyVerticle extends VerticleBase {
   private final RequestQueue queue;
   private final Lifecycle lifecycle;
   private final int index;
-  private final AccessLog accessLog;
+  /** Replaced by a reload ({@link #useAccessLog}); like its lines, used on this instance's event loop only. */
+  private AccessLog accessLog;
   /** This instance's side of the access log: lines are formatted here, on the event loop, and handed to the writer. */
   private AccessLog.Lines accessLines;
   private ClientAddress clientAddress;
@@ -174,6 +176,21 @@ public class ProxyVerticle extends VerticleBase {
 
   int index() {
     return index;
+  }
+
+  /**
+   * Switches this instance to another access log (a reload changed its settings): the lines formatted so far go to
+   * the previous log's writer first, so none is lost or written to the wrong file.
+   */
+  public Future<Void> useAccessLog(AccessLog next) {
+    Promise<Void> switched = Promise.promise();
+    context.runOnContext(v -> {
+      accessLines.handOff();
+      accessLog = next;
+      accessLines = next.lines(() -> vertx.setTimer(AccessLog.HANDOFF_MILLIS, id -> accessLines.handOff()));
+      switched.complete();
+    });
+    return switched.future();
   }
 
   AccessLog accessLog() {

@@ -75,6 +75,14 @@ class FatJarIT {
   }
 
   @Test
+  void accessLogThatCannotBeWrittenExitsWith2(@TempDir Path dir) throws IOException {
+    Path notADirectory = Files.writeString(dir.resolve("plain-file"), "");
+    String log = notADirectory.resolve("access.log").toString();
+    assertUsageError("fairway: access-log: " + log + " (expected: stdout, off, or a file Fairway can write",
+      "-u", "127.0.0.1:5000", "-p", "0", "--admin-port", "0", "--access-log", log);
+  }
+
+  @Test
   void noUpstreamExitsWith2() {
     assertUsageError("fairway: upstreams: none (expected: at least one upstream", "-p", "8080");
   }

@@ -115,7 +115,9 @@ class ConfigTest {
     assertThat(set.isAccessLogCompress()).isTrue();
     assertThatThrownBy(() -> parse("access-log-max-size: 10\n"))
       .hasMessage("access-log-max-size: 10 (expected: a size of at least 1k, such as 100m)");
-    assertThat(defaults.restartNeeded(set)).containsExactly("access-log");
+    assertThat(defaults.sameAccessLog(set)).as("a reload opens the new log").isFalse();
+    assertThat(defaults.sameAccessLog(parse("access-log: /tmp/a.log\n"))).isTrue();
+    assertThat(defaults.restartNeeded(set)).as("no restart for the access log").isEmpty();
   }
 
   @Test

@@ -163,6 +163,86 @@ class OperationsTest extends ThreeUpstreams {
   }
 
   @Test
+  void reloadMovesTheAccessLogUnderLoadWithoutLosingALine(@TempDir Path dir) throws IOException {
+    Path first = dir.resolve("first.log");
+    Path second = dir.resolve("second.log");
+    Path file = Files.writeString(dir.resolve("fairway.yaml"), config(a) + "access-log: " + first + "\n");
+    fairway = Fairway.start(ConfigLoader.load(file).validate(), false, () -> ConfigLoader.load(file).validate(), null).await();
+    SteadyLoad load = SteadyLoad.start(vertx, 4, 600, n -> Http.get(client, fairway.proxyPort(), "/x"));
+    Http.await("some load", Duration.ofSeconds(10), () -> load.issued.get() > 200);
+    Files.writeString(file, config(a) + "access-log: " + second + "\naccess-log-format: json\n");
+    assertThat(reloadNeedsRestartOf()).as("the log switches at once").isEmpty();
+    assertThat(load.statuses()).hasSize(600).allMatch(status -> status == 200);
+    Files.writeString(file, config(a) + "access-log: off\n");
+    assertThat(reloadNeedsRestartOf()).isEmpty(); // closes second.log once its lines are written
+
+    List<String> before = Files.readAllLines(first);
+    List<String> after = Files.readAllLines(second);
+    assertThat(before.size() + after.size()).as("every request logged once, in one of the two").isEqualTo(600);
+    assertThat(before).isNotEmpty().allMatch(l -> l.contains("\"GET /x HTTP/1.1\" 200"));
+    assertThat(after).isNotEmpty().allMatch(l -> l.startsWith("{") && l.contains("\"status\":200"));
+
+    for (int i = 0; i < 3; i++) assertThat(proxied()).isEqualTo("a");
+    Files.writeString(file, config(a) + "access-log: " + first + "\n");
+    reloadNeedsRestartOf();
+    assertThat(proxied()).isEqualTo("a");
+    Files.writeString(file, config(a) + "access-log: off\n");
+    reloadNeedsRestartOf();
+    assertThat(Files.readAllLines(first)).as("off logged nothing; the reopened file was appended to").hasSize(before.size() + 1);
+    assertThat(Files.readAllLines(second)).hasSize(after.size());
+  }
+
+  @Test
+  void accessLogThatCannotBeWrittenIsRejectedAndTheRunningLogStays(@TempDir Path dir) throws IOException {
+    Path log = dir.resolve("access.log");
+    Path notADirectory = Files.writeString(dir.resolve("plain-file"), "");
+    Path file = Files.writeString(dir.resolve("fairway.yaml"), config(a) + "access-log: " + log + "\n");
+    fairway = Fairway.start(ConfigLoader.load(file).validate(), false, () -> ConfigLoader.load(file).validate(), null).await();
+    Files.writeString(file, config(a) + "access-log: " + notADirectory.resolve("access.log") + "\n");
+    Http.Reply rejected = admin(HttpMethod.POST, "/admin/reload", TOKEN, null);
+    assertThat(rejected.status()).isEqualTo(400);
+    assertThat(new JsonObject(rejected.body()).getString("error"))
+      .startsWith("access-log: " + notADirectory.resolve("access.log") + " (expected: stdout, off, or a file Fairway can write");
+    assertThat(proxied()).isEqualTo("a");
+    Files.writeString(file, config(a) + "access-log: off\n");
+    reloadNeedsRestartOf(); // closes access.log
+    assertThat(Files.readAllLines(log)).hasSize(1);
+  }
+
+  @Test
+  void reloadTurnsPerRequestMetricsOnAndOff(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("fairway.yaml"), config(a) + "metrics: false\n");
+    fairway = Fairway.start(ConfigLoader.load(file).validate(), false, () -> ConfigLoader.load(file).validate(), null).await();
+    String series = "fairway_requests_total{code=\"200\",method=\"GET\",route=\"/\",upstream=\"" + a.id() + "\"}";
+    String histogram = "fairway_request_duration_seconds_count{route=\"/\",upstream=\"" + a.id() + "\"}";
+    assertThat(proxied()).isEqualTo("a");
+    assertThat(scrape()).doesNotContain(series).doesNotContain(histogram);
+
+    Files.writeString(file, config(a) + "metrics: true\n");
+    assertThat(reloadNeedsRestartOf()).isEmpty();
+    for (int i = 0; i < 2; i++) assertThat(proxied()).isEqualTo("a");
+    Http.await("two requests counted", Duration.ofSeconds(5), () -> scrape().contains(series + " 2.0"));
+    assertThat(scrape()).contains(histogram + " 2");
+
+    Files.writeString(file, config(a) + "metrics: false\n");
+    reloadNeedsRestartOf();
+    assertThat(proxied()).isEqualTo("a");
+    Files.writeString(file, config(a) + "metrics: true\n");
+    reloadNeedsRestartOf();
+    assertThat(scrape()).as("kept while off, nothing added").contains(series + " 2.0").contains(histogram + " 2");
+  }
+
+  private List<Object> reloadNeedsRestartOf() {
+    Http.Reply reply = admin(HttpMethod.POST, "/admin/reload", TOKEN, null);
+    assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+    return new JsonObject(reply.body()).getJsonArray("restart_needed").getList();
+  }
+
+  private String scrape() {
+    return Http.get(client, fairway.adminPort(), "/metrics").await().body();
+  }
+
+  @Test
   void reloadWithoutAConfigFileSaysSo() {
     fairway = Proxies.start(Proxies.options(a).setAdminToken(TOKEN));
     assertThat(admin(HttpMethod.POST, "/admin/reload", TOKEN, null).status()).isEqualTo(409);
