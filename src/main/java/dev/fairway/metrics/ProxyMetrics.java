@@ -18,9 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Records each proxied request. Meters are looked up once per (upstream, route, method, status code) and cached, so
- * the request path does no tag building or registry lookup after warm-up. The histograms and byte counts every
- * request adds to are {@link RouteFigures}, written per event loop and read by a collector of their own at scrape
- * time; the rest are Micrometer meters.
+ * the request path does no tag building or registry lookup after warm-up. What every request adds to (the request
+ * counters, the histograms and byte counts of {@link RouteFigures}) is written per event loop, without atomic
+ * read-modify-writes, and read by a collector of its own at scrape time; the rest are Micrometer meters.
  */
 public final class ProxyMetrics {
 
@@ -154,14 +154,16 @@ public final class ProxyMetrics {
       if (!enabled) return;
       live.record(eventLoop, nanos, status);
       RouteMeters r = route(route);
-      r.count(method, status);
+      r.count(eventLoop, method, status);
       r.figures.request(eventLoop, nanos, received, sent);
     }
 
     /** The meters of one (route, upstream): a counter per method and status code, histograms and byte counts. */
     private final class RouteMeters {
       private final String route;
-      private final Counter[][] requests = new Counter[METHODS.length + 1][];
+      /** Every counter of this (route, upstream), created once each; the rows below only cache them. */
+      private final ConcurrentHashMap<Integer, LoopCounter> counters = new ConcurrentHashMap<>();
+      private final LoopCounter[][] requests = new LoopCounter[METHODS.length + 1][];
       private final RouteFigures figures;
 
       RouteMeters(String route) {
@@ -169,25 +171,24 @@ public final class ProxyMetrics {
         this.figures = new RouteFigures(eventLoops, Labels.of("route", route, "upstream", upstream));
       }
 
-      void count(HttpMethod method, int status) {
+      void count(int eventLoop, HttpMethod method, int status) {
         int m = methodIndex(method);
         int code = Math.min(Math.max(status, 100), 599) - 100;
-        Counter[] row = requests[m];
+        LoopCounter[] row = requests[m];
         if (row == null) {
-          row = new Counter[500];
+          row = new LoopCounter[500];
           requests[m] = row; // benign race: a lost row only means one more lookup below
         }
-        Counter c = row[code];
+        LoopCounter c = row[code];
         if (c == null) {
-          c = Counter.builder("fairway.requests")
-            .description("Proxied requests by route, upstream, method and status code")
-            .tag("upstream", upstream).tag("route", route)
-            .tag("method", m < METHODS.length ? METHODS[m].name() : "OTHER")
-            .tag("code", String.valueOf(code + 100))
-            .register(registry);
-          row[code] = c; // benign race: register() returns the same meter to every caller
+          // the map makes sure two loops never count the same cell in two counters; a counter's fields are final,
+          // so another loop reading it from the row sees it whole
+          c = counters.computeIfAbsent(m * 1000 + code, k -> new LoopCounter(eventLoops, Labels.of(
+            "code", String.valueOf(code + 100), "method", m < METHODS.length ? METHODS[m].name() : "OTHER",
+            "route", route, "upstream", upstream)));
+          row[code] = c;
         }
-        c.increment();
+        c.increment(eventLoop);
       }
     }
   }
@@ -214,13 +215,15 @@ public final class ProxyMetrics {
   }
 
   /**
-   * Writes every (route, upstream)'s {@link RouteFigures} at scrape time, under the names and units Micrometer would
-   * give them: {@code fairway_request_duration_seconds}, {@code fairway_upstream_response_seconds},
-   * {@code fairway_received_bytes_total} and {@code fairway_sent_bytes_total}.
+   * Writes every (route, upstream)'s request counters and {@link RouteFigures} at scrape time, under the names and
+   * units Micrometer would give them: {@code fairway_requests_total}, {@code fairway_request_duration_seconds},
+   * {@code fairway_upstream_response_seconds}, {@code fairway_received_bytes_total} and {@code fairway_sent_bytes_total}.
    */
   private final class FiguresCollector implements MultiCollector {
     @Override
     public MetricSnapshots collect() {
+      CounterSnapshot.Builder requests = CounterSnapshot.builder().name("fairway_requests")
+        .help("Proxied requests by route, upstream, method and status code");
       HistogramSnapshot.Builder duration = HistogramSnapshot.builder().name("fairway_request_duration_seconds")
         .help("Time from receiving a request to the end of its response");
       HistogramSnapshot.Builder response = HistogramSnapshot.builder().name("fairway_upstream_response_seconds")
@@ -231,13 +234,14 @@ public final class ProxyMetrics {
         .help("Response body bytes sent to clients");
       for (UpstreamMeters u : byUpstream.values()) {
         for (UpstreamMeters.RouteMeters r : u.byRoute.values()) {
+          r.counters.values().forEach(c -> requests.dataPoint(c.snapshot()));
           duration.dataPoint(r.figures.duration());
           response.dataPoint(r.figures.responseHead());
           received.dataPoint(r.figures.received());
           sent.dataPoint(r.figures.sent());
         }
       }
-      return new MetricSnapshots(duration.build(), response.build(), received.build(), sent.build());
+      return new MetricSnapshots(requests.build(), duration.build(), response.build(), received.build(), sent.build());
     }
   }
 

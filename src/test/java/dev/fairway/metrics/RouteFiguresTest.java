@@ -24,6 +24,22 @@ class RouteFiguresTest {
   }
 
   @Test
+  void aLoopCounterSumsEveryLoopsOwnCount() throws InterruptedException {
+    LoopCounter counter = new LoopCounter(3, Labels.of("code", "200"));
+    Thread[] loops = new Thread[3];
+    for (int l = 0; l < loops.length; l++) {
+      int loop = l;
+      loops[l] = new Thread(() -> {
+        for (int i = 0; i < 10_000 * (loop + 1); i++) counter.increment(loop);
+      });
+      loops[l].start();
+    }
+    for (Thread t : loops) t.join();
+    assertThat(counter.sum()).isEqualTo(60_000);
+    assertThat(counter.snapshot().getValue()).isEqualTo(60_000.0);
+  }
+
+  @Test
   void aScrapeSumsWhatEveryEventLoopRecorded() throws InterruptedException {
     RouteFigures figures = new RouteFigures(2, Labels.of("route", "/", "upstream", "u"));
     // two threads, each adding into its own slots as an event loop does
