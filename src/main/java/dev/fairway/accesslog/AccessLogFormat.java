@@ -3,6 +3,7 @@ package dev.fairway.accesslog;
 import dev.fairway.config.ConfigException;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -20,15 +21,18 @@ public enum AccessLogFormat {
   private static final DateTimeFormatter CLF_TIME =
     DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneId.systemDefault());
 
-  /** The time as the text formats write it, formatted once a second: each event loop has its own. */
+  /**
+   * The time as the text formats write it, with the fields around it ({@code  - - [...] "}), formatted once a second:
+   * each event loop has its own.
+   */
   static final class Clock {
     private long second = -1;
-    private String text;
+    private byte[] text;
 
-    String clf(long epochMillis) {
+    byte[] clf(long epochMillis) {
       if (epochMillis / 1000 != second) {
         second = epochMillis / 1000;
-        text = CLF_TIME.format(Instant.ofEpochMilli(epochMillis));
+        text = (" - - [" + CLF_TIME.format(Instant.ofEpochMilli(epochMillis)) + "] \"").getBytes(StandardCharsets.ISO_8859_1);
       }
       return text;
     }
@@ -51,7 +55,7 @@ public enum AccessLogFormat {
   void appendTo(LineBuffer b, AccessRecord r, Clock clock) {
     switch (this) {
       case COMBINED -> {
-        b.append(r.client()).append(" - - [").append(clock.clf(r.epochMillis())).append("] \"");
+        b.append(r.client()).append(clock.clf(r.epochMillis()));
         requestLine(b, r);
         b.append("\" ").append(r.status()).append(' ').append(r.bytesSent()).append(" \"");
         dash(b, r.referer()).append("\" \"");
@@ -59,7 +63,7 @@ public enum AccessLogFormat {
         extras(b, r);
       }
       case GUNICORN -> {
-        b.append(r.client()).append(" - - [").append(clock.clf(r.epochMillis())).append("] \"");
+        b.append(r.client()).append(clock.clf(r.epochMillis()));
         requestLine(b, r);
         b.append("\" ").append(r.status()).append(' ');
         if (r.bytesSent() == 0) b.append('-'); else b.append(r.bytesSent());
@@ -91,14 +95,19 @@ public enum AccessLogFormat {
     escaped(b, r.uri(), "%22").append(' ').append(r.protocol());
   }
 
+  /** Upstream ids (host:port), request ids ({@link RequestIds}) and reasons hold no quotes: written as they are. */
   private static void extras(LineBuffer b, AccessRecord r) {
     b.append(" upstream=");
-    dash(b, r.upstream()).append(" upstream_time=");
+    plain(b, r.upstream()).append(" upstream_time=");
     if (r.upstreamNanos() < 0) b.append('-'); else seconds(b, r.upstreamNanos());
     b.append(" queue_time=");
     seconds(b, r.queueNanos()).append(" bytes_in=").append(r.bytesReceived()).append(" request_id=");
-    dash(b, r.requestId()).append(" reason=");
-    dash(b, r.reason());
+    plain(b, r.requestId()).append(" reason=");
+    plain(b, r.reason());
+  }
+
+  private static LineBuffer plain(LineBuffer b, String s) {
+    return s == null || s.isEmpty() ? b.append('-') : b.append(s);
   }
 
   /** Seconds with three decimals, without String.format's cost. */

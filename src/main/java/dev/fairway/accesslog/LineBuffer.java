@@ -34,6 +34,13 @@ final class LineBuffer {
     return this;
   }
 
+  LineBuffer append(byte[] text) {
+    ensure(text.length);
+    System.arraycopy(text, 0, bytes, length, text.length);
+    length += text.length;
+    return this;
+  }
+
   LineBuffer append(char c) {
     ensure(1);
     bytes[length++] = (byte) c;
