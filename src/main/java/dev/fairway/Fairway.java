@@ -26,7 +26,6 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 import dev.fairway.config.Durations;
-import dev.fairway.accesslog.AccessLog;
 import dev.fairway.ops.ConfigReloader;
 import dev.fairway.ops.ObservabilitySwitch;
 import dev.fairway.ops.Logging;
@@ -157,14 +156,13 @@ public final class Fairway {
     int instances = options.effectiveInstances();
     ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.isMetrics(), instances);
     RequestQueue queue = ProxyVerticle.newSharedQueue(options);
-    AccessLog accessLog;
+    List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
+    ObservabilitySwitch observability;
     try {
-      accessLog = ObservabilitySwitch.open(options);
-    } catch (RuntimeException e) {
+      observability = new ObservabilitySwitch(vertx, proxyMetrics, ObservabilitySwitch.open(options), proxies);
+    } catch (RuntimeException e) { // an access log that cannot be opened
       return vertx.close().transform(v -> Future.failedFuture(e));
     }
-    List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
-    ObservabilitySwitch observability = new ObservabilitySwitch(vertx, proxyMetrics, accessLog, proxies);
     Gauge.builder("fairway.access.log.dropped", observability, o -> o.accessLog().dropped())
       .description("Access log lines dropped because the writer fell behind").register(registry);
     Lifecycle lifecycle = new Lifecycle();

@@ -100,7 +100,7 @@ public class ProxyVerticle extends VerticleBase {
     clientDeadlines = new ClientDeadlines(vertx, this::onClientTimeout);
     applySettings(options);
     noUpstream = metrics.forUpstream(ProxyMetrics.NO_UPSTREAM);
-    accessLines = accessLog.lines(() -> vertx.setTimer(AccessLog.HANDOFF_MILLIS, id -> accessLines.handOff()));
+    accessLines = linesOf(accessLog);
     // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
     client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
     http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
@@ -187,10 +187,15 @@ public class ProxyVerticle extends VerticleBase {
     context.runOnContext(v -> {
       accessLines.handOff();
       accessLog = next;
-      accessLines = next.lines(() -> vertx.setTimer(AccessLog.HANDOFF_MILLIS, id -> accessLines.handOff()));
+      accessLines = linesOf(next);
       switched.complete();
     });
     return switched.future();
+  }
+
+  /** This instance's side of {@code log}: a block's lines go to the writer at the latest a hand-off delay after its first. */
+  private AccessLog.Lines linesOf(AccessLog log) {
+    return log.lines(() -> vertx.setTimer(AccessLog.HANDOFF_MILLIS, id -> accessLines.handOff()));
   }
 
   AccessLog accessLog() {
