@@ -5,6 +5,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.core.encoder.EncoderBase;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
@@ -13,6 +14,8 @@ import ch.qos.logback.core.util.FileSize;
 import dev.fairway.config.ConfigException;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -118,6 +121,12 @@ public final class AccessLog {
     OutputStreamAppender<ILoggingEvent> appender;
     if (destination.equals("stdout")) {
       appender = new ConsoleAppender<>();
+    } else if (isNotAFile(destination)) {
+      // /dev/null, /dev/stderr, a named pipe: written as they are. Rotating one would rename the device away and put a
+      // plain file in its place (logback did that to /dev/null on a machine here, on the first write of a new day).
+      FileAppender<ILoggingEvent> device = new FileAppender<>();
+      device.setFile(destination);
+      appender = device;
     } else {
       RollingFileAppender<ILoggingEvent> file = new RollingFileAppender<>();
       file.setFile(destination);
@@ -142,6 +151,12 @@ public final class AccessLog {
       throw ConfigException.invalid("access-log", destination, "stdout, off, or a file Fairway can write: " + lastError(context));
     }
     return appender;
+  }
+
+  /** A destination that exists but is not a regular file (nor a directory, which fails to open as any file does). */
+  private static boolean isNotAFile(String destination) {
+    Path path = Path.of(destination);
+    return Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path);
   }
 
   /** Why logback refused to start an appender: it reports that as a status, not an exception. */

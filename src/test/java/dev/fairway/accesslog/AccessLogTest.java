@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -31,6 +32,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -190,6 +192,32 @@ class AccessLogTest {
         .as("gzipped archives").isEqualTo(compress ? 1 : 0);
     }
     assertThat(readArchive(archive, compress)).first().asString().contains("request_id=rot-0");
+  }
+
+  @Test
+  void aNamedPipeOrDeviceIsWrittenAsItIsAndNeverRotatedAway() throws Exception {
+    Path pipe = dir.resolve("access.pipe");
+    assertThat(new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor()).as("mkfifo").isZero();
+    // from two days ago, with a 1 KiB limit: a rotating appender would rename the pipe at the first line
+    // (touch: Files.setLastModifiedTime opens the file, which for a pipe waits for a writer)
+    assertThat(new ProcessBuilder("touch", "-d", "2 days ago", pipe.toString()).start().waitFor()).as("touch").isZero();
+    List<String> read = new CopyOnWriteArrayList<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = Files.newBufferedReader(pipe)) { // opens once Fairway opens the pipe to write
+        in.lines().forEach(read::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    reader.start();
+    fairway = Proxies.start(Proxies.options(up).setAccessLog(pipe.toString()).setAccessLogMaxSize("k", "1k"));
+    for (int i = 0; i < 10; i++) post("", "pipe-" + i);
+    Http.await("10 lines through the pipe", Duration.ofSeconds(5), () -> read.size() >= 10);
+    assertThat(read).allSatisfy(line -> assertThat(COMBINED.matcher(line).matches()).as(line).isTrue());
+    assertThat(Files.isRegularFile(pipe)).as("still a pipe").isFalse();
+    try (var names = Files.list(dir)) {
+      assertThat(names.map(p -> p.getFileName().toString())).containsExactly("access.pipe");
+    }
   }
 
   private long linesIn(Path log) {
