@@ -55,21 +55,18 @@ public enum AccessLogFormat {
   void appendTo(LineBuffer b, AccessRecord r, Clock clock) {
     switch (this) {
       case COMBINED -> {
-        b.append(r.client()).append(clock.clf(r.epochMillis()));
-        requestLine(b, r);
-        b.append("\" ").append(r.status()).append(' ').append(r.bytesSent()).append(" \"");
-        dash(b, r.referer()).append("\" \"");
+        head(b, r, clock);
+        b.append(r.bytesSent()).append(QUOTE_OPEN);
+        dash(b, r.referer()).append(QUOTES_BETWEEN);
         dash(b, r.userAgent()).append('"');
         extras(b, r);
       }
       case GUNICORN -> {
-        b.append(r.client()).append(clock.clf(r.epochMillis()));
-        requestLine(b, r);
-        b.append("\" ").append(r.status()).append(' ');
+        head(b, r, clock);
         if (r.bytesSent() == 0) b.append('-'); else b.append(r.bytesSent());
-        b.append(" \"");
-        dash(b, r.referer()).append("\" \"");
-        dash(b, r.userAgent()).append("\" ").append(r.durationNanos() / 1_000);
+        b.append(QUOTE_OPEN);
+        dash(b, r.referer()).append(QUOTES_BETWEEN);
+        dash(b, r.userAgent()).append(QUOTE_CLOSE).append(r.durationNanos() / 1_000);
         extras(b, r);
       }
       case JSON -> b.append(new JsonObject()
@@ -86,35 +83,49 @@ public enum AccessLogFormat {
     }
   }
 
-  private static void requestLine(LineBuffer b, AccessRecord r) {
+  // The fixed text between fields, as bytes: each is one array copy, with no String to take apart.
+  private static final byte[] QUOTE_OPEN = bytes(" \"");
+  private static final byte[] QUOTE_CLOSE = bytes("\" ");
+  private static final byte[] QUOTES_BETWEEN = bytes("\" \"");
+  private static final byte[] UPSTREAM = bytes(" upstream=");
+  private static final byte[] UPSTREAM_TIME = bytes(" upstream_time=");
+  private static final byte[] QUEUE_TIME = bytes(" queue_time=");
+  private static final byte[] BYTES_IN = bytes(" bytes_in=");
+  private static final byte[] REQUEST_ID = bytes(" request_id=");
+  private static final byte[] REASON = bytes(" reason=");
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /** {@code client - - [time] "request line" status }, the start both text formats share. */
+  private static void head(LineBuffer b, AccessRecord r, Clock clock) {
+    b.append(r.client()).append(clock.clf(r.epochMillis()));
     if (r.method() == null) {
       b.append('-'); // no request head was received (header_timeout)
-      return;
+    } else {
+      b.append(r.method()).append(' ');
+      escaped(b, r.uri(), "%22").append(' ').append(r.protocol());
     }
-    b.append(r.method()).append(' ');
-    escaped(b, r.uri(), "%22").append(' ').append(r.protocol());
+    b.append(QUOTE_CLOSE).append(r.status()).append(' ');
   }
 
   /** Upstream ids (host:port), request ids ({@link RequestIds}) and reasons hold no quotes: written as they are. */
   private static void extras(LineBuffer b, AccessRecord r) {
-    b.append(" upstream=");
-    plain(b, r.upstream()).append(" upstream_time=");
-    if (r.upstreamNanos() < 0) b.append('-'); else seconds(b, r.upstreamNanos());
-    b.append(" queue_time=");
-    seconds(b, r.queueNanos()).append(" bytes_in=").append(r.bytesReceived()).append(" request_id=");
-    plain(b, r.requestId()).append(" reason=");
+    plain(b.append(UPSTREAM), r.upstream()).append(UPSTREAM_TIME);
+    if (r.upstreamNanos() < 0) b.append('-'); else b.appendMillisAsSeconds(millis(r.upstreamNanos()));
+    b.append(QUEUE_TIME).appendMillisAsSeconds(millis(r.queueNanos()));
+    b.append(BYTES_IN).append(r.bytesReceived());
+    plain(b.append(REQUEST_ID), r.requestId()).append(REASON);
     plain(b, r.reason());
+  }
+
+  private static long millis(long nanos) {
+    return (nanos + 500_000) / 1_000_000; // rounded to the nearest, as nanos are never negative here
   }
 
   private static LineBuffer plain(LineBuffer b, String s) {
     return s == null || s.isEmpty() ? b.append('-') : b.append(s);
-  }
-
-  /** Seconds with three decimals, without String.format's cost. */
-  private static LineBuffer seconds(LineBuffer b, long nanos) {
-    long millis = Math.round(nanos / 1e6);
-    long frac = millis % 1000;
-    return b.append(millis / 1000).append('.').append(frac < 10 ? "00" : frac < 100 ? "0" : "").append(frac);
   }
 
   private static LineBuffer dash(LineBuffer b, String s) {

@@ -61,6 +61,19 @@ final class LineBuffer {
     return this;
   }
 
+  /** {@code millis} as seconds with three decimals ({@code 12.345}, {@code 0.007}), without formatting a double. */
+  LineBuffer appendMillisAsSeconds(long millis) {
+    append(millis / 1000);
+    long frac = millis % 1000;
+    ensure(4);
+    bytes[length] = '.';
+    bytes[length + 1] = (byte) ('0' + frac / 100);
+    bytes[length + 2] = (byte) ('0' + frac / 10 % 10);
+    bytes[length + 3] = (byte) ('0' + frac % 10);
+    length += 4;
+    return this;
+  }
+
   /** A copy of the text so far, exactly as long as it. */
   byte[] toBytes() {
     return Arrays.copyOf(bytes, length);
