@@ -121,7 +121,7 @@ public final class AccessLog {
     OutputStreamAppender<ILoggingEvent> appender;
     if (destination.equals("stdout")) {
       appender = new ConsoleAppender<>();
-    } else if (isNotAFile(destination)) {
+    } else if (writtenAsItIs(destination)) {
       // /dev/null, /dev/stderr, a named pipe: written as they are. Rotating one would rename the device away and put a
       // plain file in its place (logback did that to /dev/null on a machine here, on the first write of a new day).
       FileAppender<ILoggingEvent> device = new FileAppender<>();
@@ -153,9 +153,14 @@ public final class AccessLog {
     return appender;
   }
 
-  /** A destination that exists but is not a regular file (nor a directory, which fails to open as any file does). */
-  private static boolean isNotAFile(String destination) {
-    Path path = Path.of(destination);
+  /**
+   * A destination that exists but is not a regular file (a directory fails to open, as it would anyway), or any path
+   * under /dev or /proc: {@code /dev/stderr} redirected to a file is a regular file behind a link, and rotating would
+   * rename the link.
+   */
+  static boolean writtenAsItIs(String destination) {
+    Path path = Path.of(destination).toAbsolutePath().normalize();
+    if (path.startsWith("/dev") || path.startsWith("/proc")) return true;
     return Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path);
   }
 

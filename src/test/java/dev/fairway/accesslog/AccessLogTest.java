@@ -220,6 +220,15 @@ class AccessLogTest {
     }
   }
 
+  @Test
+  void onlyRegularFilesOutsideDevAndProcAreRotated() {
+    // /dev/stderr redirected to a file is a regular file behind a link: rotating it would rename the link
+    assertThat(List.of("/dev/null", "/dev/stderr", "/proc/self/fd/1", "/dev/../dev/null"))
+      .allSatisfy(p -> assertThat(AccessLog.writtenAsItIs(p)).as(p).isTrue());
+    assertThat(AccessLog.writtenAsItIs(dir.resolve("access.log").toString())).as("a new file").isFalse();
+    assertThat(AccessLog.writtenAsItIs(dir.toString())).as("a directory (fails to open instead)").isFalse();
+  }
+
   private long linesIn(Path log) {
     return read(log).size();
   }
