@@ -64,11 +64,16 @@ def main():
     def share(counter, pid, key):
         return 100 * counter[pid].get(key, 0) / rate[pid] / base
 
+    def row(counter, key, label):
+        """B - A, A, B for one key, then its label."""
+        pa, pb = share(counter, a, key), share(counter, b, key)
+        print(f"  {pb - pa:+6.2f}%  {pa:6.2f}%  {pb:6.2f}%  {label}")
+
     print(f"requests/s: A {ra:.0f}, B {rb:.0f}; samples: A {sum(threads[a].values())}, B {sum(threads[b].values())}")
     print(f"CPU per request, B against A: {100 * (sum(threads[b].values()) / rb / base - 1):+.2f}%")
     print("\nBy thread (share of A's CPU per request): B - A, A, B")
     for k in sorted(set(threads[a]) | set(threads[b]), key=lambda k: -share(threads, b, k)):
-        print(f"  {share(threads, b, k) - share(threads, a, k):+6.2f}%  {share(threads, a, k):6.2f}%  {share(threads, b, k):6.2f}%  {k}")
+        row(threads, k, k)
     print("\nLeaf frames, largest differences: B - A, A, B")
     keys = set(leaves[a]) | set(leaves[b])
     diff = sorted(keys, key=lambda k: share(leaves, a, k) - share(leaves, b, k))
@@ -76,11 +81,11 @@ def main():
         if k == "...":
             print("  ...")
             continue
-        print(f"  {share(leaves, b, k) - share(leaves, a, k):+6.2f}%  {share(leaves, a, k):6.2f}%  {share(leaves, b, k):6.2f}%  {k[:110]}")
+        row(leaves, k, k[:110])
     if patterns:
         print("\nInclusive (any frame matching): B - A, A, B")
         for p in patterns:
-            print(f"  {share(matched, b, p) - share(matched, a, p):+6.2f}%  {share(matched, a, p):6.2f}%  {share(matched, b, p):6.2f}%  {p}")
+            row(matched, p, p)
 
 
 if __name__ == "__main__":
