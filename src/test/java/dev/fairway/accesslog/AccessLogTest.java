@@ -209,6 +209,7 @@ class AccessLogTest {
         throw new UncheckedIOException(e);
       }
     });
+    reader.setDaemon(true); // if Fairway never opens the pipe, the reader must not keep the test JVM alive
     reader.start();
     fairway = Proxies.start(Proxies.options(up).setAccessLog(pipe.toString()).setAccessLogMaxSize("k", "1k"));
     for (int i = 0; i < 10; i++) post("", "pipe-" + i);
