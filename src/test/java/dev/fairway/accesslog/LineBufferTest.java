@@ -17,6 +17,14 @@ class LineBufferTest {
   }
 
   @Test
+  void millisAreWrittenAsSecondsWithThreeDecimals() {
+    LineBuffer b = new LineBuffer(2); // grows inside the four-byte fraction too
+    b.appendMillisAsSeconds(0).append(' ').appendMillisAsSeconds(7).append(' ').appendMillisAsSeconds(70)
+      .append(' ').appendMillisAsSeconds(12_345).append(' ').appendMillisAsSeconds(1_800_000);
+    assertThat(b.toString()).isEqualTo("0.000 0.007 0.070 12.345 1800.000");
+  }
+
+  @Test
   void growsPastItsCapacityAndCopiesExactlyWhatWasWritten() {
     LineBuffer b = new LineBuffer(8);
     String text = "x".repeat(1000);
