@@ -44,6 +44,8 @@ public final class AccessLog {
    * throughput (load-tests/toggle.sh): each hand-off wakes the writer, which on a busy core preempts an event loop.
    */
   public static final long HANDOFF_MILLIS = 50;
+  /** The writer flushes at most this often. */
+  private static final long FLUSH_NANOS = HANDOFF_MILLIS * 1_000_000;
   /** How often an event loop reads the wall clock for its lines' times (an NTP step shows within this). */
   private static final long ANCHOR_NANOS = 1_000_000_000;
   /** A block this long goes to the writer at once. */
@@ -110,11 +112,12 @@ public final class AccessLog {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     Logger logger = context.getLogger("fairway.access." + LOGGERS.incrementAndGet());
     logger.setAdditive(false);
-    logger.addAppender(appender(context, destination, rotation));
+    logger.addAppender(appender(context, destination, rotation, dropped));
     return new AccessLog(format, logger, dropped);
   }
 
-  private static OutputStreamAppender<ILoggingEvent> appender(LoggerContext context, String destination, Rotation rotation) {
+  private static OutputStreamAppender<ILoggingEvent> appender(LoggerContext context, String destination, Rotation rotation,
+                                                              AtomicLong dropped) {
     LinesEncoder encoder = new LinesEncoder();
     encoder.setContext(context);
     encoder.start();
@@ -128,7 +131,7 @@ public final class AccessLog {
       device.setFile(destination);
       appender = device;
     } else {
-      RollingFileAppender<ILoggingEvent> file = new RollingFileAppender<>();
+      RollingFileAppender<ILoggingEvent> file = new DirectRollingFileAppender(dropped);
       file.setFile(destination);
       SizeAndTimeBasedRollingPolicy<ILoggingEvent> policy = new SizeAndTimeBasedRollingPolicy<>();
       policy.setContext(context);
@@ -162,6 +165,35 @@ public final class AccessLog {
     Path path = Path.of(destination).toAbsolutePath().normalize();
     if (path.startsWith("/dev") || path.startsWith("/proc")) return true;
     return Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path);
+  }
+
+  /**
+   * logback's rolling file appender (its rotation, compression and clean-up as they are), writing each file it opens
+   * with a {@link DirectFileOutputStream} where the file system takes that.
+   */
+  private static final class DirectRollingFileAppender extends RollingFileAppender<ILoggingEvent> {
+    private final AtomicLong dropped;
+
+    DirectRollingFileAppender(AtomicLong dropped) {
+      this.dropped = dropped;
+    }
+
+    @Override
+    public void openFile(String fileName) throws java.io.IOException {
+      streamWriteLock.lock();
+      try {
+        Path path = Path.of(fileName);
+        if (path.toAbsolutePath().getParent() != null) Files.createDirectories(path.toAbsolutePath().getParent());
+        DirectFileOutputStream out = DirectFileOutputStream.open(path, dropped);
+        if (out == null) {
+          super.openFile(fileName);
+        } else {
+          setOutputStream(out);
+        }
+      } finally {
+        streamWriteLock.unlock();
+      }
+    }
   }
 
   /** Why logback refused to start an appender: it reports that as a status, not an exception. */
@@ -291,14 +323,23 @@ public final class AccessLog {
 
   /**
    * Writes blocks as they come, each as one logback event (logback's per-event work is paid once per block, not per
-   * line), flushes whenever the queue runs dry, and sleeps until the next hand-off wakes it.
+   * line); flushes once the queue runs dry, but not more often than every {@link #HANDOFF_MILLIS} (each flush is a
+   * write of its own: under load, the blocks that arrive meanwhile go out with it); then sleeps until the next
+   * hand-off wakes it.
    */
   private void writeLoop() {
+    long flushedAt = System.nanoTime() - FLUSH_NANOS;
     while (true) {
       Block b = queue.poll();
       if (b == null) {
+        long wait = FLUSH_NANOS - (System.nanoTime() - flushedAt);
+        if (wait > 0 && !closing) {
+          LockSupport.parkNanos(wait); // a hand-off meanwhile is written at once, and flushed with the rest
+          continue;
+        }
         flush();
-        if (closing) return;
+        flushedAt = System.nanoTime();
+        if (closing && queue.isEmpty()) return;
         LockSupport.parkNanos(WAKE_TIMEOUT_NANOS); // until a hand-off or close unparks it
         continue;
       }
