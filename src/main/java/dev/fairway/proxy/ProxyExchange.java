@@ -46,6 +46,10 @@ final class ProxyExchange {
   private final String peer;
   private final String client;
   private final String requestId;
+  private String referer;
+  private String userAgent;
+  /** False if the log was off when the request came (a reload may switch it on before it ends). */
+  private boolean loggedHeadersRead;
   /** Why the request failed, for the access log (e.g. upstream_timeout); null while all is well. */
   private String reason;
   private long upstreamNanos = -1;
@@ -83,6 +87,17 @@ final class ProxyExchange {
     this.peer = ForwardedHeaders.peer(req);
     this.client = proxy.clientAddress(req, peer);
     this.requestId = RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID));
+    if (proxy.accessLog().enabled()) readLoggedHeaders();
+  }
+
+  /**
+   * The headers only the access log needs, read on arrival: at the end of a request its header map has gone cold, and
+   * the same two lookups there were 1.9% of the event loop's time (JFR, 50 connections).
+   */
+  private void readLoggedHeaders() {
+    referer = req.getHeader(HttpHeaders.REFERER);
+    userAgent = req.getHeader(HttpHeaders.USER_AGENT);
+    loggedHeadersRead = true;
   }
 
   static boolean hasBody(HttpServerRequest req) {
@@ -484,12 +499,15 @@ final class ProxyExchange {
     boolean logged = proxy.accessLog().enabled();
     if (!proxy.metrics().enabled() && !logged) return; // nothing records it: no clock read either
     long now = System.nanoTime(); // the one clock read the metrics and the log share
+    long received = req.bytesRead(); // each count is read under its connection's lock: once
+    long sent = resp.bytesWritten();
     ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
-    meters.record(proxy.index(), route.prefix(), req.method(), status, now - startNanos, req.bytesRead(), resp.bytesWritten());
+    meters.record(proxy.index(), route.prefix(), req.method(), status, now - startNanos, received, sent);
     if (logged) {
+      if (!loggedHeadersRead) readLoggedHeaders();
       AccessLog.Lines lines = proxy.accessLines();
       lines.log(new AccessRecord(lines.epochMillis(now), client, req.method().name(), req.uri(), protocol(), status,
-        resp.bytesWritten(), req.bytesRead(), req.getHeader(HttpHeaders.REFERER), req.getHeader(HttpHeaders.USER_AGENT),
+        sent, received, referer, userAgent,
         now - startNanos, origin == null ? null : origin.id(), upstreamNanos, queueNanos, requestId, reason));
     }
   }

@@ -193,6 +193,32 @@ class OperationsTest extends ThreeUpstreams {
   }
 
   @Test
+  void aRequestInFlightWhenTheLogIsSwitchedOnIsLoggedWithItsHeaders(@TempDir Path dir) throws IOException {
+    List<HttpServerRequest> held = new ArrayList<>();
+    Promise<Void> aHolds = Promise.promise();
+    a.handler = req -> {
+      held.add(req);
+      aHolds.tryComplete();
+    };
+    Path log = dir.resolve("access.log");
+    Path file = Files.writeString(dir.resolve("fairway.yaml"), config(a) + "access-log: off\n");
+    fairway = Fairway.start(ConfigLoader.load(file).validate(), false, () -> ConfigLoader.load(file).validate(), null).await();
+    Future<Http.Reply> inFlight = Http.send(client, new RequestOptions().setHost("127.0.0.1").setPort(fairway.proxyPort())
+      .setURI("/held").putHeader("Referer", "http://example.com/page").putHeader("User-Agent", "held-client/1.0"), null);
+    aHolds.future().await();
+
+    Files.writeString(file, config(a) + "access-log: " + log + "\n");
+    reloadNeedsRestartOf();
+    vertx.runOnContext(v -> held.get(0).response().end("done"));
+    assertThat(inFlight.await().body()).isEqualTo("done");
+    Files.writeString(file, config(a) + "access-log: off\n");
+    reloadNeedsRestartOf(); // closes access.log once its line is written
+
+    assertThat(Files.readAllLines(log)).singleElement().asString()
+      .contains("\"GET /held HTTP/1.1\" 200").contains("\"http://example.com/page\" \"held-client/1.0\"");
+  }
+
+  @Test
   void accessLogThatCannotBeWrittenIsRejectedAndTheRunningLogStays(@TempDir Path dir) throws IOException {
     Path log = dir.resolve("access.log");
     Path notADirectory = Files.writeString(dir.resolve("plain-file"), "");
