@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Appends to a file, writing whole blocks with {@code O_DIRECT} (past the page cache) and only each write's unaligned
  * ends (the rest of a block a previous flush left partly written, and what a flush leaves of the last one) through
- * the page cache, so no block is ever written both ways.
+ * the page cache, so no block is ever written both ways. Both ways append ({@code O_APPEND}): another writer of the
+ * same file (the log a reload replaces, still writing its last lines; another process) is never overwritten.
  *
  * <p>Why: an access log only grows, so each page of it the page cache takes is a page of free memory touched for the
  * first time. On a virtual machine whose host takes back free memory, that first touch is a fault on the host: copying
@@ -38,9 +39,8 @@ final class DirectFileOutputStream extends OutputStream {
   private final FileChannel cached;
   private FileChannel direct;
   private final int block;
-  /** Aligned to {@code block}; its first byte goes to {@code position} in the file. */
+  /** Aligned to {@code block}: what is not written yet. */
   private final ByteBuffer pending;
-  private long position;
   private final AtomicLong dropped;
   private boolean failing;
 
@@ -51,7 +51,6 @@ final class DirectFileOutputStream extends OutputStream {
     this.direct = direct;
     this.block = block;
     this.pending = ByteBuffer.allocateDirect(BUFFER_BYTES + block).alignedSlice(block);
-    this.position = cached.size();
     this.dropped = dropped;
   }
 
@@ -60,12 +59,12 @@ final class DirectFileOutputStream extends OutputStream {
    * writes (tmpfs, some network file systems): the caller then writes through the page cache as usual.
    */
   static DirectFileOutputStream open(Path path, AtomicLong dropped) throws IOException {
-    FileChannel cached = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileChannel cached = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     FileChannel direct;
     int block;
     try {
       block = Math.toIntExact(Files.getFileStore(path).getBlockSize());
-      direct = FileChannel.open(path, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+      direct = FileChannel.open(path, StandardOpenOption.APPEND, ExtendedOpenOption.DIRECT);
     } catch (IOException | UnsupportedOperationException | ArithmeticException e) {
       cached.close();
       return null;
@@ -116,7 +115,12 @@ final class DirectFileOutputStream extends OutputStream {
    */
   private void drain(boolean all) {
     pending.flip();
-    int head = (int) Math.min(pending.remaining(), Math.floorMod(-position, (long) block));
+    if (!pending.hasRemaining()) {
+      pending.clear();
+      return;
+    }
+    long end = endOfFile();
+    int head = end < 0 ? pending.remaining() : (int) Math.min(pending.remaining(), Math.floorMod(-end, (long) block));
     if (head > 0) {
       writeCached(head);
       pending.compact().flip(); // the next byte is at a block boundary in the file: move it to the aligned start
@@ -134,7 +138,7 @@ final class DirectFileOutputStream extends OutputStream {
     }
     ByteBuffer whole = pending.slice(pending.position(), n);
     try {
-      position += direct.write(whole, position);
+      direct.write(whole); // fails, unwritten, if another writer has just left the end of the file off a block boundary
     } catch (IOException e) {
       log.warn("access log {}: direct writes failed ({}); writing through the page cache from now on", path, e.toString());
       closeDirect();
@@ -146,7 +150,7 @@ final class DirectFileOutputStream extends OutputStream {
   private void writeCached(int n) {
     ByteBuffer part = pending.slice(pending.position(), n);
     try {
-      while (part.hasRemaining()) position += cached.write(part, position);
+      while (part.hasRemaining()) cached.write(part);
       if (failing) log.info("access log {}: writing again", path);
       failing = false;
     } catch (IOException e) {
@@ -157,6 +161,15 @@ final class DirectFileOutputStream extends OutputStream {
       failing = true;
     }
     pending.position(pending.position() + n);
+  }
+
+  /** Where the next append lands, or -1 if the file cannot say (then this drain goes through the cache). */
+  private long endOfFile() {
+    try {
+      return cached.size();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   private void closeDirect() {

@@ -55,6 +55,28 @@ class DirectFileOutputStreamTest {
   }
 
   @Test
+  void twoWritersOfOneFileBothAppendAndNeitherOverwritesTheOther() throws IOException {
+    // a reload that changes only the format opens the same file while the log it replaces still writes its last lines
+    Path file = dir.resolve("access.log");
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    Random random = new Random(7);
+    try (DirectFileOutputStream old = DirectFileOutputStream.open(file, new AtomicLong());
+         DirectFileOutputStream next = DirectFileOutputStream.open(file, new AtomicLong())) {
+      for (int i = 0; i < 60; i++) {
+        DirectFileOutputStream writer = i % 2 == 0 ? old : next;
+        byte[] chunk = ((i % 2 == 0 ? "old " : "next ") + i + " " + "y".repeat(random.nextInt(20_000)) + "\n")
+          .getBytes(StandardCharsets.ISO_8859_1);
+        writer.write(chunk, 0, chunk.length);
+        writer.flush();
+        expected.writeBytes(chunk);
+      }
+      assertThat(old.direct()).isTrue();
+      assertThat(next.direct()).isTrue();
+    }
+    assertThat(Arrays.mismatch(Files.readAllBytes(file), expected.toByteArray())).as("first byte that differs").isEqualTo(-1);
+  }
+
+  @Test
   void wholeBlocksGoPastThePageCache() throws Exception {
     byte[] lines = "127.0.0.1 - - [27/Nov/2026:12:00:00 +0000] \"GET / HTTP/1.1\" 200 1024 \"-\" \"wrk\"\n"
       .repeat(100_000).getBytes(StandardCharsets.ISO_8859_1); // 8 MB
