@@ -44,8 +44,7 @@ final class DirectFileOutputStream extends OutputStream {
   private final AtomicLong dropped;
   private boolean failing;
 
-  private DirectFileOutputStream(Path path, FileChannel cached, FileChannel direct, int block, AtomicLong dropped)
-    throws IOException {
+  private DirectFileOutputStream(Path path, FileChannel cached, FileChannel direct, int block, AtomicLong dropped) {
     this.path = path;
     this.cached = cached;
     this.direct = direct;
@@ -56,7 +55,7 @@ final class DirectFileOutputStream extends OutputStream {
 
   /**
    * Opens {@code path} for appending (creating it), or returns null if its file system does not take {@code O_DIRECT}
-   * writes (tmpfs, some network file systems): the caller then writes through the page cache as usual.
+   * writes (tmpfs before Linux 6.6, some network file systems): the caller then writes through the page cache as usual.
    */
   static DirectFileOutputStream open(Path path, AtomicLong dropped) throws IOException {
     FileChannel cached = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
