@@ -11,6 +11,7 @@ import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
 import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.util.FileSize;
+import ch.qos.logback.core.util.FileUtil;
 import dev.fairway.config.ConfigException;
 import org.slf4j.LoggerFactory;
 
@@ -182,9 +183,8 @@ public final class AccessLog {
     public void openFile(String fileName) throws java.io.IOException {
       streamWriteLock.lock();
       try {
-        Path path = Path.of(fileName);
-        if (path.toAbsolutePath().getParent() != null) Files.createDirectories(path.toAbsolutePath().getParent());
-        DirectFileOutputStream out = DirectFileOutputStream.open(path, dropped);
+        FileUtil.createMissingParentDirectories(new java.io.File(fileName)); // as logback's own openFile does
+        DirectFileOutputStream out = DirectFileOutputStream.open(Path.of(fileName), dropped);
         if (out == null) {
           super.openFile(fileName);
         } else {
@@ -339,7 +339,10 @@ public final class AccessLog {
         }
         flush();
         flushedAt = System.nanoTime();
-        if (closing && queue.isEmpty()) return;
+        if (closing) {
+          if (queue.isEmpty()) return;
+          continue; // a last block came while flushing: written at once, not after a sleep
+        }
         LockSupport.parkNanos(WAKE_TIMEOUT_NANOS); // until a hand-off or close unparks it
         continue;
       }
