@@ -259,6 +259,11 @@ public final class AccessLog {
       anchorNanos = System.nanoTime() - 2 * ANCHOR_NANOS;
     }
 
+    /** False when the log is off: nothing is written, so nothing need be gathered for it. */
+    public boolean enabled() {
+      return queue != null;
+    }
+
     /**
      * The wall-clock time at {@code nanoTime} (a {@link System#nanoTime()} the caller has read), from a wall clock
      * read once a second: clock reads are 20-30 ns each here, and a request already has several.

@@ -86,7 +86,7 @@ public final class ProxyMetrics {
     count("fairway.queue.left", "Requests that left the wait queue, by outcome", "outcome", outcome);
   }
 
-  /** A request was sent again to another upstream, and why (connect_refused, connect_timeout, upstream_closed). */
+  /** A request was sent again to another upstream, and why (the failure of the attempt: upstream_unreachable, connect_timeout, upstream_closed). */
   public void retried(String reason) {
     count("fairway.retries", "Requests sent again to another upstream, by reason", "reason", reason);
   }

@@ -16,6 +16,8 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 
+import dev.fairway.bus.UpstreamFailure;
+
 import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,20 +27,18 @@ import java.util.concurrent.TimeoutException;
 /**
  * One client request on its way through Fairway: pick an origin (or wait in the queue while all are full), connect
  * (retrying a refused connect elsewhere, which is safe because no byte was sent), stream the body up and the
- * response down with back-pressure, and map every failure to one status code in one place. Runs on its proxy
- * instance's event loop only.
+ * response down with back-pressure, and answer every failure from the {@link Failure} catalogue. It runs under the
+ * settings in force when it started, on its proxy instance's event loop only.
  */
 final class ProxyExchange {
 
-  /** nginx's code for "client closed the request", used in metrics only. */
-  static final int CLIENT_CLOSED = 499;
   /** Methods that may be sent twice (RFC 9110 idempotent, less TRACE which Fairway does not forward). */
   static final java.util.Set<HttpMethod> IDEMPOTENT = java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
     HttpMethod.PUT, HttpMethod.DELETE);
-  /** Seconds a client is told to wait after a 503 for a full or slow queue, or no healthy upstream. */
-  static final String RETRY_AFTER = "5";
 
-  private final ProxyVerticle proxy;
+  private final ProxyInstance proxy;
+  private final ProxySettings settings;
+  private final UpstreamSelector selector;
   private final HttpServerRequest req;
   private final HttpServerResponse resp;
   private final Route route;
@@ -78,16 +78,18 @@ final class ProxyExchange {
   /** The request body as sent so far, kept while it fits in retry-buffer so an idempotent request can be retried. */
   private Buffer bodyCopy;
 
-  ProxyExchange(ProxyVerticle proxy, HttpServerRequest req, Route route) {
+  ProxyExchange(ProxyInstance proxy, HttpServerRequest req) {
     this.proxy = proxy;
+    this.settings = proxy.settings();
+    this.selector = proxy.selector();
     this.req = req;
     this.resp = req.response();
-    this.route = route;
+    this.route = settings.route(req);
     this.hasBody = hasBody(req);
     this.peer = ForwardedHeaders.peer(req);
-    this.client = proxy.clientAddress(req, peer);
+    this.client = settings.client(req, peer);
     this.requestId = RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID));
-    if (proxy.accessLog().enabled()) readLoggedHeaders();
+    if (proxy.accessLines().enabled()) readLoggedHeaders();
   }
 
   /**
@@ -115,7 +117,7 @@ final class ProxyExchange {
     long max = route.maxBodyBytes();
     String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (max > 0 && length != null && Long.parseLong(length.trim()) > max) {
-      fail(413, "body_too_large", "request body of " + length.trim() + " bytes is over max-body-size " + max); // never read
+      fail(Failure.BODY_TOO_LARGE, max + " (Content-Length: " + length.trim() + ")"); // never read
       return;
     }
     if (hasBody) {
@@ -125,14 +127,14 @@ final class ProxyExchange {
     if (route.totalMillis() > 0) {
       totalTimer = proxy.vertx().setTimer(route.totalMillis(), id -> onTimeout("total-timeout " + route.totalMillis() + "ms"));
     }
-    String key = proxy.hashKey(route.group(), req, client);
+    String key = selector.hashKey(route.group(), req, client);
     RequestQueue queue = proxy.queue();
     // FIFO: while others wait, a newcomer queues behind them even if a slot is free this instant
-    Origin first = queue.isEmpty() ? proxy.pick(route.group(), key) : null;
+    Origin first = queue.isEmpty() ? selector.pick(route.group(), key) : null;
     if (first != null) {
       connect(first);
-    } else if (proxy.eligibleCount(route.group()) == 0) {
-      reject(503, "no healthy upstream", "no_healthy_upstream");
+    } else if (selector.eligibleCount(route.group()) == 0) {
+      reject(Failure.NO_HEALTHY_UPSTREAM, null);
     } else {
       enqueue(queue, key);
     }
@@ -141,16 +143,16 @@ final class ProxyExchange {
   private void enqueue(RequestQueue queue, String key) {
     var context = proxy.vertx().getOrCreateContext();
     String group = route.group();
-    waiter = queue.offer(key, k -> proxy.pick(group, k), o -> context.runOnContext(v -> dispatched(o)));
+    waiter = queue.offer(key, k -> selector.pick(group, k), o -> context.runOnContext(v -> dispatched(o)));
     if (waiter == null) {
-      reject(503, "all upstreams are busy and the queue is full", "queue_full");
+      reject(Failure.QUEUE_FULL, null);
       return;
     }
-    queueTimer = proxy.vertx().setTimer(proxy.queueTimeoutMillis(), id -> {
+    queueTimer = proxy.vertx().setTimer(settings.queueTimeoutMillis(), id -> {
       queueTimer = -1;
       if (proxy.queue().cancel(waiter)) {
         proxy.metrics().queueLeft(waiter.enqueuedNanos, "timeout");
-        reject(503, "all upstreams stayed busy for queue-timeout " + proxy.queueTimeoutMillis() + "ms", "queue_timeout");
+        reject(Failure.QUEUE_TIMEOUT, settings.queueTimeoutMillis() + "ms");
       }
     });
   }
@@ -195,22 +197,21 @@ final class ProxyExchange {
   private void onConnectFailed(Throwable cause) {
     releaseSlot();
     if (done) return;
-    proxy.reportFailure(origin.id(), cause);
-    if (cause instanceof ConnectException && withinRetryBudget()) {
-      Origin next = proxy.pickExcept(route.group(), tried, proxy.hashKey(route.group(), req, client));
-      if (next != null) {
-        proxy.metrics().retried(isTimeout(cause) ? "connect_timeout" : "connect_refused");
-        connect(next);
-        return;
-      }
-    }
-    if (isTimeout(cause)) {
-      fail(504, "connect_timeout", "upstream connect timed out");
-    } else if (cause.getMessage() != null && cause.getMessage().contains("wait queue")) {
-      fail(503, "pool_full", "upstream connection pool is full");
-    } else {
-      fail(502, "upstream_unreachable", "upstream unreachable");
-    }
+    Failure failure = cause instanceof UpstreamConnections.PoolFullException ? Failure.POOL_FULL
+      : isTimeout(cause) ? Failure.CONNECT_TIMEOUT : Failure.UPSTREAM_UNREACHABLE;
+    if (failure.countsAgainstUpstream()) proxy.reportFailure(origin.id(), UpstreamFailure.describe(cause));
+    if (cause instanceof ConnectException && failure.retry() == Failure.Retry.ANY_METHOD && tryAnother(failure)) return;
+    fail(failure, null);
+  }
+
+  /** Sends the request to another upstream of the group after {@code failure}, if one is free: false if none. */
+  private boolean tryAnother(Failure failure) {
+    if (!withinRetryBudget()) return false;
+    Origin next = selector.pickExcept(route.group(), tried, selector.hashKey(route.group(), req, client));
+    if (next == null) return false;
+    proxy.metrics().retried(failure.code());
+    connect(next);
+    return true;
   }
 
   private void send(HttpClientRequest creq) {
@@ -221,7 +222,7 @@ final class ProxyExchange {
     }
     lastUpstreamNanos = System.nanoTime();
     proxy.readDeadlines().watch(this);
-    ForwardedHeaders.copyRequest(req, client, peer, requestId, proxy.dropUnderscoreHeaders(), creq.headers());
+    ForwardedHeaders.copyRequest(req, client, peer, requestId, settings.dropUnderscoreHeaders(), creq.headers());
     route.requestHeaders().apply(creq.headers());
     if (origin.upstream().http2() && "trailers".equalsIgnoreCase(req.getHeader("te"))) {
       creq.putHeader("te", "trailers"); // the one TE value HTTP/2 allows; gRPC servers require it
@@ -253,24 +254,21 @@ final class ProxyExchange {
    * full), keeping a copy while it fits in retry-buffer and the method is idempotent.
    */
   private void streamBody(HttpClientRequest creq) {
-    bodyCopy = IDEMPOTENT.contains(req.method()) && proxy.retryBuffer() > 0 ? Buffer.buffer() : null;
+    int retryBuffer = settings.retryBuffer();
+    bodyCopy = IDEMPOTENT.contains(req.method()) && retryBuffer > 0 ? Buffer.buffer() : null;
     long max = route.maxBodyBytes();
-    req.handler(chunk -> {
+    req.handler(BodyPump.<Buffer>between(req, creq, chunk -> {
       if (max > 0 && req.bytesRead() > max) {
         if (done) return;
-        fail(413, "body_too_large", "request body is over max-body-size " + max);
+        fail(Failure.BODY_TOO_LARGE, String.valueOf(max));
         cancelUpstream();
         return;
       }
       if (bodyCopy != null) {
-        bodyCopy = bodyCopy.length() + chunk.length() <= proxy.retryBuffer() ? bodyCopy.appendBuffer(chunk) : null;
+        bodyCopy = bodyCopy.length() + chunk.length() <= retryBuffer ? bodyCopy.appendBuffer(chunk) : null;
       }
       creq.write(chunk);
-      if (creq.writeQueueFull()) {
-        req.pause();
-        creq.drainHandler(v -> req.resume());
-      }
-    });
+    }));
     req.exceptionHandler(err -> onClientClosed()); // the client's side broke: not the upstream's fault
     req.endHandler(v -> creq.end());
     if (!http2() && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
@@ -296,10 +294,10 @@ final class ProxyExchange {
       resp.headers().clear();
       upstreamReq.connection().close(); // its framing cannot be trusted: never pass it through, never reuse it
       proxy.reportFailure(origin.id(), "invalid response framing");
-      fail(502, "upstream_invalid", "upstream sent an invalid response");
+      fail(Failure.UPSTREAM_INVALID, null);
       return;
     }
-    if (proxy.failOnStatus().contains(status)) {
+    if (settings.failOnStatus().contains(status)) {
       proxy.reportFailure(origin.id(), "status " + status);
     }
     resp.setStatusCode(status);
@@ -320,23 +318,16 @@ final class ProxyExchange {
     relayBody(cres, status);
   }
 
-  /**
-   * Streams the response body with back-pressure: the upstream is paused while the client's write queue is full.
-   * Hand-written rather than {@code pipeTo}, which allocates a pipe and promises per response on the hottest path.
-   */
+  /** Streams the response body with back-pressure: the upstream is paused while the client's write queue is full. */
   private void relayBody(HttpClientResponse cres, int status) {
-    cres.handler(chunk -> {
+    cres.handler(BodyPump.<Buffer>between(cres, resp, chunk -> {
       if (done) return; // cut by a timeout or the client; the upstream request is being reset
       lastUpstreamNanos = System.nanoTime();
       resp.write(chunk);
-      if (resp.writeQueueFull()) {
-        cres.pause();
-        resp.drainHandler(v -> cres.resume());
-      }
-    });
+    }));
     cres.exceptionHandler(err -> {
       if (!done) {
-        reason = "upstream_closed";
+        reason = Failure.UPSTREAM_CLOSED.code();
         cancelUpstream();
         resp.reset();
         finish(status);
@@ -371,31 +362,29 @@ final class ProxyExchange {
   void onReadTimeout() {
     if (done) return;
     proxy.reportFailure(origin.id(), "timeout");
-    fail(504, "upstream_timeout", "upstream timed out (read-timeout " + route.readMillis() + "ms)");
+    fail(Failure.UPSTREAM_TIMEOUT, readTimeoutDetail());
     cancelUpstream();
+  }
+
+  private String readTimeoutDetail() {
+    return "(read-timeout " + route.readMillis() + "ms)";
   }
 
   /** The upstream failed before its response head: reset, closed, or no byte within read-timeout. */
   private void onUpstreamFailed(Throwable cause) {
     if (done || cancelled) return;
-    proxy.reportFailure(origin.id(), cause);
-    if (isTimeout(cause)) {
-      fail(504, "upstream_timeout", "upstream timed out (read-timeout " + route.readMillis() + "ms)");
-      return;
+    Failure failure = isTimeout(cause) ? Failure.UPSTREAM_TIMEOUT : Failure.UPSTREAM_CLOSED;
+    proxy.reportFailure(origin.id(), UpstreamFailure.describe(cause));
+    if (failure.retry() == Failure.Retry.IDEMPOTENT && canResend()) {
+      proxy.readDeadlines().unwatch(this);
+      releaseSlot(); // the broken connection is closed there, never given back
+      cancelSendTimer();
+      HttpClientRequest broken = upstreamReq;
+      upstreamReq = null;
+      if (tryAnother(failure)) return;
+      upstreamReq = broken;
     }
-    if (canResend()) {
-      Origin next = proxy.pickExcept(route.group(), tried, proxy.hashKey(route.group(), req, client));
-      if (next != null) {
-        proxy.metrics().retried("upstream_closed");
-        proxy.readDeadlines().unwatch(this);
-        releaseSlot(); // the broken connection is closed there, never given back
-        cancelSendTimer();
-        upstreamReq = null;
-        connect(next);
-        return;
-      }
-    }
-    fail(502, "upstream_closed", "upstream closed the connection");
+    fail(failure, failure == Failure.UPSTREAM_TIMEOUT ? readTimeoutDetail() : null);
   }
 
   /**
@@ -404,12 +393,12 @@ final class ProxyExchange {
    */
   private boolean canResend() {
     boolean bodyInHand = !hasBody || (bodyCopy != null && req.isEnded());
-    return IDEMPOTENT.contains(req.method()) && bodyInHand && withinRetryBudget();
+    return IDEMPOTENT.contains(req.method()) && bodyInHand;
   }
 
   private boolean withinRetryBudget() {
     long elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
-    return tried.size() <= proxy.retries() && (proxy.retryTimeoutMillis() == 0 || elapsedMillis < proxy.retryTimeoutMillis());
+    return tried.size() <= settings.retries() && (settings.retryTimeoutMillis() == 0 || elapsedMillis < settings.retryTimeoutMillis());
   }
 
   private void onTimeout(String what) {
@@ -417,7 +406,7 @@ final class ProxyExchange {
     if (waiter != null && proxy.queue().cancel(waiter)) {
       proxy.metrics().queueLeft(waiter.enqueuedNanos, "timeout");
     }
-    fail(504, "total_timeout", "upstream timed out (" + what + ")");
+    fail(Failure.TOTAL_TIMEOUT, "(" + what + ")");
     cancelUpstream();
   }
 
@@ -432,11 +421,7 @@ final class ProxyExchange {
         return;
       }
       boolean upstreamStalled = upstreamReq.writeQueueFull();
-      if (upstreamStalled) {
-        fail(504, "upstream_stalled", "upstream stopped reading the request body (send-timeout " + route.sendMillis() + "ms)");
-      } else {
-        fail(408, "client_stalled", "request body stalled (send-timeout " + route.sendMillis() + "ms)");
-      }
+      fail(upstreamStalled ? Failure.UPSTREAM_STALLED : Failure.CLIENT_STALLED, "(send-timeout " + route.sendMillis() + "ms)");
       cancelUpstream();
     });
   }
@@ -446,8 +431,8 @@ final class ProxyExchange {
     if (waiter != null && proxy.queue().cancel(waiter)) {
       proxy.metrics().queueLeft(waiter.enqueuedNanos, "client_closed"); // left the queue: never sent upstream
     }
-    reason = "client_abort";
-    finish(CLIENT_CLOSED);
+    reason = Failure.CLIENT_ABORT.code();
+    finish(Failure.CLIENT_ABORT.status());
     cancelUpstream(); // the upstream stops working on a request nobody will read
   }
 
@@ -460,31 +445,23 @@ final class ProxyExchange {
     if (upstreamReq != null) upstreamReq.reset();
   }
 
-  /** A 503 that asks the client to come back later. */
-  private void reject(int status, String message, String why) {
-    resp.putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER);
-    proxy.metrics().rejected(why);
-    fail(status, why, message);
+  /** Refused before any upstream was tried (no upstream, queue full or timed out): counted as a rejection. */
+  private void reject(Failure failure, String detail) {
+    proxy.metrics().rejected(failure.code());
+    fail(failure, detail);
   }
 
-  /** Sends a short plain-text error, or cuts the connection if the response head is already out. */
-  private void fail(int status, String why, String message) {
-    reason = why;
+  /** Answers {@code failure}, or cuts the connection if the response head is already out. */
+  private void fail(Failure failure, String detail) {
+    reason = failure.code();
     if (resp.headWritten()) {
       resp.reset();
-      finish(status);
+      finish(failure.status());
       return;
     }
-    boolean unreadBody = hasBody && !req.isEnded() && !http2();
-    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
-      .putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
-    if (unreadBody) {
-      resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // the rest of the body is not read, so no keep-alive
-    }
-    finish(status);
-    resp.end(message + "\n").onComplete(v -> {
-      if (unreadBody) req.connection().close();
-    });
+    boolean unreadBody = hasBody && !req.isEnded(); // the rest of the body is not read, so no keep-alive
+    finish(failure.status());
+    ErrorReply.send(req, failure, detail, requestId, unreadBody);
   }
 
   private void finish(int status) {
@@ -496,7 +473,8 @@ final class ProxyExchange {
     cancelSendTimer();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
-    boolean logged = proxy.accessLog().enabled();
+    AccessLog.Lines lines = proxy.accessLines();
+    boolean logged = lines.enabled();
     if (!proxy.metrics().enabled() && !logged) return; // nothing records it: no clock read either
     long now = System.nanoTime(); // the one clock read the metrics and the log share
     long received = req.bytesRead(); // each count is read under its connection's lock: once
@@ -505,7 +483,6 @@ final class ProxyExchange {
     meters.record(proxy.index(), route.prefix(), req.method(), status, now - startNanos, received, sent);
     if (logged) {
       if (!loggedHeadersRead) readLoggedHeaders();
-      AccessLog.Lines lines = proxy.accessLines();
       lines.log(new AccessRecord(lines.epochMillis(now), client, req.method().name(), req.uri(), protocol(), status,
         sent, received, referer, userAgent,
         now - startNanos, origin == null ? null : origin.id(), upstreamNanos, queueNanos, requestId, reason));

@@ -29,6 +29,13 @@ final class UpstreamConnections {
   /** An HTTP/2 connection being opened: requests arriving meanwhile wait for it rather than each opening one. */
   private final Map<String, Future<HttpClientConnection>> opening = new HashMap<>();
 
+  /** Every connection this instance may open to an origin (pool-size) is in use. */
+  static final class PoolFullException extends RuntimeException {
+    PoolFullException(int limit) {
+      super("all " + limit + " connections of pool-size are in use", null, false, false);
+    }
+  }
+
   UpstreamConnections(HttpClientAgent http1, HttpClientAgent http2, int maxPerOrigin) {
     this.http1 = http1;
     this.http2 = http2;
@@ -67,7 +74,7 @@ final class UpstreamConnections {
                                             java.util.function.Consumer<HttpClientConnection> onClose) {
     int[] count = openCounts.computeIfAbsent(origin.id(), id -> new int[1]);
     if (count[0] >= maxPerOrigin) {
-      return Future.failedFuture(new IllegalStateException("connection pool reached max wait queue size"));
+      return Future.failedFuture(new PoolFullException(maxPerOrigin));
     }
     count[0]++;
     return agent.connect(new HttpConnectOptions().setServer(origin.address()).setConnectTimeout(connectTimeoutMillis))

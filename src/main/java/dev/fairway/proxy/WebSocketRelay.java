@@ -1,34 +1,93 @@
 package dev.fairway.proxy;
 
+import dev.fairway.accesslog.RequestIds;
+import dev.fairway.bus.UpstreamFailure;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocketFrame;
 
 import java.util.Map;
 
 /**
- * Proxies one WebSocket: opens the upstream side first (so a refusal becomes a 502 for the client), then accepts
- * the client and relays data frames both ways with back-pressure: a slow reader pauses the other side instead of
- * growing a buffer. Either side closing closes the other with its status code. The client's requested sub-protocols
- * go upstream and the upstream's choice comes back (a Vert.x client fails the handshake if the upstream picks none
- * of those requested, so that is a 502, as a browser would fail it too).
+ * Proxies one WebSocket: picks an upstream (its slot is held until the connection closes), opens the upstream side
+ * first (so a refusal becomes a 502 for the client), then accepts the client and relays data frames both ways with
+ * back-pressure: a slow reader pauses the other side instead of growing a buffer. Either side closing closes the
+ * other with its status code. The client's requested sub-protocols go upstream and the upstream's choice comes back
+ * (a Vert.x client fails the handshake if the upstream picks none of those requested, so that is a 502, as a browser
+ * would fail it too).
  */
 final class WebSocketRelay {
 
   private static final String SUB_PROTOCOL = "Sec-WebSocket-Protocol";
 
-  private WebSocketRelay() {
+  private final ProxyInstance proxy;
+  private final WebSocketClient client;
+
+  WebSocketRelay(ProxyInstance proxy, WebSocketClient client) {
+    this.proxy = proxy;
+    this.client = client;
   }
 
-  /** @return completes when both sides are connected; fails if the upstream refused */
-  static Future<Void> open(HttpServerRequest req, WebSocketClient client, Origin origin, MultiMap forwarded, Runnable onClose) {
+  void open(HttpServerRequest req) {
+    ProxySettings settings = proxy.settings();
+    Route route = settings.route(req);
+    String peer = ForwardedHeaders.peer(req);
+    String clientAddress = settings.client(req, peer);
+    UpstreamSelector selector = proxy.selector();
+    Origin origin = selector.pick(route.group(), selector.hashKey(route.group(), req, clientAddress));
+    if (origin == null) {
+      proxy.refuse(req, Failure.NO_HEALTHY_UPSTREAM, "for a WebSocket");
+      return;
+    }
+    proxy.metrics().webSockets().incrementAndGet();
+    MultiMap forwarded = HttpHeaders.headers();
+    ForwardedHeaders.copyRequest(req, clientAddress, peer, RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID)),
+      settings.dropUnderscoreHeaders(), forwarded);
+    Runnable onClose = () -> {
+      proxy.metrics().webSockets().decrementAndGet();
+      origin.inFlight().decrementAndGet();
+      proxy.queue().drain();
+    };
     req.pause();
-    // the WebSocket client connects to host:port (it has no separate server address); the client's Host travels in
-    // X-Forwarded-Host, as with every proxied request
+    client.connect(connectOptions(req, origin, forwarded)).onComplete(connected -> {
+      if (connected.failed()) {
+        upstreamFailed(req, origin, connected.cause());
+        onClose.run();
+        return;
+      }
+      WebSocket upstream = connected.result();
+      acceptWithSubProtocol(req, upstream.subProtocol()).onComplete(accepted -> {
+        if (accepted.succeeded()) {
+          relay(accepted.result(), upstream, onClose);
+        } else { // the client's handshake was malformed, and Vert.x has answered it: the upstream side goes too
+          upstream.close();
+          onClose.run();
+        }
+      });
+    });
+  }
+
+  private void upstreamFailed(HttpServerRequest req, Origin origin, Throwable err) {
+    // an upstream that answers the upgrade with a status of its own (say 404) is working: the request was wrong
+    Failure failure = err instanceof UpgradeRejectedException ? Failure.WEBSOCKET_DECLINED : Failure.WEBSOCKET_UNREACHABLE;
+    if (failure.countsAgainstUpstream()) proxy.reportFailure(origin.id(), UpstreamFailure.describe(err));
+    String detail = err instanceof UpgradeRejectedException rejected ? "(it answered " + rejected.getStatus() + ")" : null;
+    ErrorReply.send(req, failure, detail, null, false);
+  }
+
+  /**
+   * The WebSocket client connects to host:port (it has no separate server address); the client's Host travels in
+   * X-Forwarded-Host, as with every proxied request.
+   */
+  private static WebSocketConnectOptions connectOptions(HttpServerRequest req, Origin origin, MultiMap forwarded) {
     WebSocketConnectOptions options = new WebSocketConnectOptions()
       .setHost(origin.upstream().host())
       .setPort(origin.upstream().port())
@@ -45,30 +104,7 @@ final class WebSocketRelay {
         options.addHeader(h.getKey(), h.getValue());
       }
     }
-    return client.connect(options).compose(upstream -> acceptWithSubProtocol(req, upstream.subProtocol()).map(downstream -> {
-      relay(downstream, upstream);
-      relay(upstream, downstream);
-      boolean[] closed = {false};
-      Runnable closeBoth = () -> {
-        if (closed[0]) return;
-        closed[0] = true;
-        onClose.run();
-      };
-      downstream.closeHandler(v -> {
-        closeBoth.run();
-        if (!upstream.isClosed()) upstream.close(status(downstream), downstream.closeReason());
-      });
-      upstream.closeHandler(v -> {
-        closeBoth.run();
-        if (!downstream.isClosed()) downstream.close(status(upstream), upstream.closeReason());
-      });
-      return (Void) null;
-    }), err -> {
-      req.response().setStatusCode(502).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
-        .end("upstream refused the WebSocket\n");
-      onClose.run();
-      return Future.failedFuture(err);
-    });
+    return options;
   }
 
   /**
@@ -76,7 +112,7 @@ final class WebSocketRelay {
    * Netty picks the first requested one it accepts: leaving only the upstream's choice in the request makes that
    * the answer.
    */
-  private static Future<io.vertx.core.http.ServerWebSocket> acceptWithSubProtocol(HttpServerRequest req, String chosen) {
+  private static Future<ServerWebSocket> acceptWithSubProtocol(HttpServerRequest req, String chosen) {
     if (chosen == null) {
       req.headers().remove(SUB_PROTOCOL);
     } else {
@@ -85,20 +121,34 @@ final class WebSocketRelay {
     return req.toWebSocket();
   }
 
+  private static void relay(WebSocketBase downstream, WebSocketBase upstream, Runnable onClose) {
+    relayFrames(downstream, upstream);
+    relayFrames(upstream, downstream);
+    boolean[] closed = {false};
+    Runnable closeBoth = () -> {
+      if (closed[0]) return;
+      closed[0] = true;
+      onClose.run();
+    };
+    downstream.closeHandler(v -> {
+      closeBoth.run();
+      if (!upstream.isClosed()) upstream.close(status(downstream), downstream.closeReason());
+    });
+    upstream.closeHandler(v -> {
+      closeBoth.run();
+      if (!downstream.isClosed()) downstream.close(status(upstream), upstream.closeReason());
+    });
+  }
+
   private static short status(WebSocketBase ws) {
     Short code = ws.closeStatusCode();
     return code == null || code == 1005 || code == 1006 ? 1000 : code;
   }
 
   /** Data frames only: each side answers pings and closes itself. */
-  private static void relay(WebSocketBase from, WebSocketBase to) {
-    from.frameHandler(frame -> {
-      if (!(frame.isText() || frame.isBinary() || frame.isContinuation())) return; // control frames: each side does its own
-      to.writeFrame(frame);
-      if (to.writeQueueFull()) {
-        from.pause();
-        to.drainHandler(v -> from.resume());
-      }
-    });
+  private static void relayFrames(WebSocketBase from, WebSocketBase to) {
+    from.frameHandler(BodyPump.<WebSocketFrame>between(from, to, frame -> {
+      if (frame.isText() || frame.isBinary() || frame.isContinuation()) to.writeFrame(frame);
+    }));
   }
 }

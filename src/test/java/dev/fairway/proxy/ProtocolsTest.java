@@ -226,7 +226,7 @@ class ProtocolsTest {
     int hits = up.hits.get();
     Http.Reply declared = Http.send(client, new RequestOptions(upload), "0123456789AB").await();
     assertThat(declared.status()).isEqualTo(413);
-    assertThat(declared.body()).startsWith("request body of 12 bytes is over max-body-size 10");
+    assertThat(declared.body()).startsWith("request body is over max-body-size 10 (Content-Length: 12)");
     assertThat(up.hits.get()).as("a declared length over the limit never reaches the upstream").isEqualTo(hits);
     HttpClientRequest chunked = client.request(new RequestOptions(upload)).await();
     chunked.setChunked(true);

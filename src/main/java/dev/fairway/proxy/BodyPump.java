@@ -1,0 +1,31 @@
+package dev.fairway.proxy;
+
+import io.vertx.core.Handler;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.core.streams.WriteStream;
+
+/**
+ * The one relay loop of request bodies, response bodies and WebSocket frames: each item is written on, and the source
+ * is paused while the destination's write queue is full, until it drains. Hand-written rather than
+ * {@code ReadStream.pipeTo}, which allocates a pipe and promises per stream on the hottest path.
+ */
+final class BodyPump {
+
+  private BodyPump() {
+  }
+
+  /**
+   * @param write writes one item to {@code to}, or drops it (a chunk past a limit, a control frame)
+   * @return the handler to install on {@code from} (its {@code handler} or, for WebSocket frames, {@code frameHandler})
+   */
+  static <T> Handler<T> between(ReadStream<?> from, WriteStream<?> to, Handler<T> write) {
+    Handler<Void> resume = v -> from.resume();
+    return item -> {
+      write.handle(item);
+      if (to.writeQueueFull()) {
+        from.pause();
+        to.drainHandler(resume);
+      }
+    };
+  }
+}

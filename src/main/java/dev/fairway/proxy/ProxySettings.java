@@ -1,0 +1,35 @@
+package dev.fairway.proxy;
+
+import dev.fairway.config.FairwayOptions;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.util.Set;
+
+/**
+ * Everything a reload can change on the request path, as one immutable snapshot: a proxy instance swaps it on reload
+ * and each exchange captures it once, so a request runs start to end under one set of rules (routes, retries, limits)
+ * even when a reload lands halfway through it.
+ */
+record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries, int retryBuffer, long retryTimeoutMillis,
+                     long queueTimeoutMillis, Set<Integer> failOnStatus, boolean dropUnderscoreHeaders,
+                     long clientHeaderTimeoutMillis, long clientKeepAliveTimeoutMillis, long shortestReadMillis) {
+
+  static ProxySettings of(FairwayOptions o) {
+    long shortestRead = o.getRoutes().stream().mapToLong(r -> r.getTimeouts().getReadMillis())
+      .reduce(o.getTimeouts().getReadMillis(), Math::min);
+    return new ProxySettings(new RouteTable(o),
+      o.getTrustedProxies().isEmpty() ? null : new ClientAddress(o.getTrustedProxies(), o.getClientIpHeader()),
+      o.getRetries(), o.getRetryBuffer(), o.getRetryTimeoutMillis(), o.getQueueTimeoutMillis(),
+      Set.copyOf(o.getHealth().getFailOnStatus()), o.isDropUnderscoreHeaders(),
+      o.getClientHeaderTimeoutMillis(), o.getClientKeepAliveTimeoutMillis(), shortestRead);
+  }
+
+  Route route(HttpServerRequest req) {
+    return routes.match(req.path(), req.method().name(), req.authority() == null ? null : req.authority().host());
+  }
+
+  /** The client's address: the peer, or what a trusted proxy in front says it is. */
+  String client(HttpServerRequest req, String peer) {
+    return clientAddress == null ? peer : clientAddress.of(req, peer);
+  }
+}

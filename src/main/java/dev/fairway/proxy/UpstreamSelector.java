@@ -1,0 +1,96 @@
+package dev.fairway.proxy;
+
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.HashKey;
+import dev.fairway.metrics.ProxyMetrics;
+import dev.fairway.upstream.InFlightCounters;
+import dev.fairway.upstream.UpstreamSet;
+import io.vertx.core.http.Cookie;
+import io.vertx.core.http.HttpServerRequest;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Picks upstreams for one proxy instance from local state: one {@link OriginPool} per group, rebuilt from each balancer
+ * snapshot, and what the hashing strategies hash. A pick reads a volatile field and claims an in-flight slot with one
+ * atomic operation: no lock, no I/O. Other instances pick through it too when they drain the shared queue.
+ */
+final class UpstreamSelector {
+
+  private static final OriginPool EMPTY = new OriginPool(new UpstreamSet(0, Map.of(), List.of()), "none", false,
+    new InFlightCounters(), null);
+
+  private final InFlightCounters counters;
+  private final ProxyMetrics metrics;
+  private volatile Map<String, OriginPool> pools = Map.of();
+  private volatile Map<String, HashKey> hashKeys = Map.of();
+  private volatile boolean panicTryAll;
+
+  UpstreamSelector(InFlightCounters counters, ProxyMetrics metrics) {
+    this.counters = counters;
+    this.metrics = metrics;
+  }
+
+  /** Takes the config's hash keys and panic mode (at start and on reload); pools follow at the next snapshot. */
+  void configure(FairwayOptions options) {
+    Map<String, HashKey> keys = new HashMap<>();
+    options.allGroups().forEach(g -> {
+      if (g.getHashKey() != null) keys.put(g.getName(), g.getHashKey());
+    });
+    hashKeys = Map.copyOf(keys);
+    panicTryAll = options.isPanicTryAll();
+  }
+
+  /** Rebuilds the pools from the balancer's latest snapshot. */
+  void follow(UpstreamSet set) {
+    Map<String, OriginPool> next = new HashMap<>();
+    for (String group : set.strategies().keySet()) {
+      next.put(group, new OriginPool(set, group, panicTryAll, counters, metrics));
+    }
+    pools = next;
+  }
+
+  /** An origin of {@code group} with its slot claimed, or null if all are full or none is eligible. Thread-safe. */
+  Origin pick(String group, String key) {
+    return pool(group).pick(key);
+  }
+
+  /** Another origin of {@code group} than those already tried, with its slot claimed, or null. */
+  Origin pickExcept(String group, List<String> tried, String key) {
+    OriginPool current = pool(group);
+    for (int i = 0; i < current.size(); i++) {
+      Origin o = current.pick(key);
+      if (o == null) return null;
+      if (!tried.contains(o.id())) return o;
+      o.inFlight().decrementAndGet();
+      key = null; // a hash key maps to the same upstream every time: rotate instead
+    }
+    return null;
+  }
+
+  int eligibleCount(String group) {
+    return pool(group).size();
+  }
+
+  /** What the hashing strategies hash for this request; null for the others or when the key is absent. */
+  String hashKey(String group, HttpServerRequest req, String client) {
+    return switch (pool(group).strategy()) {
+      case IP_HASH -> client;
+      case HASH -> {
+        HashKey key = hashKeys.get(group);
+        if (key == null) yield null;
+        if (key.source() == HashKey.Source.HEADER) yield req.getHeader(key.name());
+        Cookie cookie = req.getCookie(key.name());
+        yield cookie == null ? null : cookie.getValue();
+      }
+      default -> null;
+    };
+  }
+
+  private OriginPool pool(String group) {
+    OriginPool p = pools.get(group);
+    return p != null ? p : EMPTY;
+  }
+}
