@@ -14,7 +14,13 @@ import io.micrometer.core.instrument.Gauge;
 import dev.fairway.upstream.InFlightCounters;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.fairway.bus.Addresses;
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -49,26 +55,17 @@ public final class Fairway {
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final FairwayOptions options;
-  private final List<ProxyVerticle> proxies;
-  private final InFlightCounters counters;
-  private final Lifecycle lifecycle;
-  private final ConfigReloader reloader;
+  private final Shared shared;
   private final int proxyPort;
   private final int adminPort;
-  private final ObservabilitySwitch observability;
   private Runnable stopSupervision = () -> { };
 
-  private Fairway(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options, List<ProxyVerticle> proxies,
-                  InFlightCounters counters, Lifecycle lifecycle, ConfigReloader reloader, int adminPort, ObservabilitySwitch observability) {
+  private Fairway(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options, Shared shared, int adminPort) {
     this.vertx = vertx;
-    this.observability = observability;
     this.registry = registry;
     this.options = options;
-    this.proxies = proxies;
-    this.counters = counters;
-    this.lifecycle = lifecycle;
-    this.reloader = reloader;
-    this.proxyPort = proxies.get(0).actualPort();
+    this.shared = shared;
+    this.proxyPort = shared.proxies().get(0).actualPort();
     this.adminPort = adminPort;
   }
 
@@ -133,11 +130,42 @@ public final class Fairway {
   }
 
   /**
+   * Builds the shared parts, deploys each role, and reports what listens where.
+   *
    * @param reloadFrom re-reads the config for a reload (null: nothing to reload)
    * @param watchFile  reload when this file changes (null: no watching)
    */
   public static Future<Fairway> start(FairwayOptions options, boolean demo, Supplier<FairwayOptions> reloadFrom, Path watchFile) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = buildVertx(registry);
+    Shared shared;
+    try {
+      shared = Shared.build(vertx, registry, options);
+    } catch (RuntimeException e) { // an access log that cannot be opened
+      return vertx.close().transform(v -> Future.failedFuture(e));
+    }
+    ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom, shared.observability());
+    MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, shared.counters(),
+      shared::proxyEventLoops, shared.lifecycle(), options.getAdminToken(), shared.proxyMetrics(), shared.queue()::size);
+
+    return deployDemo(vertx, demo)
+      .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.counters())))
+      .compose(v -> options.getHealth().isEnabled()
+        ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls())) : Future.succeededFuture())
+      .compose(v -> vertx.deployVerticle(() -> shared.newProxy(options), new DeploymentOptions().setInstances(options.effectiveInstances())))
+      .compose(v -> reloader == null ? Future.succeededFuture() : reloader.listen())
+      .compose(v -> vertx.deployVerticle(admin))
+      .map(v -> {
+        Fairway f = new Fairway(vertx, registry, options, shared, admin.actualPort());
+        f.stopSupervision = Supervision.install(vertx, registry, shared::proxyEventLoops);
+        if (reloader != null && watchFile != null && options.isWatchConfig()) reloader.watch(watchFile);
+        f.report();
+        return f;
+      })
+      .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
+  }
+
+  private static Vertx buildVertx(PrometheusMeterRegistry registry) {
     MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
       .setEnabled(true)
       .setJvmMetricsEnabled(true)
@@ -148,52 +176,50 @@ public final class Fairway {
       .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
       .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
       .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET);
-    Vertx vertx = Vertx.builder()
+    return Vertx.builder()
       .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(metricsOptions))
       .withMetrics(new MicrometerMetricsFactory(registry))
       .build();
-    InFlightCounters counters = new InFlightCounters();
-    int instances = options.effectiveInstances();
-    ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.isMetrics(), instances);
-    RequestQueue queue = ProxyVerticle.newSharedQueue(options);
-    List<ProxyVerticle> proxies = new CopyOnWriteArrayList<>();
-    ObservabilitySwitch observability;
-    try {
-      observability = new ObservabilitySwitch(vertx, proxyMetrics, ObservabilitySwitch.open(options), proxies);
-    } catch (RuntimeException e) { // an access log that cannot be opened
-      return vertx.close().transform(v -> Future.failedFuture(e));
-    }
-    Gauge.builder("fairway.access.log.dropped", observability, o -> o.accessLog().dropped())
-      .description("Access log lines dropped because the writer fell behind").register(registry);
-    Lifecycle lifecycle = new Lifecycle();
-    ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom, observability);
-    Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
-      .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
-    MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, counters,
-      () -> proxies.stream().map(ProxyVerticle::eventLoop).toList(), lifecycle, reloader, options.getAdminToken(),
-      proxyMetrics, queue::size);
+  }
 
-    return deployDemo(vertx, demo)
-      .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, counters)))
-      .compose(id -> options.getHealth().isEnabled()
-        ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls())) : Future.succeededFuture(id))
-      .compose(id -> vertx.deployVerticle(() -> {
-        ProxyVerticle p = new ProxyVerticle(proxies.size(), options, counters, proxyMetrics, queue, lifecycle, observability.accessLog());
-        proxies.add(p);
-        return p;
-      }, new DeploymentOptions().setInstances(instances)))
-      .compose(id -> vertx.deployVerticle(admin))
-      .map(id -> {
-        Fairway f = new Fairway(vertx, registry, options, proxies, counters, lifecycle, reloader, admin.actualPort(), observability);
-        f.stopSupervision = Supervision.install(vertx, registry, () -> proxies.stream().map(ProxyVerticle::eventLoop).toList());
-        if (reloader != null && watchFile != null && options.isWatchConfig()) reloader.watch(watchFile);
-        log.info("Fairway {} proxying http://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http://{}:{}",
-          dev.fairway.cli.VersionProvider.version(), options.getHost(), f.proxyPort, options.getUpstreams().size(),
-          options.getStrategy().configName(), instances, vertx.isNativeTransportEnabled() ? "native" : "NIO",
-          options.getAdminHost(), f.adminPort);
-        return f;
-      })
-      .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
+  /**
+   * What the roles of one Fairway share in memory, beside the bus: the in-flight counters (every proxy instance and
+   * the balancer), the wait queue and request meters (every proxy instance), the access log switch, the lifecycle,
+   * and the proxy instances as they are deployed.
+   */
+  private record Shared(InFlightCounters counters, ProxyMetrics proxyMetrics, RequestQueue queue,
+                        ObservabilitySwitch observability, Lifecycle lifecycle, List<ProxyVerticle> proxies) {
+
+    /** @throws RuntimeException if the access log cannot be opened */
+    static Shared build(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options) {
+      ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.isMetrics(), options.effectiveInstances());
+      ObservabilitySwitch observability = new ObservabilitySwitch(vertx, proxyMetrics, ObservabilitySwitch.open(options));
+      RequestQueue queue = ProxyVerticle.newSharedQueue(options);
+      Gauge.builder("fairway.access.log.dropped", observability, o -> o.accessLog().dropped())
+        .description("Access log lines dropped because the writer fell behind").register(registry);
+      Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
+        .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
+      return new Shared(new InFlightCounters(), proxyMetrics, queue, observability, new Lifecycle(), new CopyOnWriteArrayList<>());
+    }
+
+    /** The next proxy instance, numbered in deployment order and following the access log switch. */
+    synchronized ProxyVerticle newProxy(FairwayOptions options) {
+      ProxyVerticle p = new ProxyVerticle(proxies.size(), options, counters, proxyMetrics, queue, lifecycle, observability.accessLog());
+      proxies.add(p);
+      observability.follow(p::useAccessLog);
+      return p;
+    }
+
+    List<Context> proxyEventLoops() {
+      return proxies.stream().map(ProxyVerticle::eventLoop).toList();
+    }
+  }
+
+  private void report() {
+    log.info("Fairway {} proxying http://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http://{}:{}",
+      dev.fairway.cli.VersionProvider.version(), options.getHost(), proxyPort, options.getUpstreams().size(),
+      options.getStrategy().configName(), options.effectiveInstances(), vertx.isNativeTransportEnabled() ? "native" : "NIO",
+      options.getAdminHost(), adminPort);
   }
 
   private static Future<?> deployDemo(Vertx vertx, boolean demo) {
@@ -210,12 +236,13 @@ public final class Fairway {
    * response) up to shutdown-timeout, then everything closes.
    */
   public Future<Void> drainAndClose() {
-    if (!lifecycle.startDraining()) return Future.succeededFuture();
+    InFlightCounters counters = shared.counters();
+    if (!shared.lifecycle().startDraining()) return Future.succeededFuture();
     Duration timeout = Duration.ofMillis(options.getShutdownTimeoutMillis());
     log.info("stopping: accepting no new connections; waiting up to {} for {} in-flight request(s)",
       Durations.format(timeout.toMillis()), counters.total());
     long progress = vertx.setPeriodic(1_000, id -> log.info("draining: {} request(s) in flight", counters.total()));
-    return Future.join(proxies.stream().map(p -> p.shutdown(timeout)).toList())
+    return Future.join(shared.proxies().stream().map(p -> p.shutdown(timeout)).toList())
       .eventually(() -> {
         vertx.cancelTimer(progress);
         log.info("stopped with {} request(s) in flight", counters.total());
@@ -224,13 +251,18 @@ public final class Fairway {
       .mapEmpty();
   }
 
-  /** Re-reads the config file; a no-op without one. */
+  /** Re-reads the config file, through the reloader on the bus; a no-op without one. */
   public Future<JsonObject> reload(String trigger) {
-    if (reloader == null) {
-      log.info("{}: nothing to reload (started without --config)", trigger);
-      return Future.succeededFuture(new JsonObject().put("status", "nothing to reload"));
-    }
-    return reloader.reload(trigger);
+    return vertx.eventBus().<JsonObject>request(Addresses.CONFIG_RELOAD, new JsonObject().put("trigger", trigger),
+        new DeliveryOptions().setSendTimeout(30_000))
+      .map(Message::body)
+      .recover(err -> {
+        if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+          log.info("{}: nothing to reload (started without --config)", trigger);
+          return Future.succeededFuture(new JsonObject().put("status", "nothing to reload"));
+        }
+        return Future.failedFuture(err);
+      });
   }
 
   public Future<Void> close() {
@@ -238,13 +270,13 @@ public final class Fairway {
     // the proxy verticles hand off their last access log lines as they stop; then the writer writes them out
     return vertx.close().andThen(ar -> {
       registry.close();
-      observability.accessLog().close();
+      shared.observability().accessLog().close();
     });
   }
 
   /** The proxy instances' event loops (for tests and the liveness check). */
-  public List<io.vertx.core.Context> proxyEventLoops() {
-    return proxies.stream().map(ProxyVerticle::eventLoop).toList();
+  public List<Context> proxyEventLoops() {
+    return shared.proxyEventLoops();
   }
 
   public Vertx vertx() {

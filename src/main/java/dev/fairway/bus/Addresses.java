@@ -19,6 +19,12 @@ public final class Addresses {
 
   /** Published by the reloader: a new, validated config as JSON (the config file's format). */
   public static final String CONFIG_CHANGED = "fairway.config.changed";
+  /**
+   * Request/reply to the reloader: {@code {"trigger":"SIGHUP"}} re-reads the config; the reply is
+   * {@code {"status":"applied","restart_needed":[...]}}, or a failure (code 400) saying why the config was rejected.
+   * No consumer: Fairway was started without a config file.
+   */
+  public static final String CONFIG_RELOAD = "fairway.config.reload";
   /** Request/reply to the balancer from the admin API: {@code {"op":"add|update|remove", ...}}. */
   public static final String ADMIN_UPSTREAMS = "fairway.admin.upstreams";
 

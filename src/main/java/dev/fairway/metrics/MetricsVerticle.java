@@ -1,5 +1,6 @@
 package dev.fairway.metrics;
 
+import dev.fairway.admin.AdminApi;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.Upstream;
@@ -20,13 +21,9 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
 import dev.fairway.bus.Addresses;
-import dev.fairway.ops.ConfigReloader;
 import dev.fairway.ops.Lifecycle;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.ext.web.handler.BodyHandler;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import io.vertx.core.Context;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.ext.web.RoutingContext;
@@ -40,9 +37,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The admin server: {@code /health} (UP while any upstream is up, with each upstream's detail),
+ * The admin server, one router: {@code /health} (UP while any upstream is up, with each upstream's detail),
  * {@code /health/live} (every proxy event loop answers), {@code /health/ready} (an upstream is up) and
- * {@code /metrics} (Prometheus text).
+ * {@code /metrics} (Prometheus text), {@code /stats} and its dashboard at {@code /}; the {@link AdminApi} is mounted
+ * at {@code /admin}.
  */
 public class MetricsVerticle extends VerticleBase {
 
@@ -52,8 +50,7 @@ public class MetricsVerticle extends VerticleBase {
   private final InFlightCounters inFlight;
   private final Supplier<List<Context>> eventLoops;
   private final Lifecycle lifecycle;
-  private final ConfigReloader reloader;
-  private final byte[] adminToken;
+  private final String adminToken;
   private final ProxyMetrics proxyMetrics;
   private final IntSupplier queueLength;
   private final String dashboard;
@@ -65,7 +62,7 @@ public class MetricsVerticle extends VerticleBase {
    * @param eventLoops the contexts that must answer for {@code /health/live} (the proxy instances')
    */
   public MetricsVerticle(String host, int port, PrometheusMeterRegistry registry, InFlightCounters inFlight,
-                         Supplier<List<Context>> eventLoops, Lifecycle lifecycle, ConfigReloader reloader, String adminToken,
+                         Supplier<List<Context>> eventLoops, Lifecycle lifecycle, String adminToken,
                          ProxyMetrics proxyMetrics, IntSupplier queueLength) {
     this.proxyMetrics = proxyMetrics;
     this.queueLength = queueLength;
@@ -76,8 +73,7 @@ public class MetricsVerticle extends VerticleBase {
     this.inFlight = inFlight;
     this.eventLoops = eventLoops;
     this.lifecycle = lifecycle;
-    this.reloader = reloader;
-    this.adminToken = adminToken == null || adminToken.isEmpty() ? null : adminToken.getBytes(StandardCharsets.UTF_8);
+    this.adminToken = adminToken;
   }
 
   @Override
@@ -91,14 +87,7 @@ public class MetricsVerticle extends VerticleBase {
     router.get("/stats").handler(this::stats);
     router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(dashboard));
     vertx.setPeriodic(1_000, id -> proxyMetrics.roll());
-    router.route("/admin/*").handler(BodyHandler.create().setBodyLimit(64 * 1024)).handler(this::authorize);
-    router.post("/admin/reload").handler(this::reload);
-    router.get("/admin/upstreams").handler(this::listUpstreams);
-    router.post("/admin/upstreams").handler(ctx -> changeUpstreams(ctx, new JsonObject().put("op", "add").put("upstream", body(ctx)), 201));
-    router.put("/admin/upstreams/:id").handler(ctx -> changeUpstreams(ctx,
-      new JsonObject().put("op", "update").put("id", ctx.pathParam("id")).put("changes", body(ctx)), 200));
-    router.delete("/admin/upstreams/:id").handler(ctx -> changeUpstreams(ctx,
-      new JsonObject().put("op", "remove").put("id", ctx.pathParam("id")), 202));
+    router.route("/admin/*").subRouter(new AdminApi(vertx, adminToken, () -> current, inFlight).router());
     return UpstreamFeed.follow(vertx, this::onSnapshot)
       .compose(v -> vertx.createHttpServer().requestHandler(router).listen(port, host))
       .onSuccess(s -> server = s);
@@ -178,65 +167,8 @@ public class MetricsVerticle extends VerticleBase {
       .end(new JsonObject().put("status", up ? "UP" : "DOWN").encode());
   }
 
-  /** Every /admin call needs the bearer token, compared in constant time; without a configured token the API is off. */
-  private void authorize(RoutingContext ctx) {
-    if (adminToken == null) {
-      error(ctx, 404, "the admin API is off: set admin.token in the config or FAIRWAY_ADMIN_TOKEN");
-      return;
-    }
-    String header = ctx.request().getHeader("Authorization");
-    byte[] given = header != null && header.startsWith("Bearer ") ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-    if (!MessageDigest.isEqual(given, adminToken)) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      error(ctx, 401, "missing or wrong bearer token");
-      return;
-    }
-    ctx.next();
-  }
-
-  private void reload(RoutingContext ctx) {
-    if (reloader == null) {
-      error(ctx, 409, "nothing to reload: Fairway was started without --config");
-      return;
-    }
-    reloader.reload("POST /admin/reload").onComplete(ar -> {
-      if (ar.succeeded()) json(ctx, 200, ar.result());
-      else error(ctx, 400, ar.cause().getMessage());
-    });
-  }
-
-  private void listUpstreams(RoutingContext ctx) {
-    JsonArray list = new JsonArray();
-    current.upstreams().forEach(u -> list.add(u.toJson().put("in_flight", inFlight.get(u.id()))));
-    json(ctx, 200, new JsonObject().put("revision", current.revision()).put("strategy", current.strategy()).put("upstreams", list));
-  }
-
-  /** Changes go through the balancer on the bus, like every other state change. */
-  private void changeUpstreams(RoutingContext ctx, JsonObject request, int okStatus) {
-    if (request.containsKey("upstream") && request.getValue("upstream") == null
-      || request.containsKey("changes") && request.getValue("changes") == null) {
-      error(ctx, 400, "the body must be a JSON object");
-      return;
-    }
-    vertx.eventBus().<JsonObject>request(Addresses.ADMIN_UPSTREAMS, request, new DeliveryOptions().setSendTimeout(5_000))
-      .onSuccess(reply -> json(ctx, okStatus, reply.body()))
-      .onFailure(err -> error(ctx, err instanceof ReplyException re && re.failureCode() > 0 ? re.failureCode() : 500, err.getMessage()));
-  }
-
-  private static JsonObject body(RoutingContext ctx) {
-    try {
-      return ctx.body().asJsonObject();
-    } catch (RuntimeException e) {
-      return null;
-    }
-  }
-
   private static void json(RoutingContext ctx, int status, JsonObject body) {
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
-  }
-
-  private static void error(RoutingContext ctx, int status, String message) {
-    json(ctx, status, new JsonObject().put("error", message));
   }
 
   private void onSnapshot(UpstreamSet set) {

@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Re-reads the config (SIGHUP, a change of the file, or POST /admin/reload). A valid new config is published on the
+ * Re-reads the config when asked on {@link Addresses#CONFIG_RELOAD} (SIGHUP, POST /admin/reload) or when the file
+ * changes. A valid new config is published on the
  * bus and applied by each role without dropping a connection; an invalid one is rejected with its reason and the
  * running config stays. Settings that need a restart are named, not applied. Reloads run one at a time.
  */
@@ -41,6 +42,15 @@ public final class ConfigReloader {
     this.loader = loader;
     this.inProcess = inProcess;
     this.current = running;
+  }
+
+  /** Answers {@link Addresses#CONFIG_RELOAD} requests (the admin API's, a signal's) from now on. */
+  public Future<Void> listen() {
+    return vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_RELOAD, msg ->
+      reload(msg.body() == null ? "request" : msg.body().getString("trigger", "request")).onComplete(ar -> {
+        if (ar.succeeded()) msg.reply(ar.result());
+        else msg.fail(400, ar.cause().getMessage());
+      })).completion();
   }
 
   /** @return the outcome as JSON, or a failed future whose message says what is wrong */

@@ -4,11 +4,11 @@ import dev.fairway.accesslog.AccessLog;
 import dev.fairway.accesslog.AccessLogFormat;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.metrics.ProxyMetrics;
-import dev.fairway.proxy.ProxyVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The settings a reload applies inside this process rather than over the bus, because what they switch is an object,
@@ -19,17 +19,25 @@ import java.util.List;
  */
 public final class ObservabilitySwitch {
 
+  /** A writer of the access log (a proxy instance): it moves to the next log on its own event loop. */
+  public interface Follower {
+    Future<Void> useAccessLog(AccessLog next);
+  }
+
   private final Vertx vertx;
   private final ProxyMetrics metrics;
-  private final List<ProxyVerticle> proxies;
+  private final List<Follower> followers = new CopyOnWriteArrayList<>();
   private volatile AccessLog accessLog;
 
-  /** @param proxies the proxy instances, as they are deployed */
-  public ObservabilitySwitch(Vertx vertx, ProxyMetrics metrics, AccessLog accessLog, List<ProxyVerticle> proxies) {
+  public ObservabilitySwitch(Vertx vertx, ProxyMetrics metrics, AccessLog accessLog) {
     this.vertx = vertx;
     this.metrics = metrics;
     this.accessLog = accessLog;
-    this.proxies = proxies;
+  }
+
+  /** {@code follower} writes to {@link #accessLog()} now and is switched by each reload that changes it. */
+  public void follow(Follower follower) {
+    followers.add(follower);
   }
 
   /** Opens the access log {@code options} describe. Blocking file I/O: not on an event loop. */
@@ -53,7 +61,7 @@ public final class ObservabilitySwitch {
       .compose(log -> {
         metrics.setEnabled(next.isMetrics());
         accessLog = log;
-        return Future.all(proxies.stream().map(p -> p.useAccessLog(log)).toList());
+        return Future.all(followers.stream().map(f -> f.useAccessLog(log)).toList());
       })
       .compose(all -> vertx.executeBlocking(() -> {
         old.close();
