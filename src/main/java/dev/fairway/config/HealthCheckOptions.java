@@ -24,6 +24,10 @@ public class HealthCheckOptions {
   private long timeoutMillis = DEFAULT_TIMEOUT;
   private int rise = DEFAULT_RISE;
   private int fall = DEFAULT_FALL;
+  /** Whether path was set: an unset path probes "/", which many APIs do not serve, so any answer below 500 passes. */
+  private boolean pathSet;
+  /** Whether expected-status was set; unset, it is 200-399 on a set path and 100-499 on the default one. */
+  private boolean expectedStatusSet;
   private int expectedStatusMin = 200;
   private int expectedStatusMax = 399;
   /** Host header of probes; null: the upstream's own host:port. */
@@ -44,7 +48,7 @@ public class HealthCheckOptions {
     this();
     r.rejectUnknown(KEYS);
     enabled = r.bool("enabled", enabled);
-    setPath(r.key("path"), r.string("path", path));
+    if (r.has("path")) setPath(r.key("path"), r.string("path", path));
     intervalMillis = positive(r.key("interval"), r.duration("interval", intervalMillis));
     timeoutMillis = positive(r.key("timeout"), r.duration("timeout", timeoutMillis));
     rise = r.integer("rise", rise, 1, 100);
@@ -80,6 +84,7 @@ public class HealthCheckOptions {
       if (lo >= 100 && hi <= 599 && lo <= hi) {
         expectedStatusMin = lo;
         expectedStatusMax = hi;
+        expectedStatusSet = true;
         return this;
       }
     } catch (NumberFormatException ignored) {
@@ -88,8 +93,25 @@ public class HealthCheckOptions {
     throw ConfigException.invalid(key, range, "a status or range such as 200 or 200-399");
   }
 
+  /**
+   * Whether a probe's status means the upstream is up: within expected-status if set; else 200-399 for a configured
+   * path, and any answer below 500 for the default "/" (the server is up and speaking HTTP, though it may have no
+   * such page: a Flask API without a "/" route answers 404 there).
+   */
   public boolean isExpected(int status) {
+    if (!expectedStatusSet && !pathSet) return status >= 100 && status < 500;
     return status >= expectedStatusMin && status <= expectedStatusMax;
+  }
+
+  /** Whether probes use the default path and its any-answer-below-500 rule. */
+  public boolean isDefaultPath() {
+    return !pathSet;
+  }
+
+  /** The statuses that pass, in words, for the startup log. */
+  public String expectedInWords() {
+    if (!expectedStatusSet && !pathSet) return "any answer below 500";
+    return expectedStatusMin == expectedStatusMax ? "status " + expectedStatusMin : "status " + expectedStatusMin + "-" + expectedStatusMax;
   }
 
   public String getHost() {
@@ -171,6 +193,7 @@ public class HealthCheckOptions {
       throw ConfigException.invalid(key, path, "a path starting with /");
     }
     this.path = path;
+    this.pathSet = true;
     return this;
   }
 
@@ -211,10 +234,12 @@ public class HealthCheckOptions {
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("enabled", enabled).put("path", path)
-      .put("interval", Durations.format(intervalMillis)).put("timeout", Durations.format(timeoutMillis))
-      .put("rise", rise).put("fall", fall)
-      .put("expected-status", expectedStatusMin + "-" + expectedStatusMax).put("host", host)
+    JsonObject json = new JsonObject().put("enabled", enabled);
+    if (pathSet) json.put("path", path);
+    json.put("interval", Durations.format(intervalMillis)).put("timeout", Durations.format(timeoutMillis))
+      .put("rise", rise).put("fall", fall);
+    if (expectedStatusSet) json.put("expected-status", expectedStatusMin + "-" + expectedStatusMax);
+    return json.put("host", host)
       .put("initial-state", initiallyUp ? "up" : "down").put("max-fails", maxFails)
       .put("fail-timeout", Durations.format(failTimeoutMillis)).put("max-ejection-time", Durations.format(maxEjectionMillis))
       .put("fail-on-status", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(new java.util.TreeSet<>(failOnStatus))));

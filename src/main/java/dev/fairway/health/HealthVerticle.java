@@ -4,6 +4,7 @@ import dev.fairway.bus.Addresses;
 import dev.fairway.bus.StatusChange;
 import dev.fairway.bus.UpstreamFailure;
 import dev.fairway.bus.UpstreamFeed;
+import dev.fairway.config.Durations;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HealthCheckOptions;
 import dev.fairway.config.UpstreamOptions;
@@ -103,7 +104,18 @@ public class HealthVerticle extends VerticleBase {
         vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED,
           msg -> options = new FairwayOptions(msg.body()).getHealth()).completion())
       .compose(v -> UpstreamFeed.follow(vertx, this::onSnapshot))
-      .compose(v -> firstRound);
+      .compose(v -> firstRound)
+      .onSuccess(v -> describeProbes());
+  }
+
+  /** Says what is probed, so that an upstream kept DOWN by a path it does not serve is easy to tell from a dead one. */
+  private void describeProbes() {
+    log.info("health checks: GET {} on each upstream every {}; {} counts as up", options.getPath(),
+      Durations.format(options.getIntervalMillis()), options.expectedInWords());
+    if (options.isDefaultPath()) {
+      log.info("health checks: no health path is set, so a server that answers at all is up; set health.path "
+        + "(or --health-path) to a path that answers 200 only while the upstream can serve, e.g. /health");
+    }
   }
 
   @Override

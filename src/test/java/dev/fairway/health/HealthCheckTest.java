@@ -1,5 +1,7 @@
 package dev.fairway.health;
 
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.HealthCheckOptions;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.ThreeUpstreams;
@@ -82,5 +84,41 @@ class HealthCheckTest extends ThreeUpstreams {
     assertThat(reply.status()).isEqualTo(503);
     assertThat(reply.body()).isEqualTo("no healthy upstream\n");
     assertThat(a.hits.get() + b.hits.get() + c.hits.get()).isZero();
+  }
+
+  /** A Flask API without a "/" route answers 404 there: with no health path set, that server is up. */
+  @Test
+  void withoutAHealthPathAnyAnswerBelow500MeansUp() {
+    a.handler = req -> req.response().setStatusCode(req.path().equals("/") ? 404 : 200).end("a");
+    FairwayOptions options = Proxies.options(a)
+      .setHealth(new HealthCheckOptions().setIntervalMillis(100).setTimeoutMillis(500).setRise(1).setFall(1));
+    fairway = Proxies.start(options);
+    assertThat(status(a.id())).isEqualTo("UP");
+    assertThat(Http.get(client, fairway.proxyPort(), "/api/x").await().status()).isEqualTo(200);
+
+    a.handler = req -> req.response().setStatusCode(500).end();
+    Http.await("a DOWN on a 500", Duration.ofSeconds(5), () -> status(a.id()).equals("DOWN"));
+  }
+
+  @Test
+  void aConfiguredHealthPathMustAnswer2xxOr3xx() {
+    a.handler = req -> req.response().setStatusCode(404).end();
+    FairwayOptions options = Proxies.options(a);
+    options.getHealth().setPath("health.path", "/ready");
+    fairway = Proxies.start(options);
+    assertThat(status(a.id())).isEqualTo("DOWN");
+    assertThat(Http.get(client, fairway.proxyPort(), "/api/x").await().status()).isEqualTo(503);
+  }
+
+  @Test
+  void theDefaultPathRuleSurvivesAReloadsJsonRoundTrip() {
+    HealthCheckOptions unset = new FairwayOptions(new FairwayOptions().toJson()).getHealth();
+    assertThat(unset.isExpected(404)).isTrue();
+    assertThat(unset.isExpected(500)).isFalse();
+    FairwayOptions withPath = new FairwayOptions();
+    withPath.getHealth().setPath("health.path", "/health");
+    HealthCheckOptions set = new FairwayOptions(withPath.toJson()).getHealth();
+    assertThat(set.isExpected(404)).isFalse();
+    assertThat(set.isExpected(204)).isTrue();
   }
 }
