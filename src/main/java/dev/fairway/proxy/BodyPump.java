@@ -14,15 +14,20 @@ final class BodyPump {
   private BodyPump() {
   }
 
+  /** Writes one item on, or drops it (a chunk past a limit or after the exchange ended, a control frame). */
+  @FunctionalInterface
+  interface Writer<T> {
+    /** @return whether the item was written: only then is the destination's queue looked at (it may be closed) */
+    boolean write(T item);
+  }
+
   /**
-   * @param write writes one item to {@code to}, or drops it (a chunk past a limit, a control frame)
    * @return the handler to install on {@code from} (its {@code handler} or, for WebSocket frames, {@code frameHandler})
    */
-  static <T> Handler<T> between(ReadStream<?> from, WriteStream<?> to, Handler<T> write) {
+  static <T> Handler<T> between(ReadStream<?> from, WriteStream<?> to, Writer<T> writer) {
     Handler<Void> resume = v -> from.resume();
     return item -> {
-      write.handle(item);
-      if (to.writeQueueFull()) {
+      if (writer.write(item) && to.writeQueueFull()) {
         from.pause();
         to.drainHandler(resume);
       }

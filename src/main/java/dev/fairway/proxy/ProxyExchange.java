@@ -259,15 +259,17 @@ final class ProxyExchange {
     long max = route.maxBodyBytes();
     req.handler(BodyPump.<Buffer>between(req, creq, chunk -> {
       if (max > 0 && req.bytesRead() > max) {
-        if (done) return;
-        fail(Failure.BODY_TOO_LARGE, String.valueOf(max));
-        cancelUpstream();
-        return;
+        if (!done) {
+          fail(Failure.BODY_TOO_LARGE, String.valueOf(max));
+          cancelUpstream();
+        }
+        return false;
       }
       if (bodyCopy != null) {
         bodyCopy = bodyCopy.length() + chunk.length() <= retryBuffer ? bodyCopy.appendBuffer(chunk) : null;
       }
       creq.write(chunk);
+      return true;
     }));
     req.exceptionHandler(err -> onClientClosed()); // the client's side broke: not the upstream's fault
     req.endHandler(v -> creq.end());
@@ -321,9 +323,10 @@ final class ProxyExchange {
   /** Streams the response body with back-pressure: the upstream is paused while the client's write queue is full. */
   private void relayBody(HttpClientResponse cres, int status) {
     cres.handler(BodyPump.<Buffer>between(cres, resp, chunk -> {
-      if (done) return; // cut by a timeout or the client; the upstream request is being reset
+      if (done) return false; // cut by a timeout or the client; the upstream request is being reset
       lastUpstreamNanos = System.nanoTime();
       resp.write(chunk);
+      return true;
     }));
     cres.exceptionHandler(err -> {
       if (!done) {

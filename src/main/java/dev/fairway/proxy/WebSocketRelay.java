@@ -51,6 +51,7 @@ final class WebSocketRelay {
     MultiMap forwarded = HttpHeaders.headers();
     ForwardedHeaders.copyRequest(req, clientAddress, peer, RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID)),
       settings.dropUnderscoreHeaders(), forwarded);
+    route.requestHeaders().apply(forwarded); // the route's rules hold for its upgrades too
     Runnable onClose = () -> {
       proxy.metrics().webSockets().decrementAndGet();
       origin.inFlight().decrementAndGet();
@@ -148,7 +149,9 @@ final class WebSocketRelay {
   /** Data frames only: each side answers pings and closes itself. */
   private static void relayFrames(WebSocketBase from, WebSocketBase to) {
     from.frameHandler(BodyPump.<WebSocketFrame>between(from, to, frame -> {
-      if (frame.isText() || frame.isBinary() || frame.isContinuation()) to.writeFrame(frame);
+      if (!(frame.isText() || frame.isBinary() || frame.isContinuation())) return false;
+      to.writeFrame(frame);
+      return true;
     }));
   }
 }

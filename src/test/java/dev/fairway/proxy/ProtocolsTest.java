@@ -1,6 +1,7 @@
 package dev.fairway.proxy;
 
 import dev.fairway.Fairway;
+import dev.fairway.bus.Addresses;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HealthCheckOptions;
 import dev.fairway.config.UpstreamOptions;
@@ -82,6 +83,42 @@ class ProtocolsTest {
     upstreamClosed.future().timeout(5, TimeUnit.SECONDS).await();
     Http.await("slot released", Duration.ofSeconds(5),
       () -> fairway.registry().get("fairway.upstream.in.flight").tag("upstream", up.id()).gauge().value() == 0.0);
+  }
+
+  /** An upgrade to a path the backend serves as plain HTTP is the client's mistake: it must never eject the upstream. */
+  @Test
+  void aWebSocketUpgradeThatTheUpstreamDeclinesNeverCountsAgainstIt() throws Exception {
+    up.handler = req -> req.response().setStatusCode(404).end("no socket here");
+    fairway = Proxies.start(Proxies.options(up));
+    AtomicInteger reported = new AtomicInteger();
+    fairway.vertx().eventBus().consumer(Addresses.PROXY_UPSTREAM_FAILED, msg -> reported.incrementAndGet()).completion().await();
+    for (int i = 0; i < 3; i++) {
+      RawHttp.Response declined = RawHttp.exchange(fairway.proxyPort(), "GET /api/x HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+      assertThat(declined.status()).isEqualTo(502);
+      assertThat(declined.text()).contains("upstream declined the WebSocket (it answered 404)");
+    }
+    HttpClient client = vertx.createHttpClient();
+    for (int i = 0; i < 3; i++) {
+      assertThat(Http.get(client, fairway.proxyPort(), "/api/x").await().status()).as("still routed to the upstream").isEqualTo(404);
+    }
+    assertThat(reported.get()).isZero();
+    assertThat(fairway.registry().get("fairway.websocket.connections").gauge().value()).isZero();
+  }
+
+  /** A client handshake Vert.x cannot accept (no Sec-WebSocket-Key) after the upstream side opened: both sides go. */
+  @Test
+  void aMalformedClientHandshakeClosesTheUpstreamSocketAndReleasesTheSlot() throws Exception {
+    Promise<Void> upstreamClosed = Promise.promise();
+    up.handler = req -> req.toWebSocket().onSuccess(ws -> ws.closeHandler(v -> upstreamClosed.tryComplete()));
+    fairway = Proxies.start(Proxies.options(up));
+    RawHttp.Response refused = RawHttp.exchange(fairway.proxyPort(), "GET /socket HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+      + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    assertThat(refused.status()).isEqualTo(400);
+    upstreamClosed.future().timeout(5, TimeUnit.SECONDS).await();
+    Http.await("slot and gauge released", Duration.ofSeconds(5),
+      () -> fairway.registry().get("fairway.upstream.in.flight").tag("upstream", up.id()).gauge().value() == 0.0
+        && fairway.registry().get("fairway.websocket.connections").gauge().value() == 0.0);
   }
 
   @Test

@@ -92,6 +92,27 @@ class RoutesAndUpstreamEdgesTest {
   }
 
   @Test
+  void aRoutesRequestHeaderRulesApplyToWebSocketUpgradesToo() throws Exception {
+    Promise<io.vertx.core.MultiMap> seen = Promise.promise();
+    up.handler = req -> {
+      seen.tryComplete(io.vertx.core.MultiMap.caseInsensitiveMultiMap().addAll(req.headers()));
+      req.toWebSocket();
+    };
+    FairwayOptions parsed = new FairwayOptions(ConfigLoader.parseYaml("t", """
+      routes:
+        - path: /socket
+          request-headers: {set: {X-Route: socket}, remove: [X-Debug]}
+      """));
+    fairway = Proxies.start(Proxies.options(up).setRoutes(parsed.getRoutes()));
+    var ws = vertx.createWebSocketClient().connect(new io.vertx.core.http.WebSocketConnectOptions().setPort(fairway.proxyPort())
+      .setHost("127.0.0.1").setURI("/socket").addHeader("X-Debug", "1")).await();
+    io.vertx.core.MultiMap headers = seen.future().await(5, TimeUnit.SECONDS);
+    assertThat(headers.get("X-Route")).isEqualTo("socket");
+    assertThat(headers.contains("X-Debug")).isFalse();
+    ws.close().await();
+  }
+
+  @Test
   void upstreamThatAnswersEarlyDuringAnUploadHasItsAnswerRelayedAndTheUploadStops() throws Exception {
     AtomicLong received = new AtomicLong();
     up.handler = req -> {
