@@ -97,7 +97,7 @@ public final class Fairway {
       exit(2, e.getMessage());
       return;
     }
-    Logging.configure(options.getLogLevel(), options.getErrorLog());
+    Logging.configure(options.getProcess().getLogLevel(), options.getProcess().getErrorLog());
     Fairway fairway;
     try {
       fairway = start(options, command.demo(), command.configFile() == null ? null : command::toOptions, command.configFile()).await();
@@ -111,7 +111,7 @@ public final class Fairway {
     Signals.install(() -> {
       try {
         // bounded: closing Vert.x can wait on a WebSocket whose close handshake never completes
-        fairway.drainAndClose().await(options.getShutdownTimeoutMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+        fairway.drainAndClose().await(options.getProcess().getShutdownTimeoutMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         log.warn("stopped without a clean close: {}", e.toString());
       }
@@ -145,20 +145,20 @@ public final class Fairway {
       return vertx.close().transform(v -> Future.failedFuture(e));
     }
     ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom, shared.observability());
-    MetricsVerticle admin = new MetricsVerticle(options.getAdminHost(), options.getAdminPort(), registry, shared.counters(),
-      shared::proxyEventLoops, shared.lifecycle(), options.getAdminToken(), shared.proxyMetrics(), shared.queue()::size);
+    MetricsVerticle admin = new MetricsVerticle(options.getAdmin().getHost(), options.getAdmin().getPort(), registry, shared.counters(),
+      shared::proxyEventLoops, shared.lifecycle(), options.getAdmin().getToken(), shared.proxyMetrics(), shared.queue()::size);
 
     return deployDemo(vertx, demo)
       .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.counters())))
       .compose(v -> options.getHealth().isEnabled()
         ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls())) : Future.succeededFuture())
-      .compose(v -> vertx.deployVerticle(() -> shared.newProxy(options), new DeploymentOptions().setInstances(options.effectiveInstances())))
+      .compose(v -> vertx.deployVerticle(() -> shared.newProxy(options), new DeploymentOptions().setInstances(options.getProcess().effectiveInstances())))
       .compose(v -> reloader == null ? Future.succeededFuture() : reloader.listen())
       .compose(v -> vertx.deployVerticle(admin))
       .map(v -> {
         Fairway f = new Fairway(vertx, registry, options, shared, admin.actualPort());
         f.stopSupervision = Supervision.install(vertx, registry, shared::proxyEventLoops);
-        if (reloader != null && watchFile != null && options.isWatchConfig()) reloader.watch(watchFile);
+        if (reloader != null && watchFile != null && options.getProcess().isWatchConfig()) reloader.watch(watchFile);
         f.report();
         return f;
       })
@@ -192,7 +192,7 @@ public final class Fairway {
 
     /** @throws RuntimeException if the access log cannot be opened */
     static Shared build(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options) {
-      ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.isMetrics(), options.effectiveInstances());
+      ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.getProcess().isMetrics(), options.getProcess().effectiveInstances());
       ObservabilitySwitch observability = new ObservabilitySwitch(vertx, proxyMetrics, ObservabilitySwitch.open(options));
       RequestQueue queue = ProxyVerticle.newSharedQueue(options);
       Gauge.builder("fairway.access.log.dropped", observability, o -> o.accessLog().dropped())
@@ -217,9 +217,9 @@ public final class Fairway {
 
   private void report() {
     log.info("Fairway {} proxying http://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http://{}:{}",
-      dev.fairway.cli.VersionProvider.version(), options.getHost(), proxyPort, options.getUpstreams().size(),
-      options.getStrategy().configName(), options.effectiveInstances(), vertx.isNativeTransportEnabled() ? "native" : "NIO",
-      options.getAdminHost(), adminPort);
+      dev.fairway.cli.VersionProvider.version(), options.getListen().getHost(), proxyPort, options.getUpstreams().size(),
+      options.getStrategy().configName(), options.getProcess().effectiveInstances(), vertx.isNativeTransportEnabled() ? "native" : "NIO",
+      options.getAdmin().getHost(), adminPort);
   }
 
   private static Future<?> deployDemo(Vertx vertx, boolean demo) {
@@ -238,7 +238,7 @@ public final class Fairway {
   public Future<Void> drainAndClose() {
     InFlightCounters counters = shared.counters();
     if (!shared.lifecycle().startDraining()) return Future.succeededFuture();
-    Duration timeout = Duration.ofMillis(options.getShutdownTimeoutMillis());
+    Duration timeout = Duration.ofMillis(options.getProcess().getShutdownTimeoutMillis());
     log.info("stopping: accepting no new connections; waiting up to {} for {} in-flight request(s)",
       Durations.format(timeout.toMillis()), counters.total());
     long progress = vertx.setPeriodic(1_000, id -> log.info("draining: {} request(s) in flight", counters.total()));

@@ -108,8 +108,8 @@ public class FairwayCommand {
   /** The config file (if any) with every given flag applied, validated. */
   public FairwayOptions toOptions() {
     FairwayOptions o = config == null ? new FairwayOptions() : ConfigLoader.load(config);
-    if (port != null) o.setPort(checkPort("--port", port));
-    if (host != null) o.setHost(host);
+    if (port != null) o.getListen().setPort(checkPort("--port", port));
+    if (host != null) o.getListen().setHost(host);
     if (!upstreams.isEmpty()) {
       o.setUpstreams(upstreams.stream().map(spec -> UpstreamOptions.parse("--upstream", spec)).toList());
     }
@@ -117,25 +117,25 @@ public class FairwayCommand {
     if (hashKey != null) o.setHashKey(HashKey.parse("--hash-key", hashKey));
     if (instances != null) {
       if (instances < 1 || instances > 1024) throw ConfigException.invalid("--instances", instances, "a whole number from 1 to 1024");
-      o.setInstances(instances);
+      o.getProcess().setInstances(instances);
     }
-    if (adminPort != null) o.setAdminPort(checkPort("--admin-port", adminPort));
-    if (adminHost != null) o.setAdminHost(adminHost);
+    if (adminPort != null) o.getAdmin().setPort(checkPort("--admin-port", adminPort));
+    if (adminHost != null) o.getAdmin().setHost(adminHost);
     if (healthPath != null) o.getHealth().setPath("--health-path", healthPath);
     if (healthInterval != null) {
       long millis = Durations.parseMillis("--health-interval", healthInterval);
       if (millis <= 0) throw ConfigException.invalid("--health-interval", healthInterval, "a duration greater than zero");
       o.getHealth().setIntervalMillis(millis);
     }
-    if (accessLog != null) o.setAccessLog(accessLog);
-    if (accessLogFormat != null) o.setAccessLogFormat("--access-log-format", accessLogFormat);
-    if (accessLogMaxSize != null) o.setAccessLogMaxSize("--access-log-max-size", accessLogMaxSize);
-    if (accessLogCompress) o.setAccessLogCompress(true);
-    if (logLevel != null) o.setLogLevel("--log-level", logLevel);
-    if (noMetrics) o.setMetrics(false);
-    if (shutdownTimeout != null) o.setShutdownTimeoutMillis(Durations.parseMillis("--shutdown-timeout", shutdownTimeout));
+    if (accessLog != null) o.getAccessLog().setDestination(accessLog);
+    if (accessLogFormat != null) o.getAccessLog().setFormat("--access-log-format", accessLogFormat);
+    if (accessLogMaxSize != null) o.getAccessLog().setMaxSize("--access-log-max-size", accessLogMaxSize);
+    if (accessLogCompress) o.getAccessLog().setCompress(true);
+    if (logLevel != null) o.getProcess().setLogLevel("--log-level", logLevel);
+    if (noMetrics) o.getProcess().setMetrics(false);
+    if (shutdownTimeout != null) o.getProcess().setShutdownTimeoutMillis(Durations.parseMillis("--shutdown-timeout", shutdownTimeout));
     String envToken = System.getenv("FAIRWAY_ADMIN_TOKEN");
-    if (o.getAdminToken() == null && envToken != null && !envToken.isBlank()) o.setAdminToken(envToken.trim());
+    if (o.getAdmin().getToken() == null && envToken != null && !envToken.isBlank()) o.getAdmin().setToken(envToken.trim());
     if (demo) {
       if (o.getUpstreams().isEmpty()) {
         List<UpstreamOptions> ups = new ArrayList<>();

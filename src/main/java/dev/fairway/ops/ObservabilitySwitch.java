@@ -42,7 +42,7 @@ public final class ObservabilitySwitch {
 
   /** Opens the access log {@code options} describe. Blocking file I/O: not on an event loop. */
   public static AccessLog open(FairwayOptions options) {
-    return AccessLog.create(options.getAccessLog(), format(options), rotation(options));
+    return AccessLog.create(options.getAccessLog().getDestination(), format(options), rotation(options));
   }
 
   /** The access log the proxy instances write to now. */
@@ -52,14 +52,14 @@ public final class ObservabilitySwitch {
 
   /** Applies what differs from {@code previous} in {@code next}; a failed future (nothing changed) says why not. */
   public Future<Void> apply(FairwayOptions previous, FairwayOptions next) {
-    if (previous.sameAccessLog(next)) {
-      metrics.setEnabled(next.isMetrics());
+    if (previous.getAccessLog().same(next.getAccessLog())) {
+      metrics.setEnabled(next.getProcess().isMetrics());
       return Future.succeededFuture();
     }
     AccessLog old = accessLog;
-    return vertx.executeBlocking(() -> old.successor(next.getAccessLog(), format(next), rotation(next)), false)
+    return vertx.executeBlocking(() -> old.successor(next.getAccessLog().getDestination(), format(next), rotation(next)), false)
       .compose(log -> {
-        metrics.setEnabled(next.isMetrics());
+        metrics.setEnabled(next.getProcess().isMetrics());
         accessLog = log;
         return Future.all(followers.stream().map(f -> f.useAccessLog(log)).toList());
       })
@@ -70,10 +70,10 @@ public final class ObservabilitySwitch {
   }
 
   private static AccessLogFormat format(FairwayOptions o) {
-    return AccessLogFormat.parse("access-log-format", o.getAccessLogFormat());
+    return AccessLogFormat.parse("access-log-format", o.getAccessLog().getFormat());
   }
 
   private static AccessLog.Rotation rotation(FairwayOptions o) {
-    return new AccessLog.Rotation(o.getAccessLogMaxSize(), o.isAccessLogCompress());
+    return new AccessLog.Rotation(o.getAccessLog().getMaxSize(), o.getAccessLog().isCompress());
   }
 }

@@ -18,10 +18,10 @@ record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries
     long shortestRead = o.getRoutes().stream().mapToLong(r -> r.getTimeouts().getReadMillis())
       .reduce(o.getTimeouts().getReadMillis(), Math::min);
     return new ProxySettings(new RouteTable(o),
-      o.getTrustedProxies().isEmpty() ? null : new ClientAddress(o.getTrustedProxies(), o.getClientIpHeader()),
-      o.getRetries(), o.getRetryBuffer(), o.getRetryTimeoutMillis(), o.getQueueTimeoutMillis(),
-      Set.copyOf(o.getHealth().getFailOnStatus()), o.isDropUnderscoreHeaders(),
-      o.getClientHeaderTimeoutMillis(), o.getClientKeepAliveTimeoutMillis(), shortestRead);
+      o.getClients().getTrustedProxies().isEmpty() ? null : new ClientAddress(o.getClients().getTrustedProxies(), o.getClients().getClientIpHeader()),
+      o.getRetry().getRetries(), o.getRetry().getBuffer(), o.getRetry().getTimeoutMillis(), o.getQueue().getTimeoutMillis(),
+      Set.copyOf(o.getHealth().getFailOnStatus()), o.getClients().isDropUnderscoreHeaders(),
+      o.getClients().getHeaderTimeoutMillis(), o.getClients().getKeepAliveTimeoutMillis(), shortestRead);
   }
 
   Route route(HttpServerRequest req) {

@@ -71,7 +71,7 @@ public class ProxyVerticle extends VerticleBase {
 
   /** The queue that every proxy instance of one Fairway shares. */
   public static RequestQueue newSharedQueue(FairwayOptions options) {
-    return new RequestQueue(options.getQueueSize());
+    return new RequestQueue(options.getQueue().getSize());
   }
 
   @Override
@@ -81,12 +81,12 @@ public class ProxyVerticle extends VerticleBase {
     client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
     http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
     instance = new ProxyInstance(vertx, index, selector, queue, metrics,
-      new UpstreamConnections(client, http2Client, startOptions.getPoolSize()),
+      new UpstreamConnections(client, http2Client, startOptions.getProcess().getPoolSize()),
       new ReadDeadlines(vertx), new ClientDeadlines(vertx, this::onClientTimeout), lifecycle);
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);
     webSockets = new WebSocketRelay(instance, vertx.createWebSocketClient(
-      startOptions.getUpstreamTls().applyTo(new WebSocketClientOptions().setMaxConnections(startOptions.getPoolSize()))));
+      startOptions.getUpstreamTls().applyTo(new WebSocketClientOptions().setMaxConnections(startOptions.getProcess().getPoolSize()))));
     return UpstreamFeed.follow(vertx, set -> {
         selector.follow(set);
         queue.drain(); // an upstream may have come back: queued requests can go now
@@ -198,8 +198,8 @@ public class ProxyVerticle extends VerticleBase {
   private HttpServerOptions serverOptions() {
     FairwayOptions options = startOptions;
     HttpServerOptions o = new HttpServerOptions()
-      .setHost(options.getHost())
-      .setPort(options.getPort())
+      .setHost(options.getListen().getHost())
+      .setPort(options.getListen().getPort())
       .setTcpNoDelay(true)
       .setCompressionSupported(false)
       .setDecompressionSupported(false)
@@ -207,14 +207,14 @@ public class ProxyVerticle extends VerticleBase {
       // Expect: 100-continue is answered only once the request is going upstream, so a request refused early
       // (413, 503) never has its body sent
       .setHandle100ContinueAutomatically(false)
-      .setHttp2ClearTextEnabled(options.isHttp2Cleartext())
+      .setHttp2ClearTextEnabled(options.getListen().isHttp2Cleartext())
       .setWebSocketSubProtocols(List.of("*")) // the upstream chooses; WebSocketRelay passes its choice on
       // each exchange runs on this verticle's event loop, so client connections can write directly: this saves
       // Vert.x's cross-thread write queue per connection, 4 KiB of an idle connection's 8 (load-tests/idle.sh)
       .setStrictThreadMode(true);
-    if (options.getTlsCert() != null) {
+    if (options.getListen().getTlsCert() != null) {
       o.setSsl(true).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
-        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getTlsCert()).setKeyPath(options.getTlsKey()));
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getListen().getTlsCert()).setKeyPath(options.getListen().getTlsKey()));
     }
     return o;
   }

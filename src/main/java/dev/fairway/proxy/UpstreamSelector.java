@@ -40,7 +40,7 @@ final class UpstreamSelector {
       if (g.getHashKey() != null) keys.put(g.getName(), g.getHashKey());
     });
     hashKeys = Map.copyOf(keys);
-    panicTryAll = options.isPanicTryAll();
+    panicTryAll = options.getRetry().isPanicTryAll();
   }
 
   /** Rebuilds the pools from the balancer's latest snapshot. */

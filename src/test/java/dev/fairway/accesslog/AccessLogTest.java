@@ -69,7 +69,7 @@ class AccessLogTest {
 
   private Path start(String format) {
     Path log = dir.resolve("access-" + format + ".log");
-    fairway = Proxies.start(Proxies.options(up).setAccessLog(log.toString()).setAccessLogFormat("k", format));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getAccessLog().setDestination(log.toString())).with(o -> o.getAccessLog().setFormat("k", format)));
     return log;
   }
 
@@ -175,8 +175,8 @@ class AccessLogTest {
   @ValueSource(booleans = {false, true})
   void fileRotatesAtItsMaxSizeAndIsGzippedOnlyWhenAsked(boolean compress) throws IOException {
     Path log = dir.resolve("access.log");
-    fairway = Proxies.start(Proxies.options(up).setAccessLog(log.toString())
-      .setAccessLogMaxSize("k", "1k").setAccessLogCompress(compress));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getAccessLog().setDestination(log.toString()))
+      .with(o -> o.getAccessLog().setMaxSize("k", "1k")).with(o -> o.getAccessLog().setCompress(compress)));
     String rolled = log.getFileName() + "." + LocalDate.now() + ".0" + (compress ? ".gz" : "");
     // lines of ~250 bytes, each request logged before the next: the file passes 1 KiB and the next write rotates it
     for (int i = 0; i < 20 && !Files.exists(dir.resolve(rolled)); i++) {
@@ -211,7 +211,7 @@ class AccessLogTest {
     });
     reader.setDaemon(true); // if Fairway never opens the pipe, the reader must not keep the test JVM alive
     reader.start();
-    fairway = Proxies.start(Proxies.options(up).setAccessLog(pipe.toString()).setAccessLogMaxSize("k", "1k"));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getAccessLog().setDestination(pipe.toString())).with(o -> o.getAccessLog().setMaxSize("k", "1k")));
     for (int i = 0; i < 10; i++) post("", "pipe-" + i);
     Http.await("10 lines through the pipe", Duration.ofSeconds(5), () -> read.size() >= 10);
     assertThat(read).allSatisfy(line -> assertThat(COMBINED.matcher(line).matches()).as(line).isTrue());

@@ -14,9 +14,9 @@ class ConfigTest {
   }
 
   @Test
-  void shippedConfigTranslatesTheSeedNginxSetup() {
+  void shippedConfigTranslatesTheUsualNginxSetupForSeveralFlaskInstances() {
     FairwayOptions o = ConfigLoader.load(Path.of("conf/fairway.yaml")).validate();
-    assertThat(o.getPort()).isEqualTo(8080);
+    assertThat(o.getListen().getPort()).isEqualTo(8080);
     assertThat(o.getUpstreams()).extracting(UpstreamOptions::id)
       .containsExactly("127.0.0.1:5000", "127.0.0.1:5001", "127.0.0.1:5002");
     assertThat(o.getStrategy()).isEqualTo(StrategyName.ROUND_ROBIN);
@@ -75,6 +75,73 @@ class ConfigTest {
   }
 
   @Test
+  void anUnknownTopLevelKeyIsRejectedWithEverySectionsKeys() {
+    assertThatThrownBy(() -> parse("queue-sise: 5\n"))
+      .hasMessageStartingWith("queue-sise: unknown key (expected: one of [")
+      .hasMessageContaining("access-log-format").hasMessageContaining("client-ip-header").hasMessageContaining("listen")
+      .hasMessageContaining("pool-size").hasMessageContaining("queue-size").hasMessageContaining("read-timeout")
+      .hasMessageContaining("retry-buffer").hasMessageContaining("upstreams");
+  }
+
+  /** A reload publishes the config as JSON and every role rebuilds it: nothing may be lost on the way. */
+  @Test
+  void everySectionSurvivesTheJsonRoundTripOfAReload() {
+    FairwayOptions o = parse("""
+      listen: {host: 127.0.0.2, port: 8081}
+      admin: {host: 127.0.0.3, port: 9902, token: secret}
+      tls: {cert: /c.pem, key: /k.pem}
+      http2-cleartext: true
+      access-log: /tmp/x.log
+      access-log-format: json
+      access-log-max-size: 2m
+      access-log-compress: true
+      client-header-timeout: 3s
+      client-keepalive-timeout: 4s
+      trusted-proxies: [10.0.0.0/8]
+      client-ip-header: CF-Connecting-IP
+      underscores-in-headers: allow
+      queue-size: 7
+      queue-timeout: 8s
+      retries: 3
+      retry-buffer: 1024
+      retry-timeout: 9s
+      panic: try-all
+      instances: 2
+      pool-size: 10
+      shutdown-timeout: 11s
+      watch-config: false
+      metrics: false
+      error-log: /tmp/e.log
+      log-level: debug
+      strategy: hash
+      hash-key: header:X-User
+      upstreams: [127.0.0.1:5000]
+      read-timeout: 12s
+      max-body-size: 1m
+      health: {path: /h, interval: 2s}
+      routes: [{path: /api, read-timeout: 13s}]
+      """);
+    FairwayOptions back = new FairwayOptions(o.toJson());
+    assertThat(back.toJson()).isEqualTo(o.toJson());
+    assertThat(back.getAdmin().getToken()).isEqualTo("secret");
+    assertThat(back.getClients().isDropUnderscoreHeaders()).isFalse();
+    assertThat(back.getRetry().isPanicTryAll()).isTrue();
+    assertThat(back.getQueue().getSize()).isEqualTo(7);
+    assertThat(back.getProcess().getLogLevel()).isEqualTo("debug");
+    assertThat(back.getAccessLog().getFormat()).isEqualTo("json");
+    assertThat(back.getRoutes().get(0).getTimeouts().getReadMillis()).isEqualTo(13_000);
+  }
+
+  @Test
+  void aReloadNamesTheChangedKeysThatNeedARestartAndOnlyThose() {
+    FairwayOptions running = parse("upstreams: [127.0.0.1:5000]\n");
+    assertThat(running.restartNeeded(parse("upstreams: [127.0.0.1:5001]\nretries: 5\nqueue-timeout: 1s\nread-timeout: 5s\n"))).isEmpty();
+    assertThat(running.restartNeeded(parse("listen: {port: 81}\nadmin: {token: t}\nqueue-size: 1\npool-size: 2\n"
+      + "http2-cleartext: true\nupstream-tls: {verify-host: false}\nhealth: {enabled: false}\n")))
+      .containsExactlyInAnyOrder("listen", "admin", "queue-size", "pool-size", "http2-cleartext", "upstream-tls", "health.enabled");
+  }
+
+  @Test
   void wrongTypesAndRangesNameTheKey() {
     assertThatThrownBy(() -> parse("listen:\n  port: 70000\n")).hasMessage("listen.port: 70000 (expected: a whole number from 0 to 65535)");
     assertThatThrownBy(() -> parse("listen:\n  port: eighty\n")).hasMessage("listen.port: eighty (expected: a whole number from 0 to 65535)");
@@ -101,22 +168,22 @@ class ConfigTest {
 
   @Test
   void bareOffInYamlTurnsTheAccessLogOff() {
-    assertThat(parse("access-log: off\n").getAccessLog()).isEqualTo("off");
-    assertThat(parse("access-log: /var/log/fairway/access.log\n").getAccessLog()).isEqualTo("/var/log/fairway/access.log");
+    assertThat(parse("access-log: off\n").getAccessLog().getDestination()).isEqualTo("off");
+    assertThat(parse("access-log: /var/log/fairway/access.log\n").getAccessLog().getDestination()).isEqualTo("/var/log/fairway/access.log");
   }
 
   @Test
   void accessLogRotationIsUncompressedAt100MiBUnlessConfigured() {
     FairwayOptions defaults = parse("access-log: /tmp/a.log\n");
-    assertThat(defaults.getAccessLogMaxSize()).isEqualTo(100L << 20);
-    assertThat(defaults.isAccessLogCompress()).isFalse();
+    assertThat(defaults.getAccessLog().getMaxSize()).isEqualTo(100L << 20);
+    assertThat(defaults.getAccessLog().isCompress()).isFalse();
     FairwayOptions set = parse("access-log-max-size: 20m\naccess-log-compress: true\n");
-    assertThat(set.getAccessLogMaxSize()).isEqualTo(20L << 20);
-    assertThat(set.isAccessLogCompress()).isTrue();
+    assertThat(set.getAccessLog().getMaxSize()).isEqualTo(20L << 20);
+    assertThat(set.getAccessLog().isCompress()).isTrue();
     assertThatThrownBy(() -> parse("access-log-max-size: 10\n"))
       .hasMessage("access-log-max-size: 10 (expected: a size of at least 1k, such as 100m)");
-    assertThat(defaults.sameAccessLog(set)).as("a reload opens the new log").isFalse();
-    assertThat(defaults.sameAccessLog(parse("access-log: /tmp/a.log\n"))).isTrue();
+    assertThat(defaults.getAccessLog().same(set.getAccessLog())).as("a reload opens the new log").isFalse();
+    assertThat(defaults.getAccessLog().same(parse("access-log: /tmp/a.log\n").getAccessLog())).isTrue();
     assertThat(defaults.restartNeeded(set)).as("no restart for the access log").isEmpty();
   }
 

@@ -199,7 +199,7 @@ class FailureHandlingTest extends ThreeUpstreams {
     assertThat(reply.headers().get("Retry-After")).isEqualTo("5");
     fairway.close().await();
 
-    fairway = Proxies.start(Proxies.options(a, b).setPanicTryAll(true));
+    fairway = Proxies.start(Proxies.options(a, b).with(o -> o.getRetry().setPanicTryAll(true)));
     assertThat(Http.get(client, fairway.adminPort(), "/health").await().status()).isEqualTo(503);
     for (int i = 0; i < 4; i++) {
       assertThat(Http.get(client, fairway.proxyPort(), "/x").await().status()).as("the health checks may be wrong").isEqualTo(200);
@@ -210,7 +210,7 @@ class FailureHandlingTest extends ThreeUpstreams {
 
   @Test
   void liveAndReadyProbesForKubernetes() {
-    fairway = Proxies.start(Proxies.options(a).setInstances(2).setPort(Proxies.freePort()));
+    fairway = Proxies.start(Proxies.options(a).with(o -> o.getProcess().setInstances(2)).with(o -> o.getListen().setPort(Proxies.freePort())));
     Http.Reply live = Http.get(client, fairway.adminPort(), "/health/live").await();
     assertThat(live.status()).isEqualTo(200);
     assertThat(new JsonObject(live.body()).getMap()).containsEntry("status", "UP").containsEntry("event_loops", 2);

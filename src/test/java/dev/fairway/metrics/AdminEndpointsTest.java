@@ -82,7 +82,7 @@ class AdminEndpointsTest {
 
   @Test
   void metricsOffRecordsNoRequestMetersButKeepsTheGauges(Vertx vertx) {
-    Fairway bare = Proxies.start(Proxies.options(up).setMetrics(false));
+    Fairway bare = Proxies.start(Proxies.options(up).with(o -> o.getProcess().setMetrics(false)));
     try {
       Http.get(client, bare.proxyPort(), "/ok").await();
       String text = Http.get(client, bare.adminPort(), "/metrics").await().body();

@@ -60,7 +60,7 @@ class OperationsTest extends ThreeUpstreams {
 
   @Test
   void adminApiNeedsTheBearerToken() {
-    fairway = Proxies.start(Proxies.options(a).setAdminToken(TOKEN));
+    fairway = Proxies.start(Proxies.options(a).with(o -> o.getAdmin().setToken(TOKEN)));
     assertThat(admin(HttpMethod.GET, "/admin/upstreams", null, null).status()).isEqualTo(401);
     assertThat(admin(HttpMethod.GET, "/admin/upstreams", "wrong", null).status()).isEqualTo(401);
     Http.Reply ok = admin(HttpMethod.GET, "/admin/upstreams", TOKEN, null);
@@ -70,7 +70,7 @@ class OperationsTest extends ThreeUpstreams {
 
   @Test
   void upstreamsAreAddedChangedAndRefusedWithReasons() {
-    fairway = Proxies.start(Proxies.options(a).setAdminToken(TOKEN));
+    fairway = Proxies.start(Proxies.options(a).with(o -> o.getAdmin().setToken(TOKEN)));
     Http.Reply added = admin(HttpMethod.POST, "/admin/upstreams", TOKEN, new JsonObject().put("address", b.id()).put("weight", 3).encode());
     assertThat(added.status()).isEqualTo(201);
     Http.await("b probed and in rotation", Duration.ofSeconds(5), () -> proxied().equals("b"));
@@ -103,7 +103,7 @@ class OperationsTest extends ThreeUpstreams {
         req.response().end("a");
       }
     };
-    fairway = Proxies.start(Proxies.options(a, b).setAdminToken(TOKEN));
+    fairway = Proxies.start(Proxies.options(a, b).with(o -> o.getAdmin().setToken(TOKEN)));
     Future<Http.Reply> longRequest = Http.get(client, fairway.proxyPort(), "/long");
     aHolds.future().await();
 
@@ -270,7 +270,7 @@ class OperationsTest extends ThreeUpstreams {
 
   @Test
   void reloadWithoutAConfigFileSaysSo() {
-    fairway = Proxies.start(Proxies.options(a).setAdminToken(TOKEN));
+    fairway = Proxies.start(Proxies.options(a).with(o -> o.getAdmin().setToken(TOKEN)));
     assertThat(admin(HttpMethod.POST, "/admin/reload", TOKEN, null).status()).isEqualTo(409);
   }
 

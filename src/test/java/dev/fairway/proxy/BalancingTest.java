@@ -41,7 +41,7 @@ class BalancingTest extends ThreeUpstreams {
 
   @Test
   void roundRobinIsExactAcrossFourProxyInstances() {
-    FairwayOptions options = Proxies.options(a, b, c).setPort(Proxies.freePort()).setInstances(4);
+    FairwayOptions options = Proxies.options(a, b, c).with(o -> o.getListen().setPort(Proxies.freePort())).with(o -> o.getProcess().setInstances(4));
     options.getHealth().setEnabled(false);
     fairway = Proxies.start(options);
     List<String> replies = sendConcurrently(fairway.proxyPort(), 300);

@@ -62,7 +62,7 @@ class ClientDeadlinesTest {
   void aHeadTrickledByteByByteIsCutAtTheHeaderDeadlineAndLoggedAs408(Vertx vertx) throws Exception {
     TestUpstream up = TestUpstream.start(vertx, "up");
     Path log = dir.resolve("access.log");
-    fairway = Proxies.start(Proxies.options(up).setClientHeaderTimeoutMillis(500).setAccessLog(log.toString()));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getClients().setHeaderTimeoutMillis(500)).with(o -> o.getAccessLog().setDestination(log.toString())));
     try (Socket s = new Socket("127.0.0.1", fairway.proxyPort())) {
       long closedAfter = trickleUntilClosed(s, "GET / HTTP/1.1\r\nHost: h\r\nX-Slow: ", 5_000);
       assertThat(closedAfter).as("closed although bytes kept coming").isBetween(450L, 2_500L);
@@ -79,7 +79,7 @@ class ClientDeadlinesTest {
   void aRequestInProgressIsNeverCutByTheClientDeadlines(Vertx vertx) {
     TestUpstream up = TestUpstream.start(vertx, "up");
     up.handler = req -> vertx.setTimer(1_200, id -> req.response().end("late but whole"));
-    fairway = Proxies.start(Proxies.options(up).setClientHeaderTimeoutMillis(200).setClientKeepAliveTimeoutMillis(200));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getClients().setHeaderTimeoutMillis(200)).with(o -> o.getClients().setKeepAliveTimeoutMillis(200)));
     HttpClient client = vertx.createHttpClient();
     Http.Reply reply = Http.get(client, fairway.proxyPort(), "/slow").await();
     assertThat(reply.status()).isEqualTo(200);
@@ -89,7 +89,7 @@ class ClientDeadlinesTest {
   @Test
   void anIdleKeptAliveConnectionIsClosedAfterTheKeepAliveTimeout(Vertx vertx) throws Exception {
     TestUpstream up = TestUpstream.start(vertx, "up");
-    fairway = Proxies.start(Proxies.options(up).setClientHeaderTimeoutMillis(0).setClientKeepAliveTimeoutMillis(400));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getClients().setHeaderTimeoutMillis(0)).with(o -> o.getClients().setKeepAliveTimeoutMillis(400)));
     try (Socket s = new Socket("127.0.0.1", fairway.proxyPort())) {
       s.setSoTimeout(5_000);
       s.getOutputStream().write("GET /a HTTP/1.1\r\nHost: h\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));

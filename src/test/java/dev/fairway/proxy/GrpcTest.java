@@ -43,7 +43,7 @@ class GrpcTest {
     health = new HealthStatusManager();
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(health.getHealthService()).build().start();
     UpstreamOptions upstream = new UpstreamOptions("127.0.0.1", server.getPort()).setProtocol(UpstreamOptions.GRPC);
-    fairway = Proxies.start(Proxies.options().setUpstreams(List.of(upstream)).setHttp2Cleartext(true));
+    fairway = Proxies.start(Proxies.options().setUpstreams(List.of(upstream)).with(o -> o.getListen().setHttp2Cleartext(true)));
     channel = NettyChannelBuilder.forAddress("127.0.0.1", fairway.proxyPort()).usePlaintext().build();
   }
 

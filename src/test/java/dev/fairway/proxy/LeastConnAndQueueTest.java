@@ -62,8 +62,8 @@ class LeastConnAndQueueTest {
   }
 
   private FairwayOptions options(StrategyName strategy, int instances, int maxConns) {
-    FairwayOptions o = Proxies.options(ups.toArray(TestUpstream[]::new)).setStrategy(strategy).setInstances(instances);
-    if (instances > 1) o.setPort(Proxies.freePort());
+    FairwayOptions o = Proxies.options(ups.toArray(TestUpstream[]::new)).setStrategy(strategy).with(x -> x.getProcess().setInstances(instances));
+    if (instances > 1) o.getListen().setPort(Proxies.freePort());
     o.getHealth().setEnabled(false);
     o.getUpstreams().forEach(u -> u.setMaxConns(maxConns));
     return o;
@@ -133,7 +133,7 @@ class LeastConnAndQueueTest {
 
   @Test
   void fullQueueAnswers503WithRetryAfter() {
-    fairway = Proxies.start(options(StrategyName.ROUND_ROBIN, 1, 1).setQueueSize(1));
+    fairway = Proxies.start(options(StrategyName.ROUND_ROBIN, 1, 1).with(o -> o.getQueue().setSize(1)));
     for (int i = 0; i < 4; i++) longRequest("/job");
     Http.await("3 held, 1 queued", Duration.ofSeconds(5),
       () -> held.size() == 3 && fairway.registry().get("fairway.queue.length").gauge().value() == 1);
@@ -146,7 +146,7 @@ class LeastConnAndQueueTest {
 
   @Test
   void queueTimeoutAnswers503WithRetryAfterAndNothingReachesAnUpstream() {
-    fairway = Proxies.start(options(StrategyName.LEAST_CONN, 1, 1).setQueueTimeoutMillis(300));
+    fairway = Proxies.start(options(StrategyName.LEAST_CONN, 1, 1).with(o -> o.getQueue().setTimeoutMillis(300)));
     for (int i = 0; i < 3; i++) longRequest("/job");
     Http.await("3 held", Duration.ofSeconds(5), () -> held.size() == 3);
     long start = System.nanoTime();

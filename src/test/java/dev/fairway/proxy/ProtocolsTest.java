@@ -220,7 +220,7 @@ class ProtocolsTest {
   @Test
   void tlsTerminationWithHttp2AndHttp11ViaAlpn() {
     SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
-    fairway = Proxies.start(Proxies.options(up).setTls(cert.certificatePath(), cert.privateKeyPath()));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getListen().setTls(cert.certificatePath(), cert.privateKeyPath())));
     for (HttpVersion version : List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1)) {
       HttpClient client = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false)
         .setUseAlpn(true).setProtocolVersion(version));
@@ -233,7 +233,7 @@ class ProtocolsTest {
 
   @Test
   void http2CleartextWithPriorKnowledgeWhenEnabled() {
-    fairway = Proxies.start(Proxies.options(up).setHttp2Cleartext(true));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getListen().setHttp2Cleartext(true)));
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
     String reply = client.request(new RequestOptions().setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/x"))
       .compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.version() + " " + b))).await();

@@ -125,7 +125,7 @@ class StickyAndClientAddressTest extends ThreeUpstreams {
 
   @Test
   void trustedPeerForwardedForGivesTheRightmostUntrustedHop() {
-    FairwayOptions o = Proxies.options(a).setTrustedProxies(List.of(Cidr.parse("t", "127.0.0.0/8"), Cidr.parse("t", "10.0.0.0/8")));
+    FairwayOptions o = Proxies.options(a).with(x -> x.getClients().setTrustedProxies(List.of(Cidr.parse("t", "127.0.0.0/8"), Cidr.parse("t", "10.0.0.0/8"))));
     fairway = Proxies.start(o);
     // 198.51.100.1 is what the client claims; 203.0.113.9 is who connected to our trusted 10.0.0.2
     String body = get(vertx.createHttpClient(), new RequestOptions().putHeader("X-Forwarded-For", "198.51.100.1, 203.0.113.9, 10.0.0.2"));
@@ -135,7 +135,7 @@ class StickyAndClientAddressTest extends ThreeUpstreams {
   @Test
   void trustedPeerClientIpHeaderIsUsedLikeCloudflaresAndIpHashFollowsIt() {
     FairwayOptions o = Proxies.options(a, b, c).setStrategy(StrategyName.IP_HASH)
-      .setTrustedProxies(List.of(Cidr.parse("t", "127.0.0.1"))).setClientIpHeader("CF-Connecting-IP");
+      .with(x -> x.getClients().setTrustedProxies(List.of(Cidr.parse("t", "127.0.0.1")))).with(x -> x.getClients().setClientIpHeader("CF-Connecting-IP"));
     fairway = Proxies.start(o);
     HttpClient client = vertx.createHttpClient();
     Set<String> used = new HashSet<>();

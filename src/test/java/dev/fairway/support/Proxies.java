@@ -18,14 +18,13 @@ public final class Proxies {
 
   public static FairwayOptions options(TestUpstream... upstreams) {
     List<UpstreamOptions> ups = Arrays.stream(upstreams).map(TestUpstream::options).toList();
-    return new FairwayOptions()
-      .setHost("127.0.0.1")
-      .setPort(0)
-      .setAdminPort(0)
-      .setInstances(1)
-      .setUpstreams(ups)
-      .setAccessLog("off")
+    FairwayOptions options = new FairwayOptions().setUpstreams(ups)
       .setHealth(new HealthCheckOptions().setPath("/", "/health").setIntervalMillis(100).setTimeoutMillis(500).setRise(1).setFall(1));
+    options.getListen().setHost("127.0.0.1").setPort(0);
+    options.getAdmin().setPort(0);
+    options.getProcess().setInstances(1);
+    options.getAccessLog().setDestination("off");
+    return options;
   }
 
   public static Fairway start(FairwayOptions options) {

@@ -1,0 +1,77 @@
+package dev.fairway.config;
+
+import io.vertx.core.json.JsonObject;
+
+/** Where clients connect: {@code listen} (host, port), {@code tls} (cert, key) and {@code http2-cleartext}. */
+public final class ListenOptions {
+
+  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final int DEFAULT_PORT = 8080;
+
+  static final ConfigKeys<ListenOptions> KEYS = new ConfigKeys<ListenOptions>()
+    .restartKey("listen", (r, key, o) -> {
+      ConfigReader listen = r.object(key);
+      listen.rejectUnknown(java.util.Set.of("host", "port"));
+      o.host = listen.string("host", o.host);
+      o.port = listen.port("port", o.port);
+    }, o -> new JsonObject().put("host", o.host).put("port", o.port))
+    .restartKey("tls", (r, key, o) -> {
+      ConfigReader tls = r.object(key);
+      tls.rejectUnknown(java.util.Set.of("cert", "key"));
+      o.tlsCert = tls.string("cert", o.tlsCert);
+      o.tlsKey = tls.string("key", o.tlsKey);
+      if ((o.tlsCert == null) != (o.tlsKey == null)) {
+        throw ConfigException.invalid(tls.key(o.tlsCert == null ? "cert" : "key"), "missing", "both tls.cert and tls.key (PEM files)");
+      }
+    }, o -> o.tlsCert == null ? null : new JsonObject().put("cert", o.tlsCert).put("key", o.tlsKey))
+    .restartKey("http2-cleartext", (r, key, o) -> o.http2Cleartext = r.bool(key, o.http2Cleartext), o -> o.http2Cleartext);
+
+  private String host = DEFAULT_HOST;
+  private int port = DEFAULT_PORT;
+  /** PEM files of the proxy's TLS certificate and key; null: plain HTTP. */
+  private String tlsCert;
+  private String tlsKey;
+  /** HTTP/2 without TLS (prior knowledge) on the listen port. */
+  private boolean http2Cleartext;
+
+  public String getHost() {
+    return host;
+  }
+
+  public ListenOptions setHost(String host) {
+    this.host = host;
+    return this;
+  }
+
+  public int getPort() {
+    return port;
+  }
+
+  public ListenOptions setPort(int port) {
+    this.port = port;
+    return this;
+  }
+
+  public String getTlsCert() {
+    return tlsCert;
+  }
+
+  public String getTlsKey() {
+    return tlsKey;
+  }
+
+  public ListenOptions setTls(String cert, String key) {
+    this.tlsCert = cert;
+    this.tlsKey = key;
+    return this;
+  }
+
+  public boolean isHttp2Cleartext() {
+    return http2Cleartext;
+  }
+
+  public ListenOptions setHttp2Cleartext(boolean http2Cleartext) {
+    this.http2Cleartext = http2Cleartext;
+    return this;
+  }
+}

@@ -1,0 +1,35 @@
+package dev.fairway.config;
+
+/** The wait queue for requests that find every eligible upstream at its {@code max-conns}. */
+public final class QueueOptions {
+
+  public static final int DEFAULT_SIZE = 1000;
+  public static final long DEFAULT_TIMEOUT = 60_000;
+
+  static final ConfigKeys<QueueOptions> KEYS = new ConfigKeys<QueueOptions>()
+    .restartKey("queue-size", (r, key, o) -> o.size = r.integer(key, o.size, 0, 1_000_000), o -> o.size)
+    .key("queue-timeout", (r, key, o) -> o.timeoutMillis = HealthCheckOptions.positive(r.key(key), r.duration(key, o.timeoutMillis)),
+      o -> Durations.format(o.timeoutMillis));
+
+  /** Requests that may wait; 0 = reject at once. Shared by all proxy instances, sized at start. */
+  private int size = DEFAULT_SIZE;
+  private long timeoutMillis = DEFAULT_TIMEOUT;
+
+  public int getSize() {
+    return size;
+  }
+
+  public QueueOptions setSize(int size) {
+    this.size = size;
+    return this;
+  }
+
+  public long getTimeoutMillis() {
+    return timeoutMillis;
+  }
+
+  public QueueOptions setTimeoutMillis(long timeoutMillis) {
+    this.timeoutMillis = timeoutMillis;
+    return this;
+  }
+}
