@@ -29,6 +29,12 @@ import java.util.concurrent.TimeoutException;
  * (retrying a refused connect elsewhere, which is safe because no byte was sent), stream the body up and the
  * response down with back-pressure, and answer every failure from the {@link Failure} catalogue. It runs under the
  * settings in force when it started, on its proxy instance's event loop only.
+ * <p>
+ * It is longer than the other classes on purpose: a request's life is one state machine (queued, connecting,
+ * sending, relaying, done) whose fields — the claimed slot, the connection, the timers, {@code done} — every step
+ * reads and changes. Split across classes, those fields would become shared mutable state; what does not touch them
+ * lives elsewhere (the catalogue in {@link Failure}, the writer in {@link ErrorReply}, the relay loop in
+ * {@link BodyPump}, the choice of upstream in {@link UpstreamSelector}, headers in {@link ForwardedHeaders}).
  */
 final class ProxyExchange {
 
