@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Scenario 3 of issue 7: 10,000 idle keep-alive client connections held open through each proxy; the proxy's RSS
+# Scenario 3: 10,000 idle keep-alive client connections held open through each proxy; the proxy's RSS
 # before and while they are held. Needs nginx, haproxy, wrk, python3 and a JDK (jcmd). Loopback only, bounded (120 s to open, 5 s held).
 # Usage: [FAIRWAY_JAR=…] [FAIRWAY_JVM_OPTS=…] [TARGETS="nginx haproxy fairway"] load-tests/idle.sh [N]
-#   (default 9000: HAProxy needs two descriptors per connection and this machine allows 20,000;
-#    TARGETS="nginx fairway" load-tests/idle.sh 10000 for the issue's full count without HAProxy)
+#   (default 9000: HAProxy needs two descriptors per connection and a 20,000-descriptor limit is common;
+#    TARGETS="nginx fairway" load-tests/idle.sh 10000 for the full 10,000 without HAProxy)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N=${1:-9000}

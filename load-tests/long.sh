@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 4 of issue 7: N concurrent requests held open against backends that answer after HOLD seconds; every
+# Scenario 4: N concurrent requests held open against backends that answer after HOLD seconds; every
 # one must succeed, and Fairway's RSS is sampled every 10 s to show it flat. Three demo backends, so each holds a
 # third. Loopback only; bounded by HOLD + 60 s.
 # Usage: N=1000 HOLD=180 load-tests/long.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Server-sent events latency (issue 5: "each event reaches the client within a few milliseconds of the upstream
-# writing it"): an upstream writes N events ROUNDS times, one every MS ms, each stamped with the monotonic clock;
+# Server-sent events latency (each event should reach the client within a few milliseconds of the upstream
+# writing it): an upstream writes N events ROUNDS times, one every MS ms, each stamped with the monotonic clock;
 # the client reads them directly, through nginx (proxy_buffering off) and through Fairway, alternating, and prints
 # the time from write to read. Loopback only; bounded by ROUNDS x 3 x N x MS.
 # Needs: nginx, python3 (apt-get install -y nginx python3). Usage: ROUNDS=3 N=500 MS=10 load-tests/sse.sh

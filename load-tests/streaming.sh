@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 2 of issue 7: a 1 GiB upload and a 1 GiB download through nginx, HAProxy and Fairway (default heap and
+# Scenario 2: a 1 GiB upload and a 1 GiB download through nginx, HAProxy and Fairway (default heap and
 # -Xmx64m) in front of the same nginx backend; MB/s each way and each proxy's peak RSS. Pinning as in run.sh:
 # proxy on CPU 0, backend and curl on CPU 1. Loopback only; each transfer is bounded by curl --max-time.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 5 of issue 7: balancing under uneven load. Three backends answer after 1, 5 and 50 ms (Fairway's demo
+# Scenario 5: balancing under uneven load. Three backends answer after 1, 5 and 50 ms (Fairway's demo
 # upstream with a delay); Fairway runs with round-robin, least-conn and p2c in turn, alternating over ROUNDS; wrk
 # gives req/s and p99 for each. Loopback only, bounded by ROUNDS x 3 x DURATION.
 # Usage: ROUNDS=3 DURATION=8 load-tests/uneven.sh

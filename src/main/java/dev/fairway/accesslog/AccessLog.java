@@ -131,7 +131,7 @@ public final class AccessLog {
       appender = new ConsoleAppender<>();
     } else if (writtenAsItIs(destination)) {
       // /dev/null, /dev/stderr, a named pipe: written as they are. Rotating one would rename the device away and put a
-      // plain file in its place (logback did that to /dev/null on a machine here, on the first write of a new day).
+      // plain file in its place (logback did that to /dev/null on a test machine, on the first write of a new day).
       FileAppender<ILoggingEvent> device = new FileAppender<>();
       device.setFile(destination);
       appender = device;
@@ -270,7 +270,7 @@ public final class AccessLog {
 
     /**
      * The wall-clock time at {@code nanoTime} (a {@link System#nanoTime()} the caller has read), from a wall clock
-     * read once a second: clock reads are 20-30 ns each here, and a request already has several.
+     * read once a second: clock reads cost 20-30 ns each on the machines measured, and a request already has several.
      */
     public long epochMillis(long nanoTime) {
       long since = nanoTime - anchorNanos;

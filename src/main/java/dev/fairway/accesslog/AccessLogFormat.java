@@ -10,7 +10,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
 /**
- * The access log line formats: nginx's {@code combined}, the seed's gunicorn format
+ * The access log line formats: nginx's {@code combined}, the gunicorn format of the usual Flask setup
  * ({@code %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s}), and {@code json}. The text formats
  * end with Fairway's own fields as {@code key=value}: upstream, upstream time, queue wait, bytes in, request id,
  * failure reason.

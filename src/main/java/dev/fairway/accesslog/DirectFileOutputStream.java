@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Why: an access log only grows, so each page of it the page cache takes is a page of free memory touched for the
  * first time. On a virtual machine whose host takes back free memory, that first touch is a fault on the host: copying
- * a log into the page cache here cost about 2 us per 4 KiB (500 MB in 1.1-1.2 s of system time, against 0.05 s with
+ * a log into the page cache cost about 2 us per 4 KiB on such a machine (500 MB in 1.1-1.2 s of system time, against 0.05 s with
  * {@code O_DIRECT}), about 3% of the proxy's CPU at 50,000 lines a second. An access log is written once and rarely
  * read back, so it has little to gain from the cache anyway, and no longer pushes other files out of it.
  *

@@ -11,7 +11,7 @@ import java.util.List;
  */
 public final class ClientOptions {
 
-  /** nginx's client_header_timeout (60 s there; 10 s here, as slowloris advice has it). */
+  /** nginx's client_header_timeout (60 s in nginx; 10 s in Fairway, as slowloris advice has it). */
   public static final long DEFAULT_HEADER_TIMEOUT = 10_000;
   /** nginx's keepalive_timeout. */
   public static final long DEFAULT_KEEPALIVE_TIMEOUT = 75_000;

@@ -12,7 +12,7 @@ import java.util.Set;
 
 /**
  * Header rewriting in both directions: hop-by-hop headers (and any named in {@code Connection}) are dropped, and the
- * request gains what the seed's nginx config sets: X-Real-IP, X-Forwarded-For (appended), X-Forwarded-Proto and
+ * request gains what the usual nginx config in front of Flask sets: X-Real-IP, X-Forwarded-For (appended), X-Forwarded-Proto and
  * X-Forwarded-Host. The client's Host is forwarded as the request authority. Headers are copied once, straight into
  * the outgoing message, and names are compared without lower-casing (this runs for every header of every request).
  */

@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class DirectFileOutputStreamTest {
 
-  /** Under /tmp: ext4 on the machines here (tmpfs takes O_DIRECT too, since Linux 6.6). */
+  /** Under /tmp: ext4 or tmpfs on the usual Linux machine (tmpfs takes O_DIRECT too, since Linux 6.6). */
   @TempDir
   Path dir;
 
