@@ -15,6 +15,8 @@
 #          nginx-log: nginx with its access log on, for comparison)
 #        TARGETS="nginx vertx-pipe fairway-bare fairway" load-tests/run.sh   (vertx-pipe: load-tests/VertxPipe.java,
 #          the least a proxy on Vert.x's core HTTP server and client does: what Vert.x itself costs, next to Fairway)
+#        BASE_JAR=/path/to/other/fairway.jar TARGETS="nginx fairway-base fairway" load-tests/run.sh   (two builds
+#          side by side: fairway-base runs BASE_JAR with the same flags as fairway, e.g. the build before a change)
 # Each round starts one target further along the list, so no target always runs right after the same other one.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -60,13 +62,21 @@ if [[ " $TARGETS " == *" fairway-bare "* ]]; then
   pids+=($!); pid_of[fairway-bare]=$!
 fi
 
+if [[ " $TARGETS " == *" fairway-base "* ]]; then
+  [ -f "${BASE_JAR:-}" ] || { echo "fairway-base needs BASE_JAR, the jar of the build to compare with" >&2; exit 2; }
+  # shellcheck disable=SC2086
+  taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$BASE_JAR" -p 18100 --admin-port 18101 -i 1 \
+    -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off > "$work/fairway-base.log" 2>&1 &
+  pids+=($!); pid_of[fairway-base]=$!
+fi
+
 if [[ " $TARGETS " == *" vertx-pipe "* ]]; then
   # shellcheck disable=SC2086
   taskset -c 0 java $FAIRWAY_JVM_OPTS -cp "$root/target/fairway.jar" "$here/VertxPipe.java" 18099 18081 18082 18083 \
     > "$work/vertx-pipe.log" 2>&1 & pids+=($!); pid_of[vertx-pipe]=$!
 fi
 
-port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; esac; }
+port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; fairway-base) echo 18100;; esac; }
 for t in $TARGETS; do
   await_http "http://127.0.0.1:$(port_of "$t")/"
 done

@@ -1,19 +1,16 @@
 package dev.fairway.accesslog;
 
+import dev.fairway.support.FairwayTest;
 import dev.fairway.Fairway;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -39,8 +36,7 @@ import java.util.zip.GZIPInputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@ExtendWith(VertxExtension.class)
-class AccessLogTest {
+class AccessLogTest extends FairwayTest {
 
   private static final Pattern COMBINED = Pattern.compile(
     "^(\\S+) - - \\[([^\\]]+)\\] \"(\\S+) (\\S+) (\\S+)\" (\\d{3}) (\\d+) \"([^\"]*)\" \"([^\"]*)\""
@@ -51,21 +47,14 @@ class AccessLogTest {
 
   @TempDir
   Path dir;
-  private Fairway fairway;
-  private HttpClient client;
   private TestUpstream up;
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    client = vertx.createHttpClient();
     up = TestUpstream.start(vertx, "up");
     up.handler = req -> req.body().onSuccess(b -> req.response().end("hello " + req.getHeader("X-Request-Id")));
   }
 
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
-  }
 
   private Path start(String format) {
     Path log = dir.resolve("access-" + format + ".log");

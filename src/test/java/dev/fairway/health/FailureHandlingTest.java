@@ -26,7 +26,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** A backend that dies, hangs or misbehaves must cost users nothing they can notice, and nothing twice. */
 class FailureHandlingTest extends ThreeUpstreams {
 
-  private HttpClient client;
 
   @BeforeEach
   void setUp() {

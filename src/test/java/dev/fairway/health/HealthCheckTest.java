@@ -17,7 +17,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class HealthCheckTest extends ThreeUpstreams {
 
-  private HttpClient client;
 
   @BeforeEach
   void setUp() {

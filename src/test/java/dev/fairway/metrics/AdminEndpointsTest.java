@@ -1,35 +1,28 @@
 package dev.fairway.metrics;
 
+import dev.fairway.support.FairwayTest;
 import dev.fairway.Fairway;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@ExtendWith(VertxExtension.class)
-class AdminEndpointsTest {
+class AdminEndpointsTest extends FairwayTest {
 
-  private Fairway fairway;
-  private HttpClient client;
   private TestUpstream up;
   private TestUpstream down;
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    client = vertx.createHttpClient();
     up = TestUpstream.start(vertx, "up");
     down = TestUpstream.start(vertx, "down");
     down.healthy = false;
@@ -39,10 +32,6 @@ class AdminEndpointsTest {
     Http.await("down marked DOWN", Duration.ofSeconds(5), () -> metrics().contains("fairway_upstream_up{upstream=\"" + down.id() + "\"} 0"));
   }
 
-  @AfterEach
-  void tearDown() {
-    fairway.close().await();
-  }
 
   private String metrics() {
     return Http.get(client, fairway.adminPort(), "/metrics").await().body();

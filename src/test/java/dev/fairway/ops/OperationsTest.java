@@ -32,7 +32,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OperationsTest extends ThreeUpstreams {
 
   private static final String TOKEN = "s3cret-token";
-  private HttpClient client;
 
   @BeforeEach
   void setUp() {

@@ -16,7 +16,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class BalancingTest extends ThreeUpstreams {
 
-  private HttpClient client;
 
   @BeforeEach
   void setUp() {

@@ -1,15 +1,12 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
+import dev.fairway.support.FairwayTest;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -25,17 +22,11 @@ import java.time.Duration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** client-header-timeout (slowloris) and client-keepalive-timeout, over raw sockets. */
-@ExtendWith(VertxExtension.class)
-class ClientDeadlinesTest {
+class ClientDeadlinesTest extends FairwayTest {
 
   @TempDir
   Path dir;
-  private Fairway fairway;
 
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
-  }
 
   /** Writes one byte of {@code head} every 50 ms until the server closes; returns the ms until it did, or -1. */
   private static long trickleUntilClosed(Socket s, String head, long giveUpMillis) throws IOException {

@@ -1,6 +1,6 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
+import dev.fairway.support.FairwayTest;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.RouteOptions;
 import dev.fairway.config.TimeoutOptions;
@@ -9,34 +9,20 @@ import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@ExtendWith(VertxExtension.class)
-class ErrorMappingTest {
+class ErrorMappingTest extends FairwayTest {
 
-  private Fairway fairway;
-  private HttpClient client;
-  private Vertx vertx;
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    this.vertx = vertx;
-    client = vertx.createHttpClient();
   }
 
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
-  }
 
   private FairwayOptions withoutHealthChecks(TestUpstream... ups) {
     FairwayOptions o = Proxies.options(ups);

@@ -1,32 +1,24 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
+import dev.fairway.support.FairwayTest;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@ExtendWith(VertxExtension.class)
-class ForwardedHeadersTest {
+class ForwardedHeadersTest extends FairwayTest {
 
-  private Fairway fairway;
-  private HttpClient client;
   private TestUpstream echo;
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    client = vertx.createHttpClient();
     echo = TestUpstream.start(vertx, "echo");
     // answers with the request headers it received, and sends hop-by-hop headers of its own
     echo.handler = req -> {
@@ -42,10 +34,6 @@ class ForwardedHeadersTest {
     fairway = Proxies.start(Proxies.options(echo));
   }
 
-  @AfterEach
-  void tearDown() {
-    fairway.close().await();
-  }
 
   private Http.Reply send(RequestOptions options) {
     return Http.send(client, options.setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/h"), null).await();

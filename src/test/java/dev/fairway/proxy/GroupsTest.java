@@ -1,6 +1,6 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
+import dev.fairway.support.FairwayTest;
 import dev.fairway.config.ConfigException;
 import dev.fairway.config.ConfigLoader;
 import dev.fairway.config.FairwayOptions;
@@ -10,10 +10,7 @@ import dev.fairway.support.TestUpstream;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.HashSet;
 import java.util.Set;
@@ -22,15 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Several upstream groups, each with its own strategy, chosen by route. */
-@ExtendWith(VertxExtension.class)
-class GroupsTest {
+class GroupsTest extends FairwayTest {
 
-  private Fairway fairway;
 
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
-  }
 
   private static String yaml(TestUpstream web1, TestUpstream web2, TestUpstream llm1, TestUpstream llm2) {
     return """

@@ -1,5 +1,6 @@
 package dev.fairway.proxy;
 
+import dev.fairway.support.FairwayTest;
 import dev.fairway.Fairway;
 import dev.fairway.config.UpstreamOptions;
 import dev.fairway.support.Http;
@@ -31,11 +32,10 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * A real gRPC client and server (grpc-java) with Fairway between them: HTTP/2 both ways, trailers (grpc-status)
  * relayed, server streaming delivered message by message, and the upstream probed with the gRPC health protocol.
  */
-class GrpcTest {
+class GrpcTest extends FairwayTest {
 
   private Server server;
   private HealthStatusManager health;
-  private Fairway fairway;
   private ManagedChannel channel;
 
   @BeforeEach
@@ -50,7 +50,6 @@ class GrpcTest {
   @AfterEach
   void tearDown() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    fairway.close().await();
     server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
   }
 

@@ -1,6 +1,6 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
+import dev.fairway.support.FairwayTest;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.StrategyName;
 import dev.fairway.support.Http;
@@ -16,11 +16,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,12 +28,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Long requests, least-conn across proxy instances, max-conns and the fair queue. */
-@ExtendWith(VertxExtension.class)
-class LeastConnAndQueueTest {
+class LeastConnAndQueueTest extends FairwayTest {
 
-  private Vertx vertx;
-  private Fairway fairway;
-  private HttpClient client;
   private final List<TestUpstream> ups = new ArrayList<>();
   /** Requests being held by the upstreams, in arrival order; answered by {@link #finishOne}. */
   private final ConcurrentLinkedQueue<HttpServerRequest> held = new ConcurrentLinkedQueue<>();
@@ -44,7 +37,6 @@ class LeastConnAndQueueTest {
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    this.vertx = vertx;
     client = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(50));
     for (String name : List.of("a", "b", "c")) {
       TestUpstream u = TestUpstream.start(vertx, name);
@@ -56,10 +48,6 @@ class LeastConnAndQueueTest {
     }
   }
 
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
-  }
 
   private FairwayOptions options(StrategyName strategy, int instances, int maxConns) {
     FairwayOptions o = Proxies.options(ups.toArray(TestUpstream[]::new)).setStrategy(strategy).with(x -> x.getProcess().setInstances(instances));

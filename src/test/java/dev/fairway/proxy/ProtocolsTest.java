@@ -1,6 +1,6 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
+import dev.fairway.support.FairwayTest;
 import dev.fairway.bus.Addresses;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HealthCheckOptions;
@@ -27,11 +27,8 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.SelfSignedCertificate;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -45,24 +42,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** WebSocket, HTTP/2 (TLS with ALPN, and cleartext with prior knowledge), TLS, body limits and 100-continue. */
-@ExtendWith(VertxExtension.class)
-class ProtocolsTest {
+class ProtocolsTest extends FairwayTest {
 
-  private Vertx vertx;
-  private Fairway fairway;
   private TestUpstream up;
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    this.vertx = vertx;
     up = TestUpstream.start(vertx, "up");
     up.handler = req -> req.body().onSuccess(b -> req.response().end(req.method() + " " + b.length() + " " + req.getHeader("Upgrade")));
   }
 
-  @AfterEach
-  void tearDown() throws Exception {
-    if (fairway != null) fairway.close().await(20, TimeUnit.SECONDS); // bounded: a failed WebSocket test must not hang the build
-  }
 
   @Test
   void webSocketIsProxiedBothWaysAndCounted() {

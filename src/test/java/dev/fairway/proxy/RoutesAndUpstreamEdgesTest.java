@@ -1,5 +1,6 @@
 package dev.fairway.proxy;
 
+import dev.fairway.support.FairwayTest;
 import dev.fairway.Fairway;
 import dev.fairway.config.ConfigLoader;
 import dev.fairway.config.FairwayOptions;
@@ -11,7 +12,6 @@ import dev.fairway.support.TestUpstream;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
@@ -20,11 +20,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SelfSignedCertificate;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,18 +30,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Route matching and header rules; upstreams that answer early, break framing or speak TLS. */
-@ExtendWith(VertxExtension.class)
-class RoutesAndUpstreamEdgesTest {
+class RoutesAndUpstreamEdgesTest extends FairwayTest {
 
-  private Vertx vertx;
-  private Fairway fairway;
-  private HttpClient client;
   private TestUpstream up;
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    this.vertx = vertx;
-    client = vertx.createHttpClient();
     up = TestUpstream.start(vertx, "up");
     up.handler = req -> {
       JsonObject seen = new JsonObject();
@@ -53,10 +44,6 @@ class RoutesAndUpstreamEdgesTest {
     };
   }
 
-  @AfterEach
-  void tearDown() {
-    if (fairway != null) fairway.close().await();
-  }
 
   @Test
   void routesMatchByMethodAndHostAndApplyTheirHeaderRules() {

@@ -1,6 +1,6 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
+import dev.fairway.support.FairwayTest;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
@@ -12,11 +12,8 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -24,26 +21,16 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@ExtendWith(VertxExtension.class)
-class StreamingTest {
+class StreamingTest extends FairwayTest {
 
-  private Vertx vertx;
-  private Fairway fairway;
-  private HttpClient client;
   private TestUpstream upstream;
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    this.vertx = vertx;
-    client = vertx.createHttpClient();
     upstream = TestUpstream.start(vertx, "up");
     fairway = Proxies.start(Proxies.options(upstream));
   }
 
-  @AfterEach
-  void tearDown() {
-    fairway.close().await();
-  }
 
   private RequestOptions to(HttpMethod method, String uri) {
     return new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI(uri);

@@ -1,15 +1,12 @@
 package dev.fairway.proxy;
 
-import dev.fairway.Fairway;
+import dev.fairway.support.FairwayTest;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.RawHttp;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,10 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Requests no one may smuggle through: each is sent as raw bytes, and the upstream must receive nothing. Add a case
  * to {@link #refused()} to extend the list.
  */
-@ExtendWith(VertxExtension.class)
-class StrictHttpTest {
+class StrictHttpTest extends FairwayTest {
 
-  private Fairway fairway;
   private TestUpstream up;
 
   @BeforeEach
@@ -40,10 +35,6 @@ class StrictHttpTest {
     fairway = Proxies.start(Proxies.options(up));
   }
 
-  @AfterEach
-  void tearDown() {
-    fairway.close().await();
-  }
 
   static Stream<Arguments> refused() {
     String smuggled = "GET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n";
