@@ -46,7 +46,8 @@ public final class AccessLog {
   /**
    * How long an event loop keeps a block's first line: lines reach the file within about twice this. Handing off
    * fewer, fuller blocks (50 ms and 256 KiB rather than 5 ms and 64 KiB) cut the log's cost from 4.8% to 4.0% of
-   * throughput (load-tests/toggle.sh): each hand-off wakes the writer, which on a busy core preempts an event loop.
+   * throughput (two Fairways switched by reload, side by side): each hand-off wakes the writer, which on a busy core
+   * preempts an event loop.
    */
   public static final long HANDOFF_MILLIS = 50;
   /** The writer flushes at most this often. */

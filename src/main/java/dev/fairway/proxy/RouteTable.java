@@ -6,7 +6,8 @@ import java.util.Comparator;
 
 /**
  * Longest-prefix match over the configured routes (a route may also require methods or a Host), with the top-level
- * settings as the catch-all "/" route.
+ * settings as the catch-all "/" route. Among routes of the same prefix, the more specific goes first (a host, then
+ * methods), then the config's order.
  */
 final class RouteTable {
 
@@ -17,8 +18,13 @@ final class RouteTable {
     fallback = Route.of("/", options.getTimeouts());
     routes = options.getRoutes().stream()
       .map(Route::of)
-      .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).reversed())
+      .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).thenComparingInt(RouteTable::specificity).reversed())
       .toArray(Route[]::new);
+  }
+
+  /** Among routes of one prefix, one that names a host, then one that names methods, goes before a plain one. */
+  private static int specificity(Route r) {
+    return (r.host() != null ? 2 : 0) + (r.methods().isEmpty() ? 0 : 1);
   }
 
   /** @param host the request's host without port, or null */

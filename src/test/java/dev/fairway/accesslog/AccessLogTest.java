@@ -116,7 +116,7 @@ class AccessLogTest extends FairwayTest {
   }
 
   @Test
-  void gunicornLineIsTheSeedsFormatWithMicroseconds() {
+  void gunicornLineIsTheUsualFlaskFormatWithMicroseconds() {
     Path log = start("gunicorn");
     post("", null);
     Matcher m = GUNICORN.matcher(lines(log, 1).get(0));
