@@ -105,7 +105,7 @@ public enum AccessLogFormat {
       b.append('-'); // no request head was received (header_timeout)
     } else {
       b.append(r.method()).append(' ');
-      escaped(b, r.uri(), "%22").append(' ').append(r.protocol());
+      escaped(b, r.uri(), "%").append(' ').append(r.protocol());
     }
     b.append(QUOTE_CLOSE).append(r.status()).append(' ');
   }
@@ -129,16 +129,38 @@ public enum AccessLogFormat {
   }
 
   private static LineBuffer dash(LineBuffer b, String s) {
-    return s == null || s.isEmpty() ? b.append('-') : escaped(b, s, "\\x22"); // as nginx escapes it
+    return s == null || s.isEmpty() ? b.append('-') : escaped(b, s, "\\x"); // as nginx escapes it
   }
 
-  /** Appends {@code s} with each double quote replaced, so a value cannot end its quoted field. */
-  private static LineBuffer escaped(LineBuffer b, String s, String quote) {
-    if (s.indexOf('"') < 0) return b.append(s); // the common case, without a loop per character
+  /**
+   * Appends {@code s} with each double quote, backslash and control byte written as {@code prefix} and two hex digits
+   * ({@code \x22} in a header, {@code %22} in the URI), so a value can neither end its quoted field nor start a line
+   * of its own (an HTTP/2 header may carry a newline). Other bytes, UTF-8 included, are written as they came.
+   */
+  private static LineBuffer escaped(LineBuffer b, String s, String prefix) {
+    int first = firstToEscape(s);
+    if (first < 0) return b.append(s); // the common case: one scan, one copy
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (c == '"') b.append(quote); else b.append(c);
+      if (i >= first && mustEscape(c)) {
+        b.append(prefix).append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
+      } else {
+        b.append(c);
+      }
     }
     return b;
+  }
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+  private static int firstToEscape(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (mustEscape(s.charAt(i))) return i;
+    }
+    return -1;
+  }
+
+  private static boolean mustEscape(char c) {
+    return c < 0x20 || c == '"' || c == '\\' || c == 0x7F;
   }
 }

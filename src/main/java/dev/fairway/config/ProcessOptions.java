@@ -11,10 +11,17 @@ public final class ProcessOptions {
   /** Connections per upstream per proxy instance: long requests each hold one, so this is far above the library's 5. */
   public static final int DEFAULT_POOL_SIZE = 512;
   public static final long DEFAULT_SHUTDOWN_TIMEOUT = 30_000;
+  public static final int DEFAULT_UPSTREAM_MAX_IDLE = 64;
+  /** nginx's keepalive_timeout for upstream connections is 60 s too. */
+  public static final long DEFAULT_UPSTREAM_IDLE_TIMEOUT = 60_000;
 
   static final ConfigKeys<ProcessOptions> KEYS = new ConfigKeys<ProcessOptions>()
     .restartKey("instances", (r, key, o) -> o.instances = r.integer(key, o.instances, 0, 1024), o -> o.instances)
     .restartKey("pool-size", (r, key, o) -> o.poolSize = r.integer(key, o.poolSize, 1, 100_000), o -> o.poolSize)
+    .restartKey("upstream-max-idle", (r, key, o) -> o.upstreamMaxIdle = r.integer(key, o.upstreamMaxIdle, 0, 100_000),
+      o -> o.upstreamMaxIdle)
+    .restartKey("upstream-idle-timeout", (r, key, o) -> o.upstreamIdleTimeoutMillis = r.duration(key, o.upstreamIdleTimeoutMillis),
+      o -> Durations.format(o.upstreamIdleTimeoutMillis))
     .key("shutdown-timeout", (r, key, o) -> o.shutdownTimeoutMillis = r.duration(key, o.shutdownTimeoutMillis),
       o -> Durations.format(o.shutdownTimeoutMillis))
     .key("watch-config", (r, key, o) -> o.watchConfig = r.bool(key, o.watchConfig), o -> o.watchConfig)
@@ -25,6 +32,10 @@ public final class ProcessOptions {
   /** 0: one proxy verticle instance per CPU core. */
   private int instances;
   private int poolSize = DEFAULT_POOL_SIZE;
+  /** Kept-alive connections kept per upstream per proxy instance (nginx's {@code keepalive}). */
+  private int upstreamMaxIdle = DEFAULT_UPSTREAM_MAX_IDLE;
+  /** A kept-alive upstream connection unused this long is closed; 0 = never. */
+  private long upstreamIdleTimeoutMillis = DEFAULT_UPSTREAM_IDLE_TIMEOUT;
   /** How long a stop signal waits for in-flight requests (gunicorn's graceful_timeout). */
   private long shutdownTimeoutMillis = DEFAULT_SHUTDOWN_TIMEOUT;
   /** Reload when the config file changes. */
@@ -55,6 +66,24 @@ public final class ProcessOptions {
 
   public ProcessOptions setPoolSize(int poolSize) {
     this.poolSize = poolSize;
+    return this;
+  }
+
+  public int getUpstreamMaxIdle() {
+    return upstreamMaxIdle;
+  }
+
+  public ProcessOptions setUpstreamMaxIdle(int max) {
+    this.upstreamMaxIdle = max;
+    return this;
+  }
+
+  public long getUpstreamIdleTimeoutMillis() {
+    return upstreamIdleTimeoutMillis;
+  }
+
+  public ProcessOptions setUpstreamIdleTimeoutMillis(long millis) {
+    this.upstreamIdleTimeoutMillis = millis;
     return this;
   }
 

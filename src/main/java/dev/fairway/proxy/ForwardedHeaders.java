@@ -36,9 +36,12 @@ final class ForwardedHeaders {
   private ForwardedHeaders() {
   }
 
-  /** Copies the headers to send upstream for {@code req} into {@code out}; {@code client} becomes X-Real-IP. */
-  static void copyRequest(HttpServerRequest req, String client, String peer, String requestId, boolean dropUnderscores,
-                          MultiMap out) {
+  /**
+   * Copies the headers to send upstream for {@code req} into {@code out}; {@code client} becomes X-Real-IP and
+   * {@code authority} (the request's, see {@link RequestTarget}) X-Forwarded-Host.
+   */
+  static void copyRequest(HttpServerRequest req, HostAndPort authority, String client, String peer, String requestId,
+                          boolean dropUnderscores, MultiMap out) {
     MultiMap in = req.headers();
     Set<String> named = namedInConnection(in);
     String forwardedFor = null;
@@ -55,7 +58,6 @@ final class ForwardedHeaders {
     out.set(X_FORWARDED_FOR, forwardedFor == null ? peer : forwardedFor + ", " + peer);
     out.set(X_FORWARDED_PROTO, req.scheme() == null ? "http" : req.scheme());
     out.set(X_REQUEST_ID, requestId);
-    HostAndPort authority = req.authority();
     if (authority != null) {
       out.set(X_FORWARDED_HOST, authority.toString());
     }
@@ -115,12 +117,16 @@ final class ForwardedHeaders {
   /** The extra header names listed in Connection (lower case), or null when there are none: the common case. */
   private static Set<String> namedInConnection(MultiMap headers) {
     String connection = headers.get(HttpHeaders.CONNECTION);
-    if (connection == null || connection.equalsIgnoreCase("keep-alive") || connection.equalsIgnoreCase("close")) {
+    if (connection == null) return null;
+    java.util.List<String> lines = headers.getAll(HttpHeaders.CONNECTION);
+    if (lines.size() == 1 && (connection.equalsIgnoreCase("keep-alive") || connection.equalsIgnoreCase("close"))) {
       return null;
     }
     Set<String> names = new HashSet<>();
-    for (String token : connection.split(",")) {
-      names.add(token.trim().toLowerCase());
+    for (String line : lines) { // every Connection line counts: a second one must not smuggle a hop-by-hop header through
+      for (String token : line.split(",")) {
+        names.add(token.trim().toLowerCase());
+      }
     }
     return names;
   }

@@ -47,6 +47,7 @@ final class ProxyExchange {
   private final UpstreamSelector selector;
   private final HttpServerRequest req;
   private final HttpServerResponse resp;
+  private final RequestTarget target;
   private final Route route;
   private final boolean hasBody;
   private final String peer;
@@ -67,6 +68,8 @@ final class ProxyExchange {
   /** The upstream connection of the current attempt; given back to the pool when the exchange completes cleanly. */
   private io.vertx.core.http.HttpClientConnection connection;
   private boolean upstreamDone;
+  /** The whole request (head and body) has gone upstream: from then on the read timeout runs. */
+  private boolean requestSent;
   /** Fairway itself reset the upstream request: the failure that follows is not the upstream's. */
   private boolean cancelled;
   /** The upstream said it keeps the connection open (HTTP/1.1 without Connection: close). */
@@ -90,7 +93,8 @@ final class ProxyExchange {
     this.selector = proxy.selector();
     this.req = req;
     this.resp = req.response();
-    this.route = settings.route(req);
+    this.target = RequestTarget.of(req);
+    this.route = settings.route(req, target);
     this.hasBody = hasBody(req);
     this.peer = ForwardedHeaders.peer(req);
     this.client = settings.client(req, peer);
@@ -182,7 +186,7 @@ final class ProxyExchange {
     tried.add(o.id());
     RequestOptions options = new RequestOptions()
       .setMethod(req.method())
-      .setURI(req.uri());
+      .setURI(target.uri());
     // two callbacks rather than compose(): one promise less per request on the hottest path
     proxy.connections().acquire(o, route.connectMillis()).onComplete(acquired -> {
       if (acquired.failed()) {
@@ -228,14 +232,14 @@ final class ProxyExchange {
     }
     lastUpstreamNanos = System.nanoTime();
     proxy.readDeadlines().watch(this);
-    ForwardedHeaders.copyRequest(req, client, peer, requestId, settings.dropUnderscoreHeaders(), creq.headers());
+    ForwardedHeaders.copyRequest(req, target.authority(), client, peer, requestId, settings.dropUnderscoreHeaders(), creq.headers());
     route.requestHeaders().apply(creq.headers());
     if (origin.upstream().http2() && "trailers".equalsIgnoreCase(req.getHeader("te"))) {
       creq.putHeader("te", "trailers"); // the one TE value HTTP/2 allows; gRPC servers require it
     }
-    HostAndPort authority = req.authority();
+    HostAndPort authority = target.authority();
     creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
-    if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING) || (http2() && hasBody && !req.headers().contains(HttpHeaders.CONTENT_LENGTH))) {
+    if (req.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
       creq.setChunked(true);
     }
     creq.response().onComplete(ar -> {
@@ -247,8 +251,10 @@ final class ProxyExchange {
     });
     if (!hasBody) {
       creq.end();
+      requestSent = true;
     } else if (tried.size() > 1 && bodyCopy != null && req.isEnded()) {
       creq.end(bodyCopy); // a retry: the whole body was kept
+      requestSent = true;
     } else {
       armSendTimer();
       streamBody(creq);
@@ -274,11 +280,20 @@ final class ProxyExchange {
       if (bodyCopy != null) {
         bodyCopy = bodyCopy.length() + chunk.length() <= retryBuffer ? bodyCopy.appendBuffer(chunk) : null;
       }
+      if (!creq.isChunked() && !req.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+        // HTTP/2 DATA without a length: chunked only once a byte comes, so a GET that ends with its headers goes
+        // upstream without a body rather than as an empty chunked one
+        creq.setChunked(true);
+      }
       creq.write(chunk);
       return true;
     }));
     req.exceptionHandler(err -> onClientClosed()); // the client's side broke: not the upstream's fault
-    req.endHandler(v -> creq.end());
+    req.endHandler(v -> {
+      creq.end();
+      requestSent = true;
+      lastUpstreamNanos = System.nanoTime(); // the read timeout starts now, as nginx's proxy_read_timeout does
+    });
     if (!http2() && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
       resp.writeContinue(); // only now: an upstream was found and the body can go
     }
@@ -297,13 +312,18 @@ final class ProxyExchange {
     // one pass over the upstream's headers copies them and notes the framing ones
     int framing = ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
     upstreamKeepsAlive = cres.version() == HttpVersion.HTTP_2
-      || (cres.version() == HttpVersion.HTTP_1_1 && (framing & ForwardedHeaders.CONNECTION_CLOSE) == 0);
-    if ((framing & ForwardedHeaders.CONTENT_LENGTH) != 0 && (framing & ForwardedHeaders.TRANSFER_ENCODING) != 0) {
+      || (cres.version() == HttpVersion.HTTP_1_1 && (framing & ForwardedHeaders.CONNECTION_CLOSE) == 0
+        && !framingInDoubt(status, framing, cres));
+    if ((framing & ForwardedHeaders.TRANSFER_ENCODING) != 0
+      && ((framing & ForwardedHeaders.CONTENT_LENGTH) != 0 || !onlyChunked(cres.headers().getAll(HttpHeaders.TRANSFER_ENCODING)))) {
       resp.headers().clear();
       upstreamReq.connection().close(); // its framing cannot be trusted: never pass it through, never reuse it
       proxy.reportFailure(origin.id(), "invalid response framing");
       fail(Failure.UPSTREAM_INVALID, null);
       return;
+    }
+    if (status == 204 || status < 200) {
+      resp.headers().remove(HttpHeaders.CONTENT_LENGTH); // never allowed there (RFC 9110 8.6); it would promise a body
     }
     if (settings.failOnStatus().contains(status)) {
       proxy.reportFailure(origin.id(), "status " + status);
@@ -359,12 +379,37 @@ final class ProxyExchange {
     });
   }
 
+  /**
+   * Whether a response's Transfer-Encoding is just chunked. Anything else (say gzip) would reach the client still
+   * encoded once the hop-by-hop header is dropped, so it is refused as nginx does ("unknown Transfer-Encoding").
+   */
+  private static boolean onlyChunked(List<String> transferEncodings) {
+    return transferEncodings.size() == 1 && transferEncodings.get(0).trim().equalsIgnoreCase("chunked");
+  }
+
+  /**
+   * A response that has no body (HEAD, 1xx, 204, 304) but announces one: whatever the upstream writes after it would be
+   * read as the next request's response, so its connection is never reused.
+   */
+  private boolean framingInDoubt(int status, int framing, HttpClientResponse cres) {
+    if (bodyAllowed(status)) return false;
+    if ((framing & ForwardedHeaders.TRANSFER_ENCODING) != 0) return true;
+    if ((framing & ForwardedHeaders.CONTENT_LENGTH) == 0) return false;
+    String length = cres.getHeader(HttpHeaders.CONTENT_LENGTH);
+    return length == null || !length.trim().equals("0");
+  }
+
   private boolean bodyAllowed(int status) {
     return req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
   }
 
+  /**
+   * No byte from the upstream for read-timeout, counted once the request is sent (or the upstream answered early): a
+   * long upload is watched by send-timeout instead, which tells a stalled client from an upstream that stopped reading.
+   */
   boolean readExpired(long now) {
-    return !done && upstreamReq != null && now - lastUpstreamNanos > route.readMillis() * 1_000_000;
+    return !done && upstreamReq != null && (requestSent || upstreamNanos >= 0)
+      && now - lastUpstreamNanos > route.readMillis() * 1_000_000;
   }
 
   /** No byte from the upstream for read-timeout: 504 if nothing was sent to the client yet, else the connection is cut. */

@@ -24,8 +24,8 @@ record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries
       o.getClients().getHeaderTimeoutMillis(), o.getClients().getKeepAliveTimeoutMillis(), shortestRead);
   }
 
-  Route route(HttpServerRequest req) {
-    return routes.match(req.path(), req.method().name(), req.authority() == null ? null : req.authority().host());
+  Route route(HttpServerRequest req, RequestTarget target) {
+    return routes.match(target.path(), req.method().name(), target.authority() == null ? null : target.authority().host());
   }
 
   /** The client's address: the peer, or what a trusted proxy in front says it is. */

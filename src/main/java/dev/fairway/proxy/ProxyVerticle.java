@@ -81,7 +81,8 @@ public class ProxyVerticle extends VerticleBase {
     client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
     http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
     instance = new ProxyInstance(vertx, index, selector, queue, metrics,
-      new UpstreamConnections(client, http2Client, startOptions.getProcess().getPoolSize()),
+      new UpstreamConnections(vertx, client, http2Client, startOptions.getProcess().getPoolSize(),
+        startOptions.getProcess().getUpstreamMaxIdle(), startOptions.getProcess().getUpstreamIdleTimeoutMillis()),
       new ReadDeadlines(vertx), new ClientDeadlines(vertx, this::onClientTimeout), lifecycle);
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);

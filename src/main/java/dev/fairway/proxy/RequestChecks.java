@@ -33,6 +33,8 @@ final class RequestChecks {
       String v = cl.get(0).trim();
       if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(Character::isDigit)) return "malformed Content-Length";
     }
+    if (!validTarget(req.uri())) return "control character in the request target";
+    if (RequestTarget.isAbsolute(req.uri()) && RequestTarget.of(req).authority() == null) return "malformed authority in the request target";
     if (req.version() != HttpVersion.HTTP_2) {
       List<String> hosts = h.getAll(HttpHeaders.HOST);
       if (hosts.size() > 1) return "more than one Host header";
@@ -42,12 +44,29 @@ final class RequestChecks {
     return null;
   }
 
+  /** No control byte, space or DEL: an upstream's parser might end the target there, or pass it on to a log. */
+  private static boolean validTarget(String uri) {
+    if (uri == null) return true;
+    for (int i = 0; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c <= ' ' || c == 127) return false;
+    }
+    return true;
+  }
+
+  /** A host name or IP literal with an optional port from 0 to 65535, and nothing a URL could hide behind. */
   private static boolean validHost(String host) {
     if (host.isEmpty()) return false;
     for (int i = 0; i < host.length(); i++) {
       char c = host.charAt(i);
       if (c == '/' || c == '@' || c == '\\' || c <= ' ' || c == 127 || c == '?' || c == '#') return false;
     }
-    return true;
+    int close = host.lastIndexOf(']');
+    int colon = host.lastIndexOf(':');
+    if (host.startsWith("[") ? close < 0 : host.indexOf(':') != colon) return false; // a bare IPv6 literal, or a:b:c
+    if (colon <= close) return true; // no port
+    String port = host.substring(colon + 1);
+    if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(Character::isDigit)) return false;
+    return Integer.parseInt(port) <= 65535;
   }
 }

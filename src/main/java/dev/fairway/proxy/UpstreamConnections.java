@@ -1,6 +1,9 @@
 package dev.fairway.proxy;
 
+import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpConnectOptions;
@@ -20,10 +23,14 @@ import java.util.Map;
  */
 final class UpstreamConnections {
 
+  private final Vertx vertx;
   private final HttpClientAgent http1;
   private final HttpClientAgent http2;
   private final int maxPerOrigin;
-  private final Map<String, ArrayDeque<HttpClientConnection>> idle = new HashMap<>();
+  private final int maxIdlePerOrigin;
+  private final long idleTimeoutNanos;
+  /** Per origin, oldest first: a request takes the newest (least likely to have been closed by the upstream). */
+  private final Map<String, ArrayDeque<Idle>> idle = new HashMap<>();
   private final Map<String, int[]> openCounts = new HashMap<>();
   private final Map<String, List<HttpClientConnection>> shared = new HashMap<>();
   /** An HTTP/2 connection being opened: requests arriving meanwhile wait for it rather than each opening one. */
@@ -36,21 +43,34 @@ final class UpstreamConnections {
     }
   }
 
-  UpstreamConnections(HttpClientAgent http1, HttpClientAgent http2, int maxPerOrigin) {
+  /** A kept-alive connection waiting for its next request, and since when. */
+  private record Idle(HttpClientConnection connection, long sinceNanos) {
+  }
+
+  /**
+   * @param maxIdlePerOrigin kept-alive connections kept per origin; more are closed as their exchanges end
+   * @param idleTimeoutMillis a kept-alive connection unused this long is closed (0: never)
+   */
+  UpstreamConnections(Vertx vertx, HttpClientAgent http1, HttpClientAgent http2, int maxPerOrigin, int maxIdlePerOrigin,
+                      long idleTimeoutMillis) {
+    this.vertx = vertx;
     this.http1 = http1;
     this.http2 = http2;
     this.maxPerOrigin = maxPerOrigin;
+    this.maxIdlePerOrigin = maxIdlePerOrigin;
+    this.idleTimeoutNanos = idleTimeoutMillis * 1_000_000;
+    if (idleTimeoutMillis > 0) vertx.setPeriodic(ReadDeadlines.sweepMillis(idleTimeoutMillis), id -> closeExpired());
   }
 
   /** A connection to {@code origin}: an idle (or, for HTTP/2, not full) one if any, else a new one. */
   Future<HttpClientConnection> acquire(Origin origin, long connectTimeoutMillis) {
     if (origin.upstream().http2()) return acquireShared(origin, connectTimeoutMillis);
-    ArrayDeque<HttpClientConnection> free = idle.get(origin.id());
-    HttpClientConnection c = free == null ? null : free.pollLast(); // most recently used: least likely timed out
-    if (c != null) return Future.succeededFuture(c);
+    ArrayDeque<Idle> free = idle.get(origin.id());
+    Idle newest = free == null ? null : free.pollLast(); // most recently used: least likely timed out
+    if (newest != null) return Future.succeededFuture(newest.connection());
     return open(http1, origin, connectTimeoutMillis, conn -> {
-      ArrayDeque<HttpClientConnection> q = idle.get(origin.id());
-      if (q != null) q.remove(conn);
+      ArrayDeque<Idle> q = idle.get(origin.id());
+      if (q != null) q.removeIf(i -> i.connection() == conn);
     });
   }
 
@@ -77,7 +97,7 @@ final class UpstreamConnections {
       return Future.failedFuture(new PoolFullException(maxPerOrigin));
     }
     count[0]++;
-    return agent.connect(new HttpConnectOptions().setServer(origin.address()).setConnectTimeout(connectTimeoutMillis))
+    return withDeadline(agent.connect(new HttpConnectOptions().setServer(origin.address())), origin, connectTimeoutMillis)
       .andThen(ar -> {
         if (ar.failed()) {
           count[0]--;
@@ -92,16 +112,46 @@ final class UpstreamConnections {
   }
 
   /**
+   * Fails {@code connecting} with a connect timeout after {@code millis} (0: no bound): the client does not apply a
+   * per-connect timeout, and a listener whose backlog is full drops SYNs, so a connect would wait a minute or more for
+   * the kernel to give up. A connection that arrives after its deadline is closed at once.
+   */
+  private Future<HttpClientConnection> withDeadline(Future<HttpClientConnection> connecting, Origin origin, long millis) {
+    if (millis <= 0 || connecting.isComplete()) return connecting;
+    Promise<HttpClientConnection> bounded = Promise.promise();
+    long timer = vertx.setTimer(millis, id ->
+      bounded.tryFail(new ConnectTimeoutException("connect to " + origin.id() + " timed out after " + millis + " ms")));
+    connecting.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      boolean inTime = ar.succeeded() ? bounded.tryComplete(ar.result()) : bounded.tryFail(ar.cause());
+      if (!inTime && ar.succeeded()) ar.result().close();
+    });
+    return bounded.future();
+  }
+
+  /**
    * Ends an exchange's use of a connection. {@code clean}: request sent and response read in full, so an HTTP/1.1
    * connection can carry the next request; otherwise its framing is unknown and it is closed. An HTTP/2 connection
    * stays: the exchange's stream was complete or has been reset.
    */
   void release(Origin origin, HttpClientConnection conn, boolean clean) {
     if (origin.upstream().http2()) return;
-    if (clean) {
-      idle.computeIfAbsent(origin.id(), id -> new ArrayDeque<>()).addLast(conn);
-    } else {
+    if (!clean) {
       conn.close();
+      return;
+    }
+    ArrayDeque<Idle> q = idle.computeIfAbsent(origin.id(), id -> new ArrayDeque<>());
+    q.addLast(new Idle(conn, System.nanoTime()));
+    if (q.size() > maxIdlePerOrigin) q.pollFirst().connection().close(); // after a burst, keep what a normal load reuses
+  }
+
+  /** Closes kept-alive connections unused for the idle timeout, oldest first (each queue is in order of release). */
+  private void closeExpired() {
+    long now = System.nanoTime();
+    for (ArrayDeque<Idle> q : idle.values()) {
+      while (!q.isEmpty() && now - q.peekFirst().sinceNanos() > idleTimeoutNanos) {
+        q.pollFirst().connection().close();
+      }
     }
   }
 }

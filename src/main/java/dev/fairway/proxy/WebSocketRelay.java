@@ -38,7 +38,8 @@ final class WebSocketRelay {
 
   void open(HttpServerRequest req) {
     ProxySettings settings = proxy.settings();
-    Route route = settings.route(req);
+    RequestTarget target = RequestTarget.of(req);
+    Route route = settings.route(req, target);
     String peer = ForwardedHeaders.peer(req);
     String clientAddress = settings.client(req, peer);
     UpstreamSelector selector = proxy.selector();
@@ -49,7 +50,7 @@ final class WebSocketRelay {
     }
     proxy.metrics().webSockets().incrementAndGet();
     MultiMap forwarded = HttpHeaders.headers();
-    ForwardedHeaders.copyRequest(req, clientAddress, peer, RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID)),
+    ForwardedHeaders.copyRequest(req, target.authority(), clientAddress, peer, RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID)),
       settings.dropUnderscoreHeaders(), forwarded);
     route.requestHeaders().apply(forwarded); // the route's rules hold for its upgrades too
     Runnable onClose = () -> {
@@ -58,7 +59,7 @@ final class WebSocketRelay {
       proxy.queue().drain();
     };
     req.pause();
-    client.connect(connectOptions(req, origin, forwarded)).onComplete(connected -> {
+    client.connect(connectOptions(req, target, origin, forwarded)).onComplete(connected -> {
       if (connected.failed()) {
         upstreamFailed(req, origin, connected.cause());
         onClose.run();
@@ -88,11 +89,11 @@ final class WebSocketRelay {
    * The WebSocket client connects to host:port (it has no separate server address); the client's Host travels in
    * X-Forwarded-Host, as with every proxied request.
    */
-  private static WebSocketConnectOptions connectOptions(HttpServerRequest req, Origin origin, MultiMap forwarded) {
+  private static WebSocketConnectOptions connectOptions(HttpServerRequest req, RequestTarget target, Origin origin, MultiMap forwarded) {
     WebSocketConnectOptions options = new WebSocketConnectOptions()
       .setHost(origin.upstream().host())
       .setPort(origin.upstream().port())
-      .setURI(req.uri());
+      .setURI(target.uri());
     String requested = req.getHeader(SUB_PROTOCOL);
     if (requested != null) {
       for (String p : requested.split(",")) {

@@ -259,4 +259,20 @@ class AccessLogTest extends FairwayTest {
     assertThat(COMBINED.matcher(AccessLogFormat.COMBINED.format(r)).matches()).isTrue();
     assertThat(AccessLogFormat.COMBINED.format(r)).contains("\"GET /a%22b HTTP/1.1\"").contains("upstream=- upstream_time=-");
   }
+
+  /** An HTTP/2 header may carry a newline: written as it came, it would forge a second line. */
+  @Test
+  void controlBytesAndBackslashesAreEscapedAsNginxDoesInEveryTextFormat() {
+    AccessRecord r = new AccessRecord(0, "1.2.3.4", "GET", "/a\u0001b", "HTTP/2.0", 200, 5, 0, "x\\y",
+      "agent\n1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] \"GET /forged HTTP/1.1\" 200 0\u007f", 1_000_000, null, -1, 0, "id", null);
+    for (AccessLogFormat format : new AccessLogFormat[] {AccessLogFormat.COMBINED, AccessLogFormat.GUNICORN}) {
+      String line = format.format(r);
+      assertThat(line).as(format.name()).doesNotContain("\n").doesNotContain("\u007f").doesNotContain("\u0001")
+        .contains("/a%01b").contains("\"x\\x5Cy\"").contains("agent\\x0A1.2.3.4").contains("\\x22GET /forged").contains("0\\x7F\"");
+    }
+    assertThat(COMBINED.matcher(AccessLogFormat.COMBINED.format(r)).matches()).isTrue();
+    String json = AccessLogFormat.JSON.format(r);
+    assertThat(json).doesNotContain("\n");
+    assertThat(new io.vertx.core.json.JsonObject(json).getString("user_agent")).startsWith("agent\n1.2.3.4");
+  }
 }

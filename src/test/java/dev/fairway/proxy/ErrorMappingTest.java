@@ -7,21 +7,28 @@ import dev.fairway.config.TimeoutOptions;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import dev.fairway.config.UpstreamOptions;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class ErrorMappingTest extends FairwayTest {
-
-
-  @BeforeEach
-  void setUp(Vertx vertx) {
-  }
 
 
   private FairwayOptions withoutHealthChecks(TestUpstream... ups) {
@@ -56,6 +63,33 @@ class ErrorMappingTest extends FairwayTest {
     assertThat(live1.hits.get() + live2.hits.get()).isEqualTo(30);
   }
 
+  /** A listener whose backlog is full drops SYNs: without its own deadline a connect would wait a minute or more. */
+  @Test
+  void connectTimeoutBoundsAConnectThatNeverCompletes() throws Exception {
+    try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      List<Socket> queued = new ArrayList<>();
+      for (int i = 0; i < 8; i++) { // never accepted: once the queue is full, further connects hang
+        Socket s = new Socket();
+        try {
+          s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), full.getLocalPort()), 200);
+        } catch (IOException hung) {
+          // the backlog is full
+        }
+        queued.add(s);
+      }
+      FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", full.getLocalPort())));
+      o.getHealth().setEnabled(false);
+      o.getTimeouts().setConnectMillis(500);
+      fairway = Proxies.start(o);
+      long start = System.nanoTime();
+      Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await(20, TimeUnit.SECONDS);
+      assertThat(reply.status()).isEqualTo(504);
+      assertThat(reply.body()).isEqualTo("upstream connect timed out\n");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      for (Socket s : queued) s.close();
+    }
+  }
+
   @Test
   void upstreamThatNeverAnswersGives504AfterTheReadTimeout() {
     TestUpstream silent = TestUpstream.start(vertx, "silent");
@@ -68,6 +102,27 @@ class ErrorMappingTest extends FairwayTest {
     assertThat(reply.status()).isEqualTo(504);
     assertThat(reply.body()).startsWith("upstream timed out");
     assertThat((System.nanoTime() - start) / 1_000_000).isBetween(250L, 5_000L);
+  }
+
+  /** nginx's proxy_read_timeout: it starts once the request is sent, so an upload longer than it is not cut. */
+  @Test
+  void anUploadLongerThanTheReadTimeoutIsNotCut() {
+    TestUpstream reader = TestUpstream.start(vertx, "reader");
+    reader.handler = req -> req.body().onSuccess(b -> req.response().end("got " + b.length()));
+    FairwayOptions o = withoutHealthChecks(reader);
+    o.getTimeouts().setReadMillis(300);
+    fairway = Proxies.start(o);
+    HttpClientRequest upload = client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+      .setPort(fairway.proxyPort()).setURI("/upload")).await();
+    upload.setChunked(true);
+    Future<Http.Reply> reply = upload.response().compose(r -> r.body().map(b -> new Http.Reply(r.statusCode(), r.headers(), b.toString())));
+    for (int i = 0; i < 6; i++) {
+      upload.write("x");
+      vertx.timer(150).await(); // a slow, steady client: 900 ms in all, three read timeouts
+    }
+    upload.end();
+    assertThat(reply.await().status()).isEqualTo(200);
+    assertThat(reply.await().body()).isEqualTo("got 6");
   }
 
   @Test

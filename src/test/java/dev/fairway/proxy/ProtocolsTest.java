@@ -230,6 +230,25 @@ class ProtocolsTest extends FairwayTest {
   }
 
   @Test
+  void anHttp2RequestWithoutABodyGoesUpstreamWithoutOneAndAStreamedOneChunked() {
+    up.handler = req -> req.body().onSuccess(b -> req.response().end(req.method() + " " + req.getHeader("Transfer-Encoding")
+      + " " + req.getHeader("Content-Length") + " " + b.length()));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getListen().setHttp2Cleartext(true)));
+    HttpClient h2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
+    RequestOptions get = new RequestOptions().setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/x");
+    assertThat(h2.request(get).compose(req -> req.send().compose(resp -> resp.body())).await().toString())
+      .isEqualTo("GET null null 0");
+    RequestOptions delete = new RequestOptions(get).setMethod(HttpMethod.DELETE);
+    assertThat(h2.request(delete).compose(req -> req.send().compose(resp -> resp.body())).await().toString())
+      .isEqualTo("DELETE null null 0");
+    RequestOptions post = new RequestOptions(get).setMethod(HttpMethod.POST);
+    assertThat(h2.request(post).compose(req -> {
+      req.setChunked(true).write("ab"); // DATA frames with no length announced
+      return req.end("c").compose(v -> req.response()).compose(resp -> resp.body());
+    }).await().toString()).isEqualTo("POST chunked null 3");
+  }
+
+  @Test
   void upgradeToH2cIsNotHonouredOrForwardedByDefault() throws Exception {
     fairway = Proxies.start(Proxies.options(up));
     String raw = RawHttp.exchange(fairway.proxyPort(),

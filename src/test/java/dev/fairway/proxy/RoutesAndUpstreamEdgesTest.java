@@ -12,6 +12,7 @@ import dev.fairway.support.TestUpstream;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -143,6 +145,73 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
     Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await();
     assertThat(reply.status()).isEqualTo(502);
     assertThat(reply.body()).as("Netty's decoder refuses it first; either way nothing of it passes").startsWith("upstream ");
+  }
+
+  /**
+   * A 204 that announces a body of 46 bytes: they come late, while the next request is in flight on that connection,
+   * and must never be read as that request's response.
+   */
+  @Test
+  void bytesAfterABodylessResponseNeverBecomeTheNextClientsResponse() {
+    AtomicInteger connections = new AtomicInteger();
+    NetServer server = vertx.createNetServer().connectHandler(socket -> {
+      int connection = connections.incrementAndGet();
+      AtomicInteger requests = new AtomicInteger();
+      socket.handler(b -> {
+        if (!b.toString().contains("\r\n\r\n")) return;
+        if (connection > 1) {
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nreal");
+        } else if (requests.incrementAndGet() == 1) {
+          socket.write("HTTP/1.1 204 No Content\r\nContent-Length: 46\r\n\r\n");
+        } else { // the 204's late "body", which reads as a response
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged");
+        }
+      });
+    });
+    int port = server.listen(0, "127.0.0.1").await().actualPort();
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    Http.Reply first = Http.get(client, fairway.proxyPort(), "/first").await();
+    assertThat(first.status()).isEqualTo(204);
+    assertThat(first.headers().contains("Content-Length")).as("a 204 has no length").isFalse();
+    assertThat(Http.get(client, fairway.proxyPort(), "/next").await().body()).isEqualTo("real");
+    assertThat(connections.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aResponseTransferEncodingOtherThanChunkedIs502() {
+    int port = rawUpstream("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\nnot really gzip");
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await();
+    assertThat(reply.status()).isEqualTo(502);
+    assertThat(reply.body()).isEqualTo("upstream sent an invalid response\n");
+  }
+
+  /** After a burst, idle upstream connections are capped at once and the rest closed after the idle timeout. */
+  @Test
+  void keptAliveUpstreamConnectionsAreCappedAndClosedWhenIdle() {
+    AtomicInteger open = new AtomicInteger();
+    int port = vertx.createHttpServer()
+      .connectionHandler(conn -> {
+        open.incrementAndGet();
+        conn.closeHandler(v -> open.decrementAndGet());
+      })
+      .requestHandler(req -> vertx.setTimer(200, id -> req.response().end("ok"))) // slow: concurrent requests need a connection each
+      .listen(0, "127.0.0.1").await().actualPort();
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    o.getProcess().setUpstreamMaxIdle(2).setUpstreamIdleTimeoutMillis(1_000);
+    fairway = Proxies.start(o);
+    HttpClient burst = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(8));
+    List<io.vertx.core.Future<Http.Reply>> replies = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) replies.add(Http.get(burst, fairway.proxyPort(), "/burst"));
+    io.vertx.core.Future.all(replies).await();
+    assertThat(replies).allSatisfy(r -> assertThat(r.result().status()).isEqualTo(200));
+    Http.await("idle connections capped at 2", java.time.Duration.ofSeconds(5), () -> open.get() == 2);
+    Http.await("and closed after the idle timeout", java.time.Duration.ofSeconds(10), () -> open.get() == 0);
   }
 
   @Test

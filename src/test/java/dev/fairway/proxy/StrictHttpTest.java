@@ -54,6 +54,11 @@ class StrictHttpTest extends FairwayTest {
       Arguments.of("two Hosts", "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
       Arguments.of("slash in Host", "GET /x HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
       Arguments.of("at sign in Host", "GET /x HTTP/1.1\r\nHost: user@evil\r\n\r\n", 400),
+      Arguments.of("a port that is no number in Host", "GET /x HTTP/1.1\r\nHost: a:b\r\n\r\n", 400),
+      Arguments.of("a port over 65535 in Host", "GET /x HTTP/1.1\r\nHost: a:99999\r\n\r\n", 400),
+      Arguments.of("an empty port in Host", "GET /x HTTP/1.1\r\nHost: a:\r\n\r\n", 400),
+      Arguments.of("NUL in the request target", "GET /x\u0000y HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+      Arguments.of("a control byte in the request target", "GET /x\u0001y HTTP/1.1\r\nHost: h\r\n\r\n", 400),
       Arguments.of("TRACE", "TRACE /x HTTP/1.1\r\nHost: h\r\n\r\n", 405),
       Arguments.of("CONNECT", "CONNECT evil:443 HTTP/1.1\r\nHost: evil:443\r\n\r\n", 405),
       Arguments.of("request line too long", "GET /" + "a".repeat(9_000) + " HTTP/1.1\r\nHost: h\r\n\r\n", 414),
@@ -70,12 +75,42 @@ class StrictHttpTest extends FairwayTest {
   }
 
   @Test
+  void hostsWithPortsAndIpv6LiteralsAreAccepted() throws Exception {
+    for (String host : new String[] {"a:8080", "[::1]:8080", "[::1]", "127.0.0.1:1"}) {
+      RawHttp.Response resp = RawHttp.exchange(fairway.proxyPort(), "GET /x HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+      assertThat(resp.status()).as(host).isEqualTo(200);
+    }
+  }
+
+  @Test
   void obsoleteLineFoldingIsUnfoldedIntoOneValueNotASecondHeader() throws Exception {
     // RFC 9112 5.2 allows replacing obs-fold with a space instead of a 400; Netty does so. Nothing is smuggled.
     RawHttp.Response resp = RawHttp.exchange(fairway.proxyPort(), "GET /x HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n X-Evil: yes\r\n\r\n");
     JsonObject seen = new JsonObject(resp.text().substring(resp.text().indexOf("\r\n\r\n") + 4));
     assertThat(seen.getString("x-a")).isEqualTo("1 X-Evil: yes");
     assertThat(seen.containsKey("x-evil")).isFalse();
+  }
+
+  @Test
+  void headersNamedInASecondConnectionLineAreStrippedToo() throws Exception {
+    RawHttp.Response resp = RawHttp.exchange(fairway.proxyPort(),
+      "GET /x HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\nConnection: X-Secret\r\nX-Secret: s\r\nX-Open: o\r\n\r\n");
+    JsonObject seen = new JsonObject(resp.text().substring(resp.text().indexOf("\r\n\r\n") + 4));
+    assertThat(seen.containsKey("x-secret")).isFalse();
+    assertThat(seen.getString("x-open")).isEqualTo("o");
+  }
+
+  /** RFC 9112 3.2.2: an absolute-form target's authority replaces Host, and the request goes on in origin form. */
+  @Test
+  void anAbsoluteFormTargetIsRoutedAndForwardedByItsOwnAuthority() throws Exception {
+    up.handler = req -> req.response().end(req.uri() + " " + req.getHeader("Host") + " " + req.getHeader("X-Forwarded-Host"));
+    RawHttp.Response resp = RawHttp.exchange(fairway.proxyPort(), "GET http://other.example:8081/x?y=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertThat(resp.status()).isEqualTo(200);
+    assertThat(resp.text()).endsWith("/x?y=1 other.example:8081 other.example:8081");
+    RawHttp.Response bare = RawHttp.exchange(fairway.proxyPort(), "GET http://other.example HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertThat(bare.text()).endsWith("/ other.example other.example");
+    RawHttp.Response bad = RawHttp.exchange(fairway.proxyPort(), "GET http://a:99999/x HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertThat(bad.status()).isEqualTo(400);
   }
 
   @Test
