@@ -3,6 +3,7 @@ package dev.fairway.ops;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * SIGTERM and SIGINT start a graceful drain (a second one exits at once); SIGHUP reloads the config. Uses
@@ -30,14 +31,19 @@ public final class Signals {
         drain.start();
       });
     }
-    handle("HUP", onReload);
+    if (!handle("HUP", onReload)) {
+      log.warn("SIGHUP is ignored by this process (started under nohup?), so a reload by signal does nothing: reload "
+        + "with POST /admin/reload or by saving the config file (watch-config), or run Fairway under a service manager");
+    }
   }
 
-  private static void handle(String name, Runnable action) {
+  /** @return false if the signal was ignored when the JVM started (nohup does that to HUP): then the JVM leaves it so */
+  private static boolean handle(String name, Runnable action) {
     try {
-      Signal.handle(new Signal(name), sig -> action.run());
+      return Signal.handle(new Signal(name), sig -> action.run()) != SignalHandler.SIG_IGN;
     } catch (IllegalArgumentException e) {
       log.debug("signal {} not available on this platform", name); // e.g. HUP on Windows
+      return true;
     }
   }
 }

@@ -4,7 +4,9 @@ import dev.fairway.accesslog.AccessLog;
 import dev.fairway.accesslog.AccessRecord;
 import dev.fairway.accesslog.RequestIds;
 import dev.fairway.metrics.ProxyMetrics;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -68,6 +70,10 @@ final class ProxyExchange {
   /** The upstream connection of the current attempt; given back to the pool when the exchange completes cleanly. */
   private io.vertx.core.http.HttpClientConnection connection;
   private boolean upstreamDone;
+  /** The current attempt's connection was a kept-alive one, not opened for it. */
+  private boolean reusedConnection;
+  /** A stale kept-alive connection was already replaced once: the next failure counts. */
+  private boolean staleRetried;
   /** The whole request (head and body) has gone upstream: from then on the read timeout runs. */
   private boolean requestSent;
   /** Fairway itself reset the upstream request: the failure that follows is not the upstream's. */
@@ -184,11 +190,18 @@ final class ProxyExchange {
     origin = o;
     holdingSlot = true;
     tried.add(o.id());
+    attach(false);
+  }
+
+  /** Takes a connection to {@link #origin} (a new one if {@code fresh}) and sends the request on it. */
+  private void attach(boolean fresh) {
     RequestOptions options = new RequestOptions()
       .setMethod(req.method())
       .setURI(target.uri());
+    Future<HttpClientConnection> acquiring = proxy.connections().acquire(origin, route.connectMillis(), fresh);
+    reusedConnection = acquiring.succeeded(); // a kept-alive connection comes at once; a new one only after its connect
     // two callbacks rather than compose(): one promise less per request on the hottest path
-    proxy.connections().acquire(o, route.connectMillis()).onComplete(acquired -> {
+    acquiring.onComplete(acquired -> {
       if (acquired.failed()) {
         onConnectFailed(acquired.cause());
         return;
@@ -428,6 +441,20 @@ final class ProxyExchange {
   private void onUpstreamFailed(Throwable cause) {
     if (done || cancelled) return;
     Failure failure = isTimeout(cause) ? Failure.UPSTREAM_TIMEOUT : Failure.UPSTREAM_CLOSED;
+    if (failure == Failure.UPSTREAM_CLOSED && reusedConnection && !staleRetried && !origin.upstream().http2()
+      && upstreamNanos < 0 && canResend() && withinRetryBudget()) {
+      // a kept-alive connection the upstream closed as this request went out (its idle timeout, a restart): the
+      // usual race of keep-alive, not a fault; a safe request goes again on a new connection to the same upstream
+      staleRetried = true;
+      proxy.readDeadlines().unwatch(this);
+      cancelSendTimer();
+      proxy.connections().release(origin, connection, false);
+      connection = null;
+      upstreamReq = null;
+      proxy.metrics().retried("stale_connection");
+      attach(true);
+      return;
+    }
     proxy.reportFailure(origin.id(), UpstreamFailure.describe(cause));
     if (failure.retry() == Failure.Retry.IDEMPOTENT && canResend()) {
       proxy.readDeadlines().unwatch(this);

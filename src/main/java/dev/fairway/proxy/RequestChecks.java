@@ -35,6 +35,7 @@ final class RequestChecks {
     }
     if (!validTarget(req.uri())) return "control character in the request target";
     if (RequestTarget.isAbsolute(req.uri()) && RequestTarget.of(req).authority() == null) return "malformed authority in the request target";
+    if (req.version() == HttpVersion.HTTP_2 && !validHeaderValues(h)) return "CR, LF or NUL in a header value";
     if (req.version() != HttpVersion.HTTP_2) {
       List<String> hosts = h.getAll(HttpHeaders.HOST);
       if (hosts.size() > 1) return "more than one Host header";
@@ -42,6 +43,21 @@ final class RequestChecks {
       if (hosts.size() == 1 && !validHost(hosts.get(0))) return "malformed Host header";
     }
     return null;
+  }
+
+  /**
+   * HTTP/2 frames its headers itself, so CR, LF and NUL can arrive in a value (RFC 9113 8.2.1 forbids them); passed on
+   * to an HTTP/1 upstream they would split the header, and the upstream request could not even be written.
+   */
+  private static boolean validHeaderValues(MultiMap headers) {
+    for (var header : headers) {
+      String v = header.getValue();
+      for (int i = 0; i < v.length(); i++) {
+        char c = v.charAt(i);
+        if (c == '\r' || c == '\n' || c == 0) return false;
+      }
+    }
+    return true;
   }
 
   /** No control byte, space or DEL: an upstream's parser might end the target there, or pass it on to a log. */

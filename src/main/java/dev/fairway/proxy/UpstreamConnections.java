@@ -62,10 +62,13 @@ final class UpstreamConnections {
     if (idleTimeoutMillis > 0) vertx.setPeriodic(ReadDeadlines.sweepMillis(idleTimeoutMillis), id -> closeExpired());
   }
 
-  /** A connection to {@code origin}: an idle (or, for HTTP/2, not full) one if any, else a new one. */
-  Future<HttpClientConnection> acquire(Origin origin, long connectTimeoutMillis) {
+  /**
+   * A connection to {@code origin}: an idle (or, for HTTP/2, not full) one if any and not {@code fresh}, else a new one.
+   * A kept-alive connection is returned as an already completed future, a new one completes after its connect.
+   */
+  Future<HttpClientConnection> acquire(Origin origin, long connectTimeoutMillis, boolean fresh) {
     if (origin.upstream().http2()) return acquireShared(origin, connectTimeoutMillis);
-    ArrayDeque<Idle> free = idle.get(origin.id());
+    ArrayDeque<Idle> free = fresh ? null : idle.get(origin.id());
     Idle newest = free == null ? null : free.pollLast(); // most recently used: least likely timed out
     if (newest != null) return Future.succeededFuture(newest.connection());
     return open(http1, origin, connectTimeoutMillis, conn -> {

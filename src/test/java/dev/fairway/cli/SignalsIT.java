@@ -84,4 +84,19 @@ class SignalsIT {
       assertThat(Http.get(client, port, "/x").await().body()).isEqualTo("second");
     }
   }
+
+  /** nohup leaves HUP ignored, and the JVM then never handles it: a reload by signal would silently do nothing. */
+  @Test
+  void startedUnderNohupItSaysThatSighupCannotReload(Vertx vertx) throws Exception {
+    TestUpstream backend = TestUpstream.start(vertx, "backend");
+    try (FairwayProcess p = FairwayProcess.startUnder("nohup", "-u", backend.id(), "-p", String.valueOf(Proxies.freePort()),
+      "--admin-port", String.valueOf(Proxies.freePort()), "--health-path", "/health")) {
+      p.awaitOutput("SIGHUP is ignored by this process", Duration.ofSeconds(30));
+    }
+    try (FairwayProcess p = FairwayProcess.start("-u", backend.id(), "-p", String.valueOf(Proxies.freePort()),
+      "--admin-port", String.valueOf(Proxies.freePort()), "--health-path", "/health")) {
+      p.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      assertThat(p.stderr()).doesNotContain("SIGHUP is ignored");
+    }
+  }
 }

@@ -8,6 +8,7 @@ import dev.fairway.config.UpstreamOptions;
 import dev.fairway.config.UpstreamTlsOptions;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
+import dev.fairway.support.RawHttp;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -101,6 +102,24 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
     ws.close().await();
   }
 
+  /** Every spelling of a path meets its route's rules; the request goes on as it was written. */
+  @Test
+  void routesMatchTheNormalisedPathSoNoSpellingSkipsTheirLimits() throws Exception {
+    up.handler = req -> req.body().onSuccess(b -> req.response().end(req.uri()));
+    FairwayOptions parsed = new FairwayOptions(ConfigLoader.parseYaml("t", """
+      routes:
+        - {path: /limited, max-body-size: 4}
+      """));
+    fairway = Proxies.start(Proxies.options(up).setRoutes(parsed.getRoutes()));
+    for (String path : List.of("/limited", "/x/../limited", "//limited", "/%6Cimited", "/%2e%2e/limited", "/./limited")) {
+      RawHttp.Response refused = RawHttp.exchange(fairway.proxyPort(),
+        "POST " + path + " HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789");
+      assertThat(refused.status()).as(path).isEqualTo(413);
+    }
+    RawHttp.Response small = RawHttp.exchange(fairway.proxyPort(), "POST /x/../limited HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok");
+    assertThat(small.text()).endsWith("/x/../limited");
+  }
+
   @Test
   void upstreamThatAnswersEarlyDuringAnUploadHasItsAnswerRelayedAndTheUploadStops() throws Exception {
     AtomicLong received = new AtomicLong();
@@ -177,6 +196,38 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
     assertThat(first.headers().contains("Content-Length")).as("a 204 has no length").isFalse();
     assertThat(Http.get(client, fairway.proxyPort(), "/next").await().body()).isEqualTo("real");
     assertThat(connections.get()).isEqualTo(2);
+  }
+
+  /**
+   * A kept-alive connection that the upstream closes as the next request goes out (its keep-alive timeout racing the
+   * request): a safe request goes again on a new connection to the same upstream; a POST is never sent twice.
+   */
+  @Test
+  void aStaleKeptAliveConnectionIsReplacedForASafeRequestButNotForAPost() {
+    AtomicInteger connections = new AtomicInteger();
+    NetServer server = vertx.createNetServer().connectHandler(socket -> {
+      connections.incrementAndGet();
+      AtomicInteger requests = new AtomicInteger();
+      socket.handler(b -> {
+        if (!b.toString().contains("\r\n\r\n")) return;
+        if (requests.incrementAndGet() == 1) {
+          socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        } else {
+          socket.close(); // closed as the second request arrives: nothing of it was answered
+        }
+      });
+    });
+    int port = server.listen(0, "127.0.0.1").await().actualPort();
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    for (int i = 0; i < 3; i++) {
+      assertThat(Http.get(client, fairway.proxyPort(), "/get").await().status()).as("GET " + i).isEqualTo(200);
+    }
+    Http.Reply post = Http.send(client, new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+      .setPort(fairway.proxyPort()).setURI("/post"), "x").await();
+    assertThat(post.status()).as("a POST that may have been processed is not sent again").isEqualTo(502);
+    assertThat(fairway.registry().get("fairway.retries").tag("reason", "stale_connection").counter().count()).isEqualTo(2.0);
   }
 
   @Test

@@ -24,17 +24,23 @@ public final class FairwayProcess implements AutoCloseable {
   }
 
   public static FairwayProcess start(List<String> jvmArgs, String... args) {
-    return start(true, jvmArgs, args);
+    return start(true, null, jvmArgs, args);
+  }
+
+  /** Started by {@code wrapper} (say {@code nohup}), which then runs the JVM. */
+  public static FairwayProcess startUnder(String wrapper, String... args) {
+    return start(true, wrapper, List.of(), args);
   }
 
   /** Like {@link #start(String...)}, but nothing reads its stdout: once the pipe is full, writes to it block. */
   public static FairwayProcess startWithStdoutUnread(String... args) {
-    return start(false, List.of(), args);
+    return start(false, null, List.of(), args);
   }
 
-  private static FairwayProcess start(boolean readStdout, List<String> jvmArgs, String... args) {
+  private static FairwayProcess start(boolean readStdout, String wrapper, List<String> jvmArgs, String... args) {
     String jar = System.getProperty("fairway.jar", "target/fairway.jar");
     List<String> cmd = new ArrayList<>();
+    if (wrapper != null) cmd.add(wrapper);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmArgs);
     cmd.add("-jar");
