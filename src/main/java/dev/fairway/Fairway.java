@@ -145,8 +145,8 @@ public final class Fairway {
       return vertx.close().transform(v -> Future.failedFuture(e));
     }
     ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom, shared.observability());
-    MetricsVerticle admin = new MetricsVerticle(options.getAdmin().getHost(), options.getAdmin().getPort(), registry, shared.counters(),
-      shared::proxyEventLoops, shared.lifecycle(), options.getAdmin().getToken(), shared.proxyMetrics(), shared.queue()::size);
+    MetricsVerticle admin = new MetricsVerticle(options.getAdmin(), registry, shared.counters(),
+      shared::proxyEventLoops, shared.lifecycle(), shared.proxyMetrics(), shared.queue()::size);
 
     return deployDemo(vertx, demo)
       .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.counters())))
@@ -216,10 +216,11 @@ public final class Fairway {
   }
 
   private void report() {
-    log.info("Fairway {} proxying http://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http://{}:{}",
-      dev.fairway.cli.VersionProvider.version(), options.getListen().getHost(), proxyPort, options.getUpstreams().size(),
+    log.info("Fairway {} proxying http{}://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http{}://{}:{}",
+      dev.fairway.cli.VersionProvider.version(), options.getListen().getTlsCert() == null ? "" : "s", options.getListen().getHost(),
+      proxyPort, options.getUpstreams().size(),
       options.getStrategy().configName(), options.getProcess().effectiveInstances(), vertx.isNativeTransportEnabled() ? "native" : "NIO",
-      options.getAdmin().getHost(), adminPort);
+      options.getAdmin().getTlsCert() == null ? "" : "s", options.getAdmin().getHost(), adminPort);
   }
 
   private static Future<?> deployDemo(Vertx vertx, boolean demo) {

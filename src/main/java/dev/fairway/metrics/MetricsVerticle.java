@@ -1,6 +1,9 @@
 package dev.fairway.metrics;
 
 import dev.fairway.admin.AdminApi;
+import dev.fairway.config.AdminOptions;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.Upstream;
@@ -44,13 +47,11 @@ import java.util.Map;
  */
 public class MetricsVerticle extends VerticleBase {
 
-  private final String host;
-  private final int port;
+  private final AdminOptions options;
   private final PrometheusMeterRegistry registry;
   private final InFlightCounters inFlight;
   private final Supplier<List<Context>> eventLoops;
   private final Lifecycle lifecycle;
-  private final String adminToken;
   private final ProxyMetrics proxyMetrics;
   private final IntSupplier queueLength;
   private final String dashboard;
@@ -61,19 +62,18 @@ public class MetricsVerticle extends VerticleBase {
   /**
    * @param eventLoops the contexts that must answer for {@code /health/live} (the proxy instances')
    */
-  public MetricsVerticle(String host, int port, PrometheusMeterRegistry registry, InFlightCounters inFlight,
-                         Supplier<List<Context>> eventLoops, Lifecycle lifecycle, String adminToken,
+  public MetricsVerticle(AdminOptions options, PrometheusMeterRegistry registry, InFlightCounters inFlight,
+                         Supplier<List<Context>> eventLoops, Lifecycle lifecycle,
                          ProxyMetrics proxyMetrics, IntSupplier queueLength) {
     this.proxyMetrics = proxyMetrics;
     this.queueLength = queueLength;
     this.dashboard = readDashboard();
-    this.host = host;
-    this.port = port;
+    this.options = options;
     this.registry = registry;
     this.inFlight = inFlight;
     this.eventLoops = eventLoops;
     this.lifecycle = lifecycle;
-    this.adminToken = adminToken;
+
   }
 
   @Override
@@ -87,10 +87,18 @@ public class MetricsVerticle extends VerticleBase {
     router.get("/stats").handler(this::stats);
     router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(dashboard));
     vertx.setPeriodic(1_000, id -> proxyMetrics.roll());
-    router.route("/admin/*").subRouter(new AdminApi(vertx, adminToken, () -> current, inFlight).router());
+    router.route("/admin/*").subRouter(new AdminApi(vertx, options.getToken(), () -> current, inFlight).router());
     return UpstreamFeed.follow(vertx, this::onSnapshot)
-      .compose(v -> vertx.createHttpServer().requestHandler(router).listen(port, host))
+      .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(router).listen())
       .onSuccess(s -> server = s);
+  }
+
+  private HttpServerOptions serverOptions() {
+    HttpServerOptions o = new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort());
+    if (options.getTlsCert() != null) {
+      o.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getTlsCert()).setKeyPath(options.getTlsKey()));
+    }
+    return o;
   }
 
   /** The port the admin server listens on (useful when configured as 0). */

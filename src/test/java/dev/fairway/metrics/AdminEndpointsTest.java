@@ -6,6 +6,7 @@ import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -67,6 +68,21 @@ class AdminEndpointsTest extends FairwayTest {
       .contains("process_cpu_usage")
       .contains("vertx_eventbus_published_total");
     assertThat(text).doesNotContain("fairway_requests_total{code=\"200\",method=\"GET\",route=\"/\",upstream=\"" + down.id());
+  }
+
+  /** For an admin port that is not on loopback: admin.tls, and then nothing of it answers in plain HTTP. */
+  @Test
+  void theAdminServerSpeaksTlsWhenGivenACertificate(Vertx vertx) {
+    io.vertx.core.net.SelfSignedCertificate cert = io.vertx.core.net.SelfSignedCertificate.create("localhost");
+    Fairway secured = Proxies.start(Proxies.options(up).with(o -> o.getAdmin().setTls(cert.certificatePath(), cert.privateKeyPath())));
+    try {
+      HttpClient https = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false));
+      assertThat(Http.get(https, secured.adminPort(), "/health/ready").await().status()).isEqualTo(200);
+      assertThat(Http.get(client, secured.adminPort(), "/health/ready").toCompletionStage().toCompletableFuture()
+        .handle((reply, err) -> err != null || reply.status() >= 400).join()).as("plain HTTP gets no answer").isTrue();
+    } finally {
+      secured.close().await();
+    }
   }
 
   @Test
