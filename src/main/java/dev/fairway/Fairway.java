@@ -8,6 +8,7 @@ import dev.fairway.demo.DemoUpstreamVerticle;
 import dev.fairway.health.HealthVerticle;
 import dev.fairway.metrics.MetricsVerticle;
 import dev.fairway.metrics.ProxyMetrics;
+import dev.fairway.proxy.ProxyShared;
 import dev.fairway.proxy.ProxyVerticle;
 import dev.fairway.proxy.RequestQueue;
 import io.micrometer.core.instrument.Gauge;
@@ -145,11 +146,11 @@ public final class Fairway {
       return vertx.close().transform(v -> Future.failedFuture(e));
     }
     ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom, shared.observability());
-    MetricsVerticle admin = new MetricsVerticle(options.getAdmin(), registry, shared.counters(),
-      shared::proxyEventLoops, shared.lifecycle(), shared.proxyMetrics(), shared.queue()::size);
+    MetricsVerticle admin = new MetricsVerticle(options.getAdmin(), registry, shared.proxy().counters(),
+      shared::proxyEventLoops, shared.proxy().lifecycle(), shared.proxy().metrics(), shared.proxy().queue()::size);
 
     return deployDemo(vertx, demo)
-      .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.counters())))
+      .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.proxy().counters())))
       .compose(v -> options.getHealth().isEnabled()
         ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls())) : Future.succeededFuture())
       .compose(v -> vertx.deployVerticle(() -> shared.newProxy(options), new DeploymentOptions().setInstances(options.getProcess().effectiveInstances())))
@@ -187,24 +188,24 @@ public final class Fairway {
    * the balancer), the wait queue and request meters (every proxy instance), the access log switch, the lifecycle,
    * and the proxy instances as they are deployed.
    */
-  private record Shared(InFlightCounters counters, ProxyMetrics proxyMetrics, RequestQueue queue,
-                        ObservabilitySwitch observability, Lifecycle lifecycle, List<ProxyVerticle> proxies) {
+  private record Shared(ProxyShared proxy, ObservabilitySwitch observability, List<ProxyVerticle> proxies) {
 
     /** @throws RuntimeException if the access log cannot be opened */
     static Shared build(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options) {
       ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.getProcess().isMetrics(), options.getProcess().effectiveInstances());
       ObservabilitySwitch observability = new ObservabilitySwitch(vertx, proxyMetrics, ObservabilitySwitch.open(options));
-      RequestQueue queue = ProxyVerticle.newSharedQueue(options);
+      ProxyShared proxy = ProxyShared.create(new InFlightCounters(), proxyMetrics, options.getQueue().getSize(), new Lifecycle());
+      RequestQueue queue = proxy.queue();
       Gauge.builder("fairway.access.log.dropped", observability, o -> o.accessLog().dropped())
         .description("Access log lines dropped because the writer fell behind").register(registry);
       Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
         .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
-      return new Shared(new InFlightCounters(), proxyMetrics, queue, observability, new Lifecycle(), new CopyOnWriteArrayList<>());
+      return new Shared(proxy, observability, new CopyOnWriteArrayList<>());
     }
 
     /** The next proxy instance, numbered in deployment order and following the access log switch. */
     synchronized ProxyVerticle newProxy(FairwayOptions options) {
-      ProxyVerticle p = new ProxyVerticle(proxies.size(), options, counters, proxyMetrics, queue, lifecycle, observability.accessLog());
+      ProxyVerticle p = new ProxyVerticle(proxies.size(), options, proxy, observability.accessLog());
       proxies.add(p);
       observability.follow(p::useAccessLog);
       return p;
@@ -237,8 +238,8 @@ public final class Fairway {
    * response) up to shutdown-timeout, then everything closes.
    */
   public Future<Void> drainAndClose() {
-    InFlightCounters counters = shared.counters();
-    if (!shared.lifecycle().startDraining()) return Future.succeededFuture();
+    InFlightCounters counters = shared.proxy().counters();
+    if (!shared.proxy().lifecycle().startDraining()) return Future.succeededFuture();
     Duration timeout = Duration.ofMillis(options.getProcess().getShutdownTimeoutMillis());
     log.info("stopping: accepting no new connections; waiting up to {} for {} in-flight request(s)",
       Durations.format(timeout.toMillis()), counters.total());

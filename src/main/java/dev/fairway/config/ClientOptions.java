@@ -29,6 +29,9 @@ public final class ClientOptions {
       o.trustedProxies = List.copyOf(trusted);
     }, o -> new JsonArray(o.trustedProxies.stream().map(Cidr::toString).toList()))
     .key("client-ip-header", (r, key, o) -> o.clientIpHeader = r.string(key, o.clientIpHeader), o -> o.clientIpHeader)
+    .key("max-connections", (r, key, o) -> o.maxConnections = r.integer(key, o.maxConnections, 0, 10_000_000), o -> o.maxConnections)
+    .key("max-client-connections", (r, key, o) -> o.maxClientConnections = r.integer(key, o.maxClientConnections, 0, 10_000_000),
+      o -> o.maxClientConnections)
     .key("underscores-in-headers", (r, key, o) -> {
       String underscores = r.string(key, o.dropUnderscoreHeaders ? "drop" : "allow");
       if (!underscores.equals("drop") && !underscores.equals("allow")) {
@@ -45,6 +48,10 @@ public final class ClientOptions {
   private List<Cidr> trustedProxies = List.of();
   /** A header a trusted peer sets to the client address, e.g. CF-Connecting-IP; null = use X-Forwarded-For. */
   private String clientIpHeader;
+  /** Open client connections at most, across all proxy instances; more are closed as they open. 0 = no cap. */
+  private int maxConnections;
+  /** Open connections at most from one client address (the TCP peer); 0 = no cap. */
+  private int maxClientConnections;
   /** Drop request headers whose names contain '_' (many backends read them as '-'): nginx's default. */
   private boolean dropUnderscoreHeaders = true;
 
@@ -81,6 +88,20 @@ public final class ClientOptions {
 
   public ClientOptions setClientIpHeader(String clientIpHeader) {
     this.clientIpHeader = clientIpHeader;
+    return this;
+  }
+
+  public int getMaxConnections() {
+    return maxConnections;
+  }
+
+  public int getMaxClientConnections() {
+    return maxClientConnections;
+  }
+
+  public ClientOptions setConnectionCaps(int maxConnections, int maxClientConnections) {
+    this.maxConnections = maxConnections;
+    this.maxClientConnections = maxClientConnections;
     return this;
   }
 

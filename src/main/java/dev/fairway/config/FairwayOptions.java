@@ -50,7 +50,7 @@ public class FairwayOptions {
         if (!(list.getValue(i) instanceof JsonObject route)) {
           throw ConfigException.invalid(key + "[" + i + "]", list.getValue(i), "a mapping with path and timeouts");
         }
-        o.routes.add(new RouteOptions(new ConfigReader(route, key + "[" + i + "]"), o.timeouts));
+        o.routes.add(new RouteOptions(new ConfigReader(route, key + "[" + i + "]"), o.timeouts, o.limits));
       }
     }, o -> new JsonArray(o.routes.stream().map(RouteOptions::toJson).toList()));
   private static final Set<String> ALL_KEYS;
@@ -58,6 +58,7 @@ public class FairwayOptions {
   static {
     Set<String> keys = new HashSet<>(KEYS.names());
     keys.addAll(TimeoutOptions.KEYS);
+    keys.addAll(RequestLimitOptions.KEYS);
     keys.addAll(ListenOptions.KEYS.names());
     keys.addAll(AdminOptions.KEYS.names());
     keys.addAll(AccessLogOptions.KEYS.names());
@@ -85,6 +86,8 @@ public class FairwayOptions {
   private HealthCheckOptions health = new HealthCheckOptions();
   /** The top-level timeouts and body limit: the catch-all route's, and the defaults of every route. */
   private TimeoutOptions timeouts = new TimeoutOptions();
+  /** The top-level rate limit and upload rate: the catch-all route's, and the defaults of every route. */
+  private RequestLimitOptions limits = new RequestLimitOptions();
   private List<RouteOptions> routes = new ArrayList<>();
 
   public FairwayOptions() {
@@ -102,12 +105,13 @@ public class FairwayOptions {
     RetryOptions.KEYS.read(r, retry);
     ProcessOptions.KEYS.read(r, process);
     timeouts = new TimeoutOptions(r, new TimeoutOptions()); // before routes, which inherit them
+    limits = new RequestLimitOptions(r, new RequestLimitOptions());
     KEYS.read(r, this);
   }
 
   /** The config in its file's format: what a reload publishes on the bus. */
   public JsonObject toJson() {
-    JsonObject json = timeouts.toJson();
+    JsonObject json = limits.toJson(timeouts.toJson());
     ListenOptions.KEYS.write(listen, json);
     AdminOptions.KEYS.write(admin, json);
     AccessLogOptions.KEYS.write(accessLog, json);
@@ -260,6 +264,10 @@ public class FairwayOptions {
   public FairwayOptions setTimeouts(TimeoutOptions timeouts) {
     this.timeouts = timeouts;
     return this;
+  }
+
+  public RequestLimitOptions getLimits() {
+    return limits;
   }
 
   public List<RouteOptions> getRoutes() {

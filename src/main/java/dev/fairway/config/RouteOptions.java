@@ -12,12 +12,14 @@ public class RouteOptions {
 
   static {
     Set<String> keys = new HashSet<>(TimeoutOptions.KEYS);
+    keys.addAll(RequestLimitOptions.KEYS);
     keys.addAll(Set.of("path", "methods", "host", "request-headers", "response-headers", "group"));
     KEYS = Set.copyOf(keys);
   }
 
   private String path = "/";
   private TimeoutOptions timeouts = new TimeoutOptions();
+  private RequestLimitOptions limits = new RequestLimitOptions();
   /** Upper-case methods this route takes; empty: all. */
   private Set<String> methods = Set.of();
   /** The Host (without port) this route takes, case-insensitive; null: any. */
@@ -35,7 +37,7 @@ public class RouteOptions {
     this.timeouts = timeouts;
   }
 
-  public RouteOptions(ConfigReader r, TimeoutOptions defaults) {
+  public RouteOptions(ConfigReader r, TimeoutOptions defaults, RequestLimitOptions defaultLimits) {
     r.rejectUnknown(KEYS);
     if (!r.has("path")) {
       throw ConfigException.invalid(r.key("path"), "missing", "a path prefix starting with /");
@@ -45,6 +47,7 @@ public class RouteOptions {
       throw ConfigException.invalid(r.key("path"), path, "a path prefix starting with /");
     }
     timeouts = new TimeoutOptions(r, defaults);
+    limits = new RequestLimitOptions(r, defaultLimits);
     var list = r.array("methods");
     var ms = new java.util.TreeSet<String>();
     for (int i = 0; i < list.size(); i++) {
@@ -106,8 +109,17 @@ public class RouteOptions {
     return timeouts;
   }
 
+  public RequestLimitOptions getLimits() {
+    return limits;
+  }
+
+  public RouteOptions setLimits(RequestLimitOptions limits) {
+    this.limits = limits;
+    return this;
+  }
+
   public JsonObject toJson() {
-    return timeouts.toJson().put("path", path).put("methods", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(methods)))
+    return limits.toJson(timeouts.toJson()).put("path", path).put("methods", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(methods)))
       .put("host", host).put("group", group).put("request-headers", requestHeaders.toJson()).put("response-headers", responseHeaders.toJson());
   }
 }

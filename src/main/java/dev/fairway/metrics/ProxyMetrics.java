@@ -91,12 +91,20 @@ public final class ProxyMetrics {
     count("fairway.retries", "Requests sent again to another upstream, by reason", "reason", reason);
   }
 
-  /** A request was answered 503 without reaching an upstream (no_healthy_upstream, queue_full, queue_timeout). */
+  /** A request was refused before reaching an upstream (no_healthy_upstream, queue_full, queue_timeout: 503; rate_limited: 429). */
   public void rejected(String reason) {
-    count("fairway.rejected", "Requests refused with 503 before reaching an upstream, by reason", "reason", reason);
+    count("fairway.rejected", "Requests refused before reaching an upstream, by reason", "reason", reason);
   }
 
-  /** A client connection closed for holding a slot without a request: {@code header} (slowloris) or {@code keepalive} (idle). */
+  /** A client connection was closed as it opened: over {@code max-connections} or {@code max-client-connections}. */
+  public void connectionRefused(String limit) {
+    count("fairway.client.connections.refused", "Client connections closed at once for a connection cap, by cap", "limit", limit);
+  }
+
+  /**
+   * A client connection closed for holding a slot without a request, {@code header} (slowloris) or {@code keepalive}
+   * (idle), or a request cut for uploading slower than min-upload-rate ({@code upload_rate}).
+   */
   public void clientTimedOut(String phase) {
     count("fairway.client.timeouts", "Client connections closed by client-header-timeout or client-keepalive-timeout", "phase", phase);
   }

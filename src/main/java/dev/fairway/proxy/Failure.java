@@ -25,6 +25,10 @@ enum Failure {
   UPSTREAM_STALLED(504, "upstream_stalled", "upstream stopped reading the request body", Blame.NONE, Retry.NEVER),
   TOTAL_TIMEOUT(504, "total_timeout", "upstream timed out", Blame.NONE, Retry.NEVER),
   CLIENT_STALLED(408, "client_stalled", "request body stalled", Blame.CLIENT, Retry.NEVER),
+  /** The upload went on, but slower than the route's min-upload-rate. */
+  CLIENT_TOO_SLOW(408, "client_too_slow", "request body slower than min-upload-rate", Blame.CLIENT, Retry.NEVER),
+  /** Over the route's rate-limit for this client; Retry-After says when a request will be taken again. */
+  RATE_LIMITED(429, "rate_limited", "too many requests", Blame.CLIENT, Retry.NEVER),
   /** The client went away; nginx's 499, seen in the log and metrics only. */
   CLIENT_ABORT(499, "client_abort", "client closed the request", Blame.CLIENT, Retry.NEVER),
   /** A new connection sent no complete request head within client-header-timeout; logged as nginx does. */

@@ -86,6 +86,7 @@ final class ProxyExchange {
   private boolean holdingSlot;
   private long totalTimer = -1;
   private long sendTimer = -1;
+  private long uploadTimer = -1;
   private long queueTimer = -1;
   private long lastBytesRead;
   /** When the upstream last sent a byte (or the request went out): the read timeout runs from here. */
@@ -134,6 +135,13 @@ final class ProxyExchange {
     String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (max > 0 && length != null && Long.parseLong(length.trim()) > max) {
       fail(Failure.BODY_TOO_LARGE, max + " (Content-Length: " + length.trim() + ")"); // never read
+      return;
+    }
+    RateLimiter limiter = route.rateLimiter();
+    long waitNanos = limiter == null ? 0 : limiter.take(req, client);
+    if (waitNanos > 0) {
+      resp.putHeader(HttpHeaders.RETRY_AFTER, String.valueOf((waitNanos + 999_999_999) / 1_000_000_000)); // whole seconds, up
+      reject(Failure.RATE_LIMITED, null);
       return;
     }
     if (hasBody) {
@@ -270,6 +278,7 @@ final class ProxyExchange {
       requestSent = true;
     } else {
       armSendTimer();
+      if (route.minUploadBytesPerSecond() > 0) armUploadRateTimer();
       streamBody(creq);
     }
   }
@@ -507,6 +516,27 @@ final class ProxyExchange {
     });
   }
 
+  /**
+   * Watches the upload's rate over each window of the route's min-upload-rate: a client that keeps sending, but slower
+   * than that, gets 408. A window in which the upstream stopped reading (the client was paused) does not count.
+   */
+  private void armUploadRateTimer() {
+    long window = route.uploadWindowMillis();
+    long startBytes = req.bytesRead();
+    uploadTimer = proxy.vertx().setTimer(window, id -> {
+      uploadTimer = -1;
+      if (done || req.isEnded()) return;
+      long received = req.bytesRead() - startBytes;
+      if (received * 1000 >= route.minUploadBytesPerSecond() * window || (upstreamReq != null && upstreamReq.writeQueueFull())) {
+        armUploadRateTimer();
+        return;
+      }
+      proxy.metrics().clientTimedOut("upload_rate");
+      fail(Failure.CLIENT_TOO_SLOW, "(" + received * 1000 / window + " bytes/s, min-upload-rate " + route.minUploadBytesPerSecond() + ")");
+      cancelUpstream();
+    });
+  }
+
   private void onClientClosed() {
     if (done) return;
     if (waiter != null && proxy.queue().cancel(waiter)) {
@@ -552,6 +582,7 @@ final class ProxyExchange {
     proxy.clientDeadlines().requestEnded(req.connection());
     if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
     cancelSendTimer();
+    if (uploadTimer >= 0) proxy.vertx().cancelTimer(uploadTimer);
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
     AccessLog.Lines lines = proxy.accessLines();

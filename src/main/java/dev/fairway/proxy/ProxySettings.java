@@ -12,16 +12,18 @@ import java.util.Set;
  */
 record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries, int retryBuffer, long retryTimeoutMillis,
                      long queueTimeoutMillis, Set<Integer> failOnStatus, boolean dropUnderscoreHeaders,
-                     long clientHeaderTimeoutMillis, long clientKeepAliveTimeoutMillis, long shortestReadMillis) {
+                     long clientHeaderTimeoutMillis, long clientKeepAliveTimeoutMillis, long shortestReadMillis,
+                     int maxConnections, int maxClientConnections) {
 
-  static ProxySettings of(FairwayOptions o) {
+  static ProxySettings of(FairwayOptions o, RateLimiters limiters) {
     long shortestRead = o.getRoutes().stream().mapToLong(r -> r.getTimeouts().getReadMillis())
       .reduce(o.getTimeouts().getReadMillis(), Math::min);
-    return new ProxySettings(new RouteTable(o),
+    return new ProxySettings(new RouteTable(o, limiters),
       o.getClients().getTrustedProxies().isEmpty() ? null : new ClientAddress(o.getClients().getTrustedProxies(), o.getClients().getClientIpHeader()),
       o.getRetry().getRetries(), o.getRetry().getBuffer(), o.getRetry().getTimeoutMillis(), o.getQueue().getTimeoutMillis(),
       Set.copyOf(o.getHealth().getFailOnStatus()), o.getClients().isDropUnderscoreHeaders(),
-      o.getClients().getHeaderTimeoutMillis(), o.getClients().getKeepAliveTimeoutMillis(), shortestRead);
+      o.getClients().getHeaderTimeoutMillis(), o.getClients().getKeepAliveTimeoutMillis(), shortestRead,
+      o.getClients().getMaxConnections(), o.getClients().getMaxClientConnections());
   }
 
   Route route(HttpServerRequest req, RequestTarget target) {

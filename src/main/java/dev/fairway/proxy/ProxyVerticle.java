@@ -42,10 +42,9 @@ public class ProxyVerticle extends VerticleBase {
 
   private final int index;
   private final FairwayOptions startOptions;
-  private final InFlightCounters counters;
+  private final ProxyShared shared;
   private final ProxyMetrics metrics;
   private final RequestQueue queue;
-  private final Lifecycle lifecycle;
   /** Replaced by a reload ({@link #useAccessLog}) on this instance's event loop. */
   private AccessLog accessLog;
   private ProxyInstance instance;
@@ -58,32 +57,25 @@ public class ProxyVerticle extends VerticleBase {
    * @param index this instance's number, from 0: its slot in per-event-loop state shared by all instances
    * @param options the config at start; reloads arrive on {@link Addresses#CONFIG_CHANGED}
    */
-  public ProxyVerticle(int index, FairwayOptions options, InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue,
-                       Lifecycle lifecycle, AccessLog accessLog) {
+  public ProxyVerticle(int index, FairwayOptions options, ProxyShared shared, AccessLog accessLog) {
     this.index = index;
     this.startOptions = options;
-    this.counters = counters;
-    this.metrics = metrics;
-    this.queue = queue;
-    this.lifecycle = lifecycle;
+    this.shared = shared;
+    this.metrics = shared.metrics();
+    this.queue = shared.queue();
     this.accessLog = accessLog;
-  }
-
-  /** The queue that every proxy instance of one Fairway shares. */
-  public static RequestQueue newSharedQueue(FairwayOptions options) {
-    return new RequestQueue(options.getQueue().getSize());
   }
 
   @Override
   public Future<?> start() {
-    UpstreamSelector selector = new UpstreamSelector(counters, metrics);
+    UpstreamSelector selector = new UpstreamSelector(shared.counters(), metrics);
     // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
     client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
     http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
     instance = new ProxyInstance(vertx, index, selector, queue, metrics,
       new UpstreamConnections(vertx, client, http2Client, startOptions.getProcess().getPoolSize(),
         startOptions.getProcess().getUpstreamMaxIdle(), startOptions.getProcess().getUpstreamIdleTimeoutMillis()),
-      new ReadDeadlines(vertx), new ClientDeadlines(vertx, this::onClientTimeout), lifecycle);
+      new ReadDeadlines(vertx), new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle());
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);
     webSockets = new WebSocketRelay(instance, vertx.createWebSocketClient(
@@ -101,16 +93,28 @@ public class ProxyVerticle extends VerticleBase {
   /** Routes, timeouts, retries, hash keys and client-address rules: everything a reload can change without a restart. */
   private void reconfigure(FairwayOptions next) {
     instance.selector().configure(next);
-    instance.use(ProxySettings.of(next));
+    instance.use(ProxySettings.of(next, shared.rateLimiters()));
   }
 
+  /** Counts a new client connection, and closes it at once if it is over max-connections or max-client-connections. */
   private void opened(HttpConnection conn) {
-    metrics.clientConnections().incrementAndGet();
-    instance.clientDeadlines().opened(conn);
+    ProxySettings settings = instance.settings();
+    int open = metrics.clientConnections().incrementAndGet();
+    String address = conn.remoteAddress().hostAddress() == null ? "unknown" : conn.remoteAddress().hostAddress();
+    int fromClient = shared.clientConnections().opened(address);
     conn.closeHandler(x -> {
       metrics.clientConnections().decrementAndGet();
+      shared.clientConnections().closed(address);
       instance.clientDeadlines().closed(conn);
     });
+    String over = settings.maxConnections() > 0 && open > settings.maxConnections() ? "max-connections"
+      : settings.maxClientConnections() > 0 && fromClient > settings.maxClientConnections() ? "max-client-connections" : null;
+    if (over != null) {
+      metrics.connectionRefused(over);
+      conn.close();
+      return;
+    }
+    instance.clientDeadlines().opened(conn);
   }
 
   private void handle(HttpServerRequest req) {

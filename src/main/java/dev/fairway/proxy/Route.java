@@ -2,24 +2,32 @@ package dev.fairway.proxy;
 
 import dev.fairway.config.GroupOptions;
 import dev.fairway.config.HeaderRules;
+import dev.fairway.config.RequestLimitOptions;
 import dev.fairway.config.RouteOptions;
 import dev.fairway.config.TimeoutOptions;
 
 import java.util.Set;
 
-/** A route flattened for the request path: what it matches, its group, timeouts, body limit and header rules. */
+/**
+ * A route flattened for the request path: what it matches, its group, timeouts, body limit, header rules, and its
+ * client limits (a shared {@link RateLimiter} or null, the lowest upload rate or 0).
+ */
 record Route(String prefix, Set<String> methods, String host, String group, long connectMillis, long readMillis,
-             long sendMillis, long totalMillis, long maxBodyBytes, HeaderRules requestHeaders, HeaderRules responseHeaders) {
+             long sendMillis, long totalMillis, long maxBodyBytes, HeaderRules requestHeaders, HeaderRules responseHeaders,
+             RateLimiter rateLimiter, long minUploadBytesPerSecond, long uploadWindowMillis) {
 
-  static Route of(String prefix, TimeoutOptions t) {
+  static Route of(String prefix, TimeoutOptions t, RequestLimitOptions limits, RateLimiters limiters) {
     return new Route(prefix, Set.of(), null, GroupOptions.DEFAULT, t.getConnectMillis(), t.getReadMillis(), t.getSendMillis(), t.getTotalMillis(),
-      t.getMaxBodyBytes(), HeaderRules.NONE, HeaderRules.NONE);
+      t.getMaxBodyBytes(), HeaderRules.NONE, HeaderRules.NONE, limiters.of(prefix, limits), limits.getMinUploadBytesPerSecond(),
+      limits.getUploadWindowMillis());
   }
 
-  static Route of(RouteOptions r) {
+  static Route of(RouteOptions r, RateLimiters limiters) {
     TimeoutOptions t = r.getTimeouts();
+    String id = r.getPath() + ' ' + r.getMethods() + ' ' + r.getHost();
     return new Route(r.getPath(), r.getMethods(), r.getHost(), r.getGroup(), t.getConnectMillis(), t.getReadMillis(), t.getSendMillis(),
-      t.getTotalMillis(), t.getMaxBodyBytes(), r.getRequestHeaders(), r.getResponseHeaders());
+      t.getTotalMillis(), t.getMaxBodyBytes(), r.getRequestHeaders(), r.getResponseHeaders(), limiters.of(id, r.getLimits()),
+      r.getLimits().getMinUploadBytesPerSecond(), r.getLimits().getUploadWindowMillis());
   }
 
   boolean matches(String path, String method, String requestHost) {

@@ -14,10 +14,10 @@ final class RouteTable {
   private final Route[] routes;
   private final Route fallback;
 
-  RouteTable(FairwayOptions options) {
-    fallback = Route.of("/", options.getTimeouts());
+  RouteTable(FairwayOptions options, RateLimiters limiters) {
+    fallback = Route.of("/", options.getTimeouts(), options.getLimits(), limiters);
     routes = options.getRoutes().stream()
-      .map(Route::of)
+      .map(r -> Route.of(r, limiters))
       .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).thenComparingInt(RouteTable::specificity).reversed())
       .toArray(Route[]::new);
   }

@@ -119,7 +119,11 @@ class ConfigTest {
       read-timeout: 12s
       max-body-size: 1m
       health: {path: /h, interval: 2s}
-      routes: [{path: /api, read-timeout: 13s}]
+      max-connections: 1000
+      max-client-connections: 20
+      rate-limit: {rate: 100/m, burst: 10}
+      min-upload-rate: 1k/s
+      routes: [{path: /api, read-timeout: 13s, rate-limit: {rate: 2/s, key: "header:X-Api-Key"}, min-upload-rate: {rate: 2k/s, window: 5s}}]
       """);
     FairwayOptions back = new FairwayOptions(o.toJson());
     assertThat(back.toJson()).isEqualTo(o.toJson());
@@ -130,6 +134,26 @@ class ConfigTest {
     assertThat(back.getProcess().getLogLevel()).isEqualTo("debug");
     assertThat(back.getAccessLog().getFormat()).isEqualTo("json");
     assertThat(back.getRoutes().get(0).getTimeouts().getReadMillis()).isEqualTo(13_000);
+    assertThat(back.getClients().getMaxClientConnections()).isEqualTo(20);
+    assertThat(back.getLimits().getBurst()).isEqualTo(10);
+    RequestLimitOptions route = back.getRoutes().get(0).getLimits();
+    assertThat(route.getRatePerSecond()).isEqualTo(2.0);
+    assertThat(route.getKey()).isEqualTo("header:X-Api-Key");
+    assertThat(route.getMinUploadBytesPerSecond()).isEqualTo(2048);
+    assertThat(route.getUploadWindowMillis()).isEqualTo(5_000);
+  }
+
+  @Test
+  void routesInheritTheTopLevelLimitsAndBadLimitsNameTheirKey() {
+    FairwayOptions o = parse("rate-limit: {rate: 5/s}\nroutes: [{path: /a}, {path: /b, rate-limit: {rate: 1/m}}]\n");
+    assertThat(o.getRoutes().get(0).getLimits().getRatePerSecond()).isEqualTo(5.0);
+    assertThat(o.getRoutes().get(0).getLimits().getBurst()).isEqualTo(5);
+    assertThat(o.getRoutes().get(1).getLimits().getRatePerSecond()).isEqualTo(1.0 / 60);
+    assertThatThrownBy(() -> parse("rate-limit: {rate: fast}\n"))
+      .hasMessage("rate-limit.rate: fast (expected: requests per second, minute or hour, e.g. 10/s or 100/m)");
+    assertThatThrownBy(() -> parse("rate-limit: {rate: 5/s, key: cookie}\n")).hasMessage("rate-limit.key: cookie (expected: client-ip or header:NAME)");
+    assertThatThrownBy(() -> parse("max-client-connections: -1\n"))
+      .hasMessage("max-client-connections: -1 (expected: a whole number from 0 to 10000000)");
   }
 
   @Test

@@ -16,7 +16,7 @@ class RouteTableTest {
       - {path: /api/system/health, read-timeout: 1s}
       - {path: /api, methods: [POST], read-timeout: 20m}
       - {path: /api, host: docs.example.com, read-timeout: 5m}
-    """)));
+    """)), new RateLimiters());
 
   private long readTimeoutOf(String path, String method, String host) {
     return routes.match(path, method, host).readMillis();
