@@ -86,8 +86,8 @@ public class ProxyVerticle extends VerticleBase {
       })
       .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED,
         msg -> reconfigure(new FairwayOptions(msg.body()))).completion())
-      .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).invalidRequestHandler(this::invalid)
-        .connectionHandler(this::opened).listen())
+      .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).connectionHandler(this::opened)
+        .listen())
       .onSuccess(s -> server = s);
   }
 
@@ -135,18 +135,6 @@ public class ProxyVerticle extends VerticleBase {
       return;
     }
     new ProxyExchange(instance, req).start();
-  }
-
-  /**
-   * A request the parser refused: Vert.x answers 400, 414 or 431. One in an HTTP version Fairway does not speak (say
-   * HTTP/0.1) gets no answer, only a closed connection: Vert.x would answer in that version, which no client reads.
-   */
-  private void invalid(HttpServerRequest req) {
-    if (req.version() == null) {
-      req.connection().close();
-      return;
-    }
-    HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(req);
   }
 
   private static boolean isWebSocketUpgrade(HttpServerRequest req) {
