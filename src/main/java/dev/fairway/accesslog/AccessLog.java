@@ -235,7 +235,7 @@ public final class AccessLog {
   /**
    * A new event loop's side of this log.
    *
-   * @param firstLine called when a line goes into an empty block: the owner then calls {@link Lines#handOff} within
+   * @param firstLine called when a line goes into an empty block: the event loop then calls {@link Lines#handOff} within
    *                  {@link #HANDOFF_MILLIS} (a timer per block rather than a periodic one, so an idle proxy never wakes)
    */
   public Lines lines(Runnable firstLine) {

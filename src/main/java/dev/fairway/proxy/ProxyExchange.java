@@ -36,7 +36,8 @@ import java.util.concurrent.TimeoutException;
  * sending, relaying, done) whose fields — the claimed slot, the connection, the timers, {@code done} — every step
  * reads and changes. Split across classes, those fields would become shared mutable state; what does not touch them
  * lives elsewhere (the catalogue in {@link Failure}, the writer in {@link ErrorReply}, the relay loop in
- * {@link BodyPump}, the choice of upstream in {@link UpstreamSelector}, headers in {@link ForwardedHeaders}).
+ * {@link BodyPump}, the choice of upstream in {@link UpstreamSelector}, headers in {@link ForwardedHeaders}, the
+ * upload's deadlines in {@link UploadWatch}, the rules of response framing in {@link ResponseFraming}).
  */
 final class ProxyExchange {
 
@@ -85,10 +86,9 @@ final class ProxyExchange {
   /** True while this exchange holds an in-flight slot on {@link #origin} (claimed by the strategy's pick). */
   private boolean holdingSlot;
   private long totalTimer = -1;
-  private long sendTimer = -1;
-  private long uploadTimer = -1;
+  /** Watches the request body while it streams upstream (send-timeout, min-upload-rate); null before and without one. */
+  private UploadWatch uploadWatch;
   private long queueTimer = -1;
-  private long lastBytesRead;
   /** When the upstream last sent a byte (or the request went out): the read timeout runs from here. */
   private long lastUpstreamNanos;
   /** The request body as sent so far, kept while it fits in retry-buffer so an idempotent request can be retried. */
@@ -277,8 +277,11 @@ final class ProxyExchange {
       creq.end(bodyCopy); // a retry: the whole body was kept
       requestSent = true;
     } else {
-      armSendTimer();
-      if (route.minUploadBytesPerSecond() > 0) armUploadRateTimer();
+      uploadWatch = UploadWatch.start(proxy.vertx(), req, creq, route, proxy.metrics(), (failure, detail) -> {
+        if (done) return;
+        fail(failure, detail);
+        cancelUpstream();
+      });
       streamBody(creq);
     }
   }
@@ -335,9 +338,10 @@ final class ProxyExchange {
     int framing = ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
     upstreamKeepsAlive = cres.version() == HttpVersion.HTTP_2
       || (cres.version() == HttpVersion.HTTP_1_1 && (framing & ForwardedHeaders.CONNECTION_CLOSE) == 0
-        && !framingInDoubt(status, framing, cres));
+        && !ResponseFraming.inDoubt(req.method(), status, framing, cres.getHeader(HttpHeaders.CONTENT_LENGTH)));
     if ((framing & ForwardedHeaders.TRANSFER_ENCODING) != 0
-      && ((framing & ForwardedHeaders.CONTENT_LENGTH) != 0 || !onlyChunked(cres.headers().getAll(HttpHeaders.TRANSFER_ENCODING)))) {
+      && ((framing & ForwardedHeaders.CONTENT_LENGTH) != 0
+        || !ResponseFraming.onlyChunked(cres.headers().getAll(HttpHeaders.TRANSFER_ENCODING)))) {
       resp.headers().clear();
       upstreamReq.connection().close(); // its framing cannot be trusted: never pass it through, never reuse it
       proxy.reportFailure(origin.id(), "invalid response framing");
@@ -358,7 +362,7 @@ final class ProxyExchange {
       // stopping (the client should reconnect elsewhere), or answering before the upload is done (the rest is not read)
       resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
     }
-    if ((framing & ForwardedHeaders.CONTENT_LENGTH) == 0 && bodyAllowed(status)) {
+    if ((framing & ForwardedHeaders.CONTENT_LENGTH) == 0 && ResponseFraming.hasBody(req.method(), status)) {
       if (req.version() == HttpVersion.HTTP_1_0) {
         resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE); // close-delimited: nothing is held in memory
       } else if (!http2()) {
@@ -402,30 +406,6 @@ final class ProxyExchange {
   }
 
   /**
-   * Whether a response's Transfer-Encoding is just chunked. Anything else (say gzip) would reach the client still
-   * encoded once the hop-by-hop header is dropped, so it is refused as nginx does ("unknown Transfer-Encoding").
-   */
-  private static boolean onlyChunked(List<String> transferEncodings) {
-    return transferEncodings.size() == 1 && transferEncodings.get(0).trim().equalsIgnoreCase("chunked");
-  }
-
-  /**
-   * A response that has no body (HEAD, 1xx, 204, 304) but announces one: whatever the upstream writes after it would be
-   * read as the next request's response, so its connection is never reused.
-   */
-  private boolean framingInDoubt(int status, int framing, HttpClientResponse cres) {
-    if (bodyAllowed(status)) return false;
-    if ((framing & ForwardedHeaders.TRANSFER_ENCODING) != 0) return true;
-    if ((framing & ForwardedHeaders.CONTENT_LENGTH) == 0) return false;
-    String length = cres.getHeader(HttpHeaders.CONTENT_LENGTH);
-    return length == null || !length.trim().equals("0");
-  }
-
-  private boolean bodyAllowed(int status) {
-    return req.method() != HttpMethod.HEAD && status >= 200 && status != 204 && status != 304;
-  }
-
-  /**
    * No byte from the upstream for read-timeout, counted once the request is sent (or the upstream answered early): a
    * long upload is watched by send-timeout instead, which tells a stalled client from an upstream that stopped reading.
    */
@@ -456,7 +436,7 @@ final class ProxyExchange {
       // usual race of keep-alive, not a fault; a safe request goes again on a new connection to the same upstream
       staleRetried = true;
       proxy.readDeadlines().unwatch(this);
-      cancelSendTimer();
+      cancelUploadWatch();
       proxy.connections().release(origin, connection, false);
       connection = null;
       upstreamReq = null;
@@ -468,7 +448,7 @@ final class ProxyExchange {
     if (failure.retry() == Failure.Retry.IDEMPOTENT && canResend()) {
       proxy.readDeadlines().unwatch(this);
       releaseSlot(); // the broken connection is closed there, never given back
-      cancelSendTimer();
+      cancelUploadWatch();
       HttpClientRequest broken = upstreamReq;
       upstreamReq = null;
       if (tryAnother(failure)) return;
@@ -498,43 +478,6 @@ final class ProxyExchange {
     }
     fail(Failure.TOTAL_TIMEOUT, "(" + what + ")");
     cancelUpstream();
-  }
-
-  /** Watches the request body: a client that sends nothing for send-timeout gets 408, an upstream that reads nothing 504. */
-  private void armSendTimer() {
-    lastBytesRead = req.bytesRead();
-    sendTimer = proxy.vertx().setTimer(route.sendMillis(), id -> {
-      sendTimer = -1;
-      if (done || req.isEnded()) return;
-      if (req.bytesRead() != lastBytesRead) {
-        armSendTimer();
-        return;
-      }
-      boolean upstreamStalled = upstreamReq.writeQueueFull();
-      fail(upstreamStalled ? Failure.UPSTREAM_STALLED : Failure.CLIENT_STALLED, "(send-timeout " + route.sendMillis() + "ms)");
-      cancelUpstream();
-    });
-  }
-
-  /**
-   * Watches the upload's rate over each window of the route's min-upload-rate: a client that keeps sending, but slower
-   * than that, gets 408. A window in which the upstream stopped reading (the client was paused) does not count.
-   */
-  private void armUploadRateTimer() {
-    long window = route.uploadWindowMillis();
-    long startBytes = req.bytesRead();
-    uploadTimer = proxy.vertx().setTimer(window, id -> {
-      uploadTimer = -1;
-      if (done || req.isEnded()) return;
-      long received = req.bytesRead() - startBytes;
-      if (received * 1000 >= route.minUploadBytesPerSecond() * window || (upstreamReq != null && upstreamReq.writeQueueFull())) {
-        armUploadRateTimer();
-        return;
-      }
-      proxy.metrics().clientTimedOut("upload_rate");
-      fail(Failure.CLIENT_TOO_SLOW, "(" + received * 1000 / window + " bytes/s, min-upload-rate " + route.minUploadBytesPerSecond() + ")");
-      cancelUpstream();
-    });
   }
 
   private void onClientClosed() {
@@ -581,8 +524,7 @@ final class ProxyExchange {
     proxy.readDeadlines().unwatch(this);
     proxy.clientDeadlines().requestEnded(req.connection());
     if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
-    cancelSendTimer();
-    if (uploadTimer >= 0) proxy.vertx().cancelTimer(uploadTimer);
+    cancelUploadWatch();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
     releaseSlot();
     AccessLog.Lines lines = proxy.accessLines();
@@ -621,10 +563,10 @@ final class ProxyExchange {
     }
   }
 
-  private void cancelSendTimer() {
-    if (sendTimer >= 0) {
-      proxy.vertx().cancelTimer(sendTimer);
-      sendTimer = -1;
+  private void cancelUploadWatch() {
+    if (uploadWatch != null) {
+      uploadWatch.cancel();
+      uploadWatch = null;
     }
   }
 
