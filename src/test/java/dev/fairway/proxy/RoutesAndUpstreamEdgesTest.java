@@ -231,12 +231,13 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   }
 
   @Test
-  void aResponseTransferEncodingOtherThanChunkedIs502() {
+  void aResponseTransferEncodingOtherThanChunkedIs502() throws Exception {
     int port = rawUpstream("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\nnot really gzip");
     FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
     o.getHealth().setEnabled(false);
     fairway = Proxies.start(o);
-    Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await();
+    // bounded: passed on, the close-delimited body of this never-closing upstream would never end
+    Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await(10, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(reply.status()).isEqualTo(502);
     assertThat(reply.body()).isEqualTo("upstream sent an invalid response\n");
   }
