@@ -218,10 +218,10 @@ public final class Fairway {
 
   private void report() {
     log.info("Fairway {} proxying http{}://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http{}://{}:{}",
-      dev.fairway.cli.VersionProvider.version(), options.getListen().getTlsCert() == null ? "" : "s", options.getListen().getHost(),
+      dev.fairway.cli.VersionProvider.version(), options.getListen().getTls().enabled() ? "s" : "", options.getListen().getHost(),
       proxyPort, options.getUpstreams().size(),
       options.getStrategy().configName(), options.getProcess().effectiveInstances(), vertx.isNativeTransportEnabled() ? "native" : "NIO",
-      options.getAdmin().getTlsCert() == null ? "" : "s", options.getAdmin().getHost(), adminPort);
+      options.getAdmin().getTls().enabled() ? "s" : "", options.getAdmin().getHost(), adminPort);
   }
 
   private static Future<?> deployDemo(Vertx vertx, boolean demo) {

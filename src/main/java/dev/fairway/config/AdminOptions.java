@@ -17,23 +17,15 @@ public final class AdminOptions {
       o.host = admin.string("host", o.host);
       o.port = admin.port("port", o.port);
       o.token = admin.string("token", o.token);
-      ConfigReader tls = admin.object("tls");
-      tls.rejectUnknown(Set.of("cert", "key"));
-      o.tlsCert = tls.string("cert", o.tlsCert);
-      o.tlsKey = tls.string("key", o.tlsKey);
-      if ((o.tlsCert == null) != (o.tlsKey == null)) {
-        throw ConfigException.invalid(tls.key(o.tlsCert == null ? "cert" : "key"), "missing", "both admin.tls.cert and admin.tls.key (PEM files)");
-      }
-    }, o -> new JsonObject().put("host", o.host).put("port", o.port).put("token", o.token)
-      .put("tls", o.tlsCert == null ? null : new JsonObject().put("cert", o.tlsCert).put("key", o.tlsKey)));
+      if (admin.has("tls")) o.tls = ServerTls.read(admin.object("tls"));
+    }, o -> new JsonObject().put("host", o.host).put("port", o.port).put("token", o.token).put("tls", o.tls.toJson()));
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
   /** Bearer token of the /admin API; null: the admin API is off. */
   private String token;
-  /** PEM files of the admin server's certificate and key; null: plain HTTP (fine on loopback, the default). */
-  private String tlsCert;
-  private String tlsKey;
+  /** The admin server's certificate and key; none: plain HTTP (fine on loopback, the default). */
+  private ServerTls tls = ServerTls.NONE;
 
   public String getHost() {
     return host;
@@ -53,17 +45,12 @@ public final class AdminOptions {
     return this;
   }
 
-  public String getTlsCert() {
-    return tlsCert;
-  }
-
-  public String getTlsKey() {
-    return tlsKey;
+  public ServerTls getTls() {
+    return tls;
   }
 
   public AdminOptions setTls(String cert, String key) {
-    this.tlsCert = cert;
-    this.tlsKey = key;
+    this.tls = new ServerTls(cert, key);
     return this;
   }
 

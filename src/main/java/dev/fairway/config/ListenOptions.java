@@ -16,21 +16,14 @@ public final class ListenOptions {
       o.port = listen.port("port", o.port);
     }, o -> new JsonObject().put("host", o.host).put("port", o.port))
     .restartKey("tls", (r, key, o) -> {
-      ConfigReader tls = r.object(key);
-      tls.rejectUnknown(java.util.Set.of("cert", "key"));
-      o.tlsCert = tls.string("cert", o.tlsCert);
-      o.tlsKey = tls.string("key", o.tlsKey);
-      if ((o.tlsCert == null) != (o.tlsKey == null)) {
-        throw ConfigException.invalid(tls.key(o.tlsCert == null ? "cert" : "key"), "missing", "both tls.cert and tls.key (PEM files)");
-      }
-    }, o -> o.tlsCert == null ? null : new JsonObject().put("cert", o.tlsCert).put("key", o.tlsKey))
+      if (r.has(key)) o.tls = ServerTls.read(r.object(key));
+    }, o -> o.tls.toJson())
     .restartKey("http2-cleartext", (r, key, o) -> o.http2Cleartext = r.bool(key, o.http2Cleartext), o -> o.http2Cleartext);
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
-  /** PEM files of the proxy's TLS certificate and key; null: plain HTTP. */
-  private String tlsCert;
-  private String tlsKey;
+  /** The proxy's TLS certificate and key; none: plain HTTP. */
+  private ServerTls tls = ServerTls.NONE;
   /** HTTP/2 without TLS (prior knowledge) on the listen port. */
   private boolean http2Cleartext;
 
@@ -52,17 +45,12 @@ public final class ListenOptions {
     return this;
   }
 
-  public String getTlsCert() {
-    return tlsCert;
-  }
-
-  public String getTlsKey() {
-    return tlsKey;
+  public ServerTls getTls() {
+    return tls;
   }
 
   public ListenOptions setTls(String cert, String key) {
-    this.tlsCert = cert;
-    this.tlsKey = key;
+    this.tls = new ServerTls(cert, key);
     return this;
   }
 

@@ -3,7 +3,6 @@ package dev.fairway.metrics;
 import dev.fairway.admin.AdminApi;
 import dev.fairway.config.AdminOptions;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.PemKeyCertOptions;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.Upstream;
@@ -94,11 +93,7 @@ public class MetricsVerticle extends VerticleBase {
   }
 
   private HttpServerOptions serverOptions() {
-    HttpServerOptions o = new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort());
-    if (options.getTlsCert() != null) {
-      o.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getTlsCert()).setKeyPath(options.getTlsKey()));
-    }
-    return o;
+    return options.getTls().applyTo(new HttpServerOptions().setHost(options.getHost()).setPort(options.getPort()));
   }
 
   /** The port the admin server listens on (useful when configured as 0). */

@@ -23,7 +23,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.PemKeyCertOptions;
 
 import java.time.Duration;
 import java.util.List;
@@ -218,9 +217,8 @@ public class ProxyVerticle extends VerticleBase {
       // each exchange runs on this verticle's event loop, so client connections can write directly: this saves
       // Vert.x's cross-thread write queue per connection, 4 KiB of an idle connection's 8 (load-tests/idle.sh)
       .setStrictThreadMode(true);
-    if (options.getListen().getTlsCert() != null) {
-      o.setSsl(true).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1))
-        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(options.getListen().getTlsCert()).setKeyPath(options.getListen().getTlsKey()));
+    if (options.getListen().getTls().enabled()) {
+      options.getListen().getTls().applyTo(o).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1));
     }
     return o;
   }
