@@ -273,7 +273,7 @@ final class ProxyExchange {
     if (!hasBody) {
       creq.end();
       requestSent = true;
-    } else if (tried.size() > 1 && bodyCopy != null && req.isEnded()) {
+    } else if ((tried.size() > 1 || staleRetried) && bodyCopy != null && req.isEnded()) {
       creq.end(bodyCopy); // a retry: the whole body was kept
       requestSent = true;
     } else {
