@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The whole Fairway configuration, validated: built from YAML/JSON, then overridden by command-line flags. The config
@@ -53,19 +54,37 @@ public class FairwayOptions {
         o.routes.add(new RouteOptions(new ConfigReader(route, key + "[" + i + "]"), o.timeouts, o.limits));
       }
     }, o -> new JsonArray(o.routes.stream().map(RouteOptions::toJson).toList()));
+
+  /** A section of the flat config file, and where this class keeps it. */
+  private record Section<O>(ConfigKeys<O> keys, Function<FairwayOptions, O> of) {
+    void read(ConfigReader r, FairwayOptions o) {
+      keys.read(r, of.apply(o));
+    }
+
+    void write(FairwayOptions o, JsonObject json) {
+      keys.write(of.apply(o), json);
+    }
+
+    void restartNeeded(FairwayOptions running, FairwayOptions next, List<String> into) {
+      keys.restartNeeded(of.apply(running), of.apply(next), into);
+    }
+  }
+
+  private static final List<Section<?>> SECTIONS = List.of(
+    new Section<>(ListenOptions.KEYS, FairwayOptions::getListen),
+    new Section<>(AdminOptions.KEYS, FairwayOptions::getAdmin),
+    new Section<>(AccessLogOptions.KEYS, FairwayOptions::getAccessLog),
+    new Section<>(ClientOptions.KEYS, FairwayOptions::getClients),
+    new Section<>(QueueOptions.KEYS, FairwayOptions::getQueue),
+    new Section<>(RetryOptions.KEYS, FairwayOptions::getRetry),
+    new Section<>(ProcessOptions.KEYS, FairwayOptions::getProcess));
   private static final Set<String> ALL_KEYS;
 
   static {
     Set<String> keys = new HashSet<>(KEYS.names());
     keys.addAll(TimeoutOptions.KEYS);
     keys.addAll(RequestLimitOptions.KEYS);
-    keys.addAll(ListenOptions.KEYS.names());
-    keys.addAll(AdminOptions.KEYS.names());
-    keys.addAll(AccessLogOptions.KEYS.names());
-    keys.addAll(ClientOptions.KEYS.names());
-    keys.addAll(QueueOptions.KEYS.names());
-    keys.addAll(RetryOptions.KEYS.names());
-    keys.addAll(ProcessOptions.KEYS.names());
+    SECTIONS.forEach(section -> keys.addAll(section.keys().names()));
     ALL_KEYS = Set.copyOf(keys);
   }
 
@@ -97,13 +116,7 @@ public class FairwayOptions {
     this();
     ConfigReader r = new ConfigReader(json, "");
     r.rejectUnknown(ALL_KEYS);
-    ListenOptions.KEYS.read(r, listen);
-    AdminOptions.KEYS.read(r, admin);
-    AccessLogOptions.KEYS.read(r, accessLog);
-    ClientOptions.KEYS.read(r, clients);
-    QueueOptions.KEYS.read(r, queue);
-    RetryOptions.KEYS.read(r, retry);
-    ProcessOptions.KEYS.read(r, process);
+    SECTIONS.forEach(section -> section.read(r, this));
     timeouts = new TimeoutOptions(r, new TimeoutOptions()); // before routes, which inherit them
     limits = new RequestLimitOptions(r, new RequestLimitOptions());
     KEYS.read(r, this);
@@ -112,23 +125,14 @@ public class FairwayOptions {
   /** The config in its file's format: what a reload publishes on the bus. */
   public JsonObject toJson() {
     JsonObject json = limits.toJson(timeouts.toJson());
-    ListenOptions.KEYS.write(listen, json);
-    AdminOptions.KEYS.write(admin, json);
-    AccessLogOptions.KEYS.write(accessLog, json);
-    ClientOptions.KEYS.write(clients, json);
-    QueueOptions.KEYS.write(queue, json);
-    RetryOptions.KEYS.write(retry, json);
-    ProcessOptions.KEYS.write(process, json);
+    SECTIONS.forEach(section -> section.write(this, json));
     return KEYS.write(this, json);
   }
 
   /** The keys whose change a reload from this config to {@code next} cannot apply while running. */
   public List<String> restartNeeded(FairwayOptions next) {
     List<String> keys = new ArrayList<>();
-    ListenOptions.KEYS.restartNeeded(listen, next.listen, keys);
-    AdminOptions.KEYS.restartNeeded(admin, next.admin, keys);
-    QueueOptions.KEYS.restartNeeded(queue, next.queue, keys);
-    ProcessOptions.KEYS.restartNeeded(process, next.process, keys);
+    SECTIONS.forEach(section -> section.restartNeeded(this, next, keys));
     KEYS.restartNeeded(this, next, keys);
     if (health.isEnabled() != next.health.isEnabled()) keys.add("health.enabled");
     return keys;

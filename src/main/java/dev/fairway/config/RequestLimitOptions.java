@@ -101,21 +101,8 @@ public final class RequestLimitOptions {
     return minUploadBytesPerSecond;
   }
 
-  public RequestLimitOptions setRateLimit(double perSecond, long burst, String key) {
-    this.ratePerSecond = perSecond;
-    this.burst = burst;
-    this.key = key;
-    return this;
-  }
-
   public long getUploadWindowMillis() {
     return uploadWindowMillis;
-  }
-
-  public RequestLimitOptions setMinUploadRate(long bytesPerSecond, long windowMillis) {
-    this.minUploadBytesPerSecond = bytesPerSecond;
-    this.uploadWindowMillis = windowMillis;
-    return this;
   }
 
   /** The keys in the config file's format (what a reload carries on the bus). */

@@ -113,11 +113,6 @@ public class RouteOptions {
     return limits;
   }
 
-  public RouteOptions setLimits(RequestLimitOptions limits) {
-    this.limits = limits;
-    return this;
-  }
-
   public JsonObject toJson() {
     return limits.toJson(timeouts.toJson()).put("path", path).put("methods", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(methods)))
       .put("host", host).put("group", group).put("request-headers", requestHeaders.toJson()).put("response-headers", responseHeaders.toJson());

@@ -20,9 +20,4 @@ public final class ClientConnections {
   void closed(String address) {
     byAddress.computeIfPresent(address, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
   }
-
-  /** Client addresses with a connection open (for tests and the admin view). */
-  public int addresses() {
-    return byAddress.size();
-  }
 }

@@ -75,6 +75,8 @@ final class ProxyExchange {
   private boolean reusedConnection;
   /** A stale kept-alive connection was already replaced once: the next failure counts. */
   private boolean staleRetried;
+  /** Connections this request was sent on so far, to any upstream: from the second on, the kept body goes. */
+  private int attempts;
   /** The whole request (head and body) has gone upstream: from then on the read timeout runs. */
   private boolean requestSent;
   /** Fairway itself reset the upstream request: the failure that follows is not the upstream's. */
@@ -203,6 +205,7 @@ final class ProxyExchange {
 
   /** Takes a connection to {@link #origin} (a new one if {@code fresh}) and sends the request on it. */
   private void attach(boolean fresh) {
+    attempts++;
     RequestOptions options = new RequestOptions()
       .setMethod(req.method())
       .setURI(target.uri());
@@ -273,7 +276,7 @@ final class ProxyExchange {
     if (!hasBody) {
       creq.end();
       requestSent = true;
-    } else if ((tried.size() > 1 || staleRetried) && bodyCopy != null && req.isEnded()) {
+    } else if (attempts > 1 && bodyCopy != null && req.isEnded()) {
       creq.end(bodyCopy); // a retry: the whole body was kept
       requestSent = true;
     } else {

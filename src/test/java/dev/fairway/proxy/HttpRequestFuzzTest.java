@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Fuzzes what a client can send: any bytes on a fresh connection, through the HTTP/1 parser, Fairway's request checks,
  * routing and header handling. Whatever comes, the answer is well-formed HTTP or a closed connection, no handler
  * throws, and Fairway keeps serving. (The target connects to Fairway on loopback by design, so the pom turns off
- * Jazzer's server-side request forgery detector for it.) Seeds: the raw requests of {@code StrictHttpTest}, in the resources beside this
+ * Jazzer's server-side request forgery detector for it.) Starting inputs: raw requests like those of {@code StrictHttpTest}, in the resources beside this
  * class. {@code mvn -B verify} fuzzes it for a bounded time (its own surefire execution); a failing input is saved
  * under {@code .cifuzz-findings} and then replays as a regression test.
  */
