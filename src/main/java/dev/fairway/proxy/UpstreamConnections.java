@@ -99,8 +99,14 @@ final class UpstreamConnections {
     if (count[0] >= maxPerOrigin) {
       return Future.failedFuture(new PoolFullException(maxPerOrigin));
     }
+    Future<HttpClientConnection> connecting;
+    try {
+      connecting = agent.connect(new HttpConnectOptions().setServer(origin.address()));
+    } catch (IllegalStateException closed) { // Fairway is stopping and the client is closed: a failure, not a throw
+      return Future.failedFuture(closed);
+    }
     count[0]++;
-    return withDeadline(agent.connect(new HttpConnectOptions().setServer(origin.address())), origin, connectTimeoutMillis)
+    return withDeadline(connecting, origin, connectTimeoutMillis)
       .andThen(ar -> {
         if (ar.failed()) {
           count[0]--;
