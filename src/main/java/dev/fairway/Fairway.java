@@ -6,6 +6,7 @@ import dev.fairway.config.ConfigException;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.demo.DemoUpstreamVerticle;
 import dev.fairway.health.HealthVerticle;
+import dev.fairway.jobs.JobStore;
 import dev.fairway.metrics.MetricsVerticle;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.proxy.ProxyShared;
@@ -147,7 +148,7 @@ public final class Fairway {
     }
     ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom, shared.observability());
     MetricsVerticle admin = new MetricsVerticle(options.getAdmin(), registry, shared.proxy().counters(),
-      shared::proxyEventLoops, shared.proxy().lifecycle(), shared.proxy().metrics(), shared.proxy().queue()::size);
+      shared::proxyEventLoops, shared.proxy().lifecycle(), shared.proxy().metrics(), shared.proxy().queue()::size, shared.proxy().jobs());
 
     return deployDemo(vertx, demo)
       .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.proxy().counters())))
@@ -190,11 +191,12 @@ public final class Fairway {
    */
   private record Shared(ProxyShared proxy, ObservabilitySwitch observability, List<ProxyVerticle> proxies) {
 
-    /** @throws RuntimeException if the access log cannot be opened */
+    /** @throws RuntimeException if the access log or the jobs' spool cannot be opened */
     static Shared build(Vertx vertx, PrometheusMeterRegistry registry, FairwayOptions options) {
       ProxyMetrics proxyMetrics = new ProxyMetrics(registry, options.getProcess().isMetrics(), options.getProcess().effectiveInstances());
       ObservabilitySwitch observability = new ObservabilitySwitch(vertx, proxyMetrics, ObservabilitySwitch.open(options));
-      ProxyShared proxy = ProxyShared.create(new InFlightCounters(), proxyMetrics, options.getQueue().getSize(), new Lifecycle());
+      JobStore jobs = options.anyJobs() ? JobStore.open(vertx, options.getJobs(), registry) : null;
+      ProxyShared proxy = ProxyShared.create(new InFlightCounters(), proxyMetrics, options.getQueue().getSize(), new Lifecycle(), jobs);
       RequestQueue queue = proxy.queue();
       Gauge.builder("fairway.access.log.dropped", observability, o -> o.accessLog().dropped())
         .description("Access log lines dropped because the writer fell behind").register(registry);
@@ -244,13 +246,29 @@ public final class Fairway {
     log.info("stopping: accepting no new connections; waiting up to {} for {} in-flight request(s)",
       Durations.format(timeout.toMillis()), counters.total());
     long progress = vertx.setPeriodic(1_000, id -> log.info("draining: {} request(s) in flight", counters.total()));
+    long deadline = System.nanoTime() + timeout.toNanos();
     return Future.join(shared.proxies().stream().map(p -> p.shutdown(timeout)).toList())
+      .eventually(() -> jobsFinished(deadline))
       .eventually(() -> {
         vertx.cancelTimer(progress);
         log.info("stopped with {} request(s) in flight", counters.total());
         return close();
       })
       .mapEmpty();
+  }
+
+  /**
+   * Jobs whose clients went away hold no connection the servers' shutdown waits for: they get the rest of
+   * shutdown-timeout too; then {@link #close} has the store mark what still runs as interrupted.
+   */
+  private Future<Void> jobsFinished(long deadlineNanos) {
+    JobStore jobs = shared.proxy().jobs();
+    if (jobs == null) return Future.succeededFuture();
+    io.vertx.core.Promise<Void> finished = io.vertx.core.Promise.promise();
+    long poll = vertx.setPeriodic(1, 50, id -> {
+      if (jobs.active() == 0 || System.nanoTime() >= deadlineNanos) finished.tryComplete();
+    });
+    return finished.future().andThen(v -> vertx.cancelTimer(poll));
   }
 
   /** Re-reads the config file, through the reloader on the bus; a no-op without one. */
@@ -269,8 +287,9 @@ public final class Fairway {
 
   public Future<Void> close() {
     stopSupervision.run();
+    JobStore jobs = shared.proxy().jobs();
     // the proxy verticles hand off their last access log lines as they stop; then the writer writes them out
-    return vertx.close().andThen(ar -> {
+    return (jobs == null ? Future.<Void>succeededFuture() : jobs.close()).eventually(vertx::close).andThen(ar -> {
       registry.close();
       shared.observability().accessLog().close();
     });

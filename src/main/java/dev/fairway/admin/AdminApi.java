@@ -1,6 +1,8 @@
 package dev.fairway.admin;
 
 import dev.fairway.bus.Addresses;
+import dev.fairway.jobs.Job;
+import dev.fairway.jobs.JobStore;
 import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.UpstreamSet;
 import io.vertx.core.Vertx;
@@ -31,16 +33,19 @@ public final class AdminApi {
   private final byte[] token;
   private final Supplier<UpstreamSet> upstreams;
   private final InFlightCounters inFlight;
+  /** The jobs, or null when no route runs jobs. */
+  private final JobStore jobs;
 
   /**
    * @param token     the bearer token, or null/empty: the API is off
    * @param upstreams the latest snapshot, as the admin server follows it
    */
-  public AdminApi(Vertx vertx, String token, Supplier<UpstreamSet> upstreams, InFlightCounters inFlight) {
+  public AdminApi(Vertx vertx, String token, Supplier<UpstreamSet> upstreams, InFlightCounters inFlight, JobStore jobs) {
     this.vertx = vertx;
     this.token = token == null || token.isEmpty() ? null : token.getBytes(StandardCharsets.UTF_8);
     this.upstreams = upstreams;
     this.inFlight = inFlight;
+    this.jobs = jobs;
   }
 
   /** The sub-router to mount at {@code /admin}. */
@@ -54,7 +59,25 @@ public final class AdminApi {
       new JsonObject().put("op", "update").put("id", ctx.pathParam("id")).put("changes", body(ctx)), 200));
     router.delete("/upstreams/:id").handler(ctx -> changeUpstreams(ctx,
       new JsonObject().put("op", "remove").put("id", ctx.pathParam("id")), 202));
+    router.get("/jobs").handler(this::listJobs);
+    router.delete("/jobs/:id").handler(this::cancelJob);
     return router;
+  }
+
+  private void listJobs(RoutingContext ctx) {
+    json(ctx, 200, new JsonObject().put("jobs", jobs == null ? new JsonArray() : jobs.list()));
+  }
+
+  /** Cancels a queued or running job, whoever created it; answers at once (the upstream request is reset next). */
+  private void cancelJob(RoutingContext ctx) {
+    Job job = jobs == null ? null : jobs.get(ctx.pathParam("id"));
+    if (job == null) {
+      error(ctx, 404, "no job " + ctx.pathParam("id"));
+    } else if (!jobs.cancel(job)) {
+      error(ctx, 409, "the job has ended: " + job.state().json());
+    } else {
+      json(ctx, 202, job.statusJson());
+    }
   }
 
   /** Compared in constant time, so the token cannot be guessed byte by byte from response times. */

@@ -89,6 +89,9 @@ public class FairwayCommand {
   @Option(names = "--pid-file", paramLabel = "FILE", description = "Write the process id here (removed on exit).")
   Path pidFile;
 
+  @Option(names = "--jobs", description = "Run every route's requests as long jobs: spooled, resumable, with Idempotency-Key (see jobs: in the config).")
+  boolean jobs;
+
   @Option(names = "--demo", description = "Start three demo upstreams on 127.0.0.1:5000-5002 and proxy to them.")
   boolean demo;
 
@@ -133,6 +136,12 @@ public class FairwayCommand {
     if (accessLogCompress) o.getAccessLog().setCompress(true);
     if (logLevel != null) o.getProcess().setLogLevel("--log-level", logLevel);
     if (noMetrics) o.getProcess().setMetrics(false);
+    if (jobs) {
+      o.getJobs().setEnabled(true);
+      o.getRoutes().forEach(r -> {
+        if (r.getJobs() != null) r.getJobs().setEnabled(true);
+      });
+    }
     if (shutdownTimeout != null) o.getProcess().setShutdownTimeoutMillis(Durations.parseMillis("--shutdown-timeout", shutdownTimeout));
     String envToken = System.getenv("FAIRWAY_ADMIN_TOKEN");
     if (o.getAdmin().getToken() == null && envToken != null && !envToken.isBlank()) o.getAdmin().setToken(envToken.trim());

@@ -45,13 +45,14 @@ public class FairwayOptions {
     })
     .restartKey("upstream-tls", (r, key, o) -> o.upstreamTls = new UpstreamTlsOptions(r.object(key)), o -> o.upstreamTls.toJson())
     .key("health", (r, key, o) -> o.health = new HealthCheckOptions(r.object(key)), o -> o.health.toJson())
+    .key("jobs", (r, key, o) -> o.jobs = new JobOptions(r.object(key)), o -> o.jobs.toJson())
     .key("routes", (r, key, o) -> {
       JsonArray list = r.array(key);
       for (int i = 0; i < list.size(); i++) {
         if (!(list.getValue(i) instanceof JsonObject route)) {
           throw ConfigException.invalid(key + "[" + i + "]", list.getValue(i), "a mapping with path and timeouts");
         }
-        o.routes.add(new RouteOptions(new ConfigReader(route, key + "[" + i + "]"), o.timeouts, o.limits));
+        o.routes.add(new RouteOptions(new ConfigReader(route, key + "[" + i + "]"), o.timeouts, o.limits, o.jobs));
       }
     }, o -> new JsonArray(o.routes.stream().map(RouteOptions::toJson).toList()));
 
@@ -108,6 +109,8 @@ public class FairwayOptions {
   /** The top-level rate limit and upload rate: the catch-all route's, and the defaults of every route. */
   private RequestLimitOptions limits = new RequestLimitOptions();
   private List<RouteOptions> routes = new ArrayList<>();
+  /** The spool of long jobs and the defaults of every route's jobs block. */
+  private JobOptions jobs = new JobOptions();
 
   public FairwayOptions() {
   }
@@ -135,6 +138,11 @@ public class FairwayOptions {
     SECTIONS.forEach(section -> section.restartNeeded(this, next, keys));
     KEYS.restartNeeded(this, next, keys);
     if (health.isEnabled() != next.health.isEnabled()) keys.add("health.enabled");
+    JsonObject spool = jobs.toJson(), nextSpool = next.jobs.toJson();
+    for (String key : List.of("dir", "max-size", "max-total", "retention", "prefix")) {
+      if (!spool.getValue(key).equals(nextSpool.getValue(key))) keys.add("jobs." + key);
+    }
+    if (next.anyJobs() && !anyJobs()) keys.add("jobs.enabled"); // the spool is opened at start
     return keys;
   }
 
@@ -272,6 +280,15 @@ public class FairwayOptions {
 
   public RequestLimitOptions getLimits() {
     return limits;
+  }
+
+  public JobOptions getJobs() {
+    return jobs;
+  }
+
+  /** Whether any route (or the catch-all) runs its requests as jobs: only then is the spool opened. */
+  public boolean anyJobs() {
+    return jobs.isEnabled() || routes.stream().anyMatch(r -> r.getJobs() != null && r.getJobs().isEnabled());
   }
 
   public List<RouteOptions> getRoutes() {

@@ -13,7 +13,7 @@ public class RouteOptions {
   static {
     Set<String> keys = new HashSet<>(TimeoutOptions.KEYS);
     keys.addAll(RequestLimitOptions.KEYS);
-    keys.addAll(Set.of("path", "methods", "host", "request-headers", "response-headers", "group"));
+    keys.addAll(Set.of("path", "methods", "host", "request-headers", "response-headers", "group", "jobs"));
     KEYS = Set.copyOf(keys);
   }
 
@@ -28,6 +28,8 @@ public class RouteOptions {
   private HeaderRules responseHeaders = HeaderRules.NONE;
   /** The upstream group requests go to. */
   private String group = GroupOptions.DEFAULT;
+  /** The route's own jobs block, or null: the top level's applies. */
+  private JobOptions jobs;
 
   public RouteOptions() {
   }
@@ -37,7 +39,7 @@ public class RouteOptions {
     this.timeouts = timeouts;
   }
 
-  public RouteOptions(ConfigReader r, TimeoutOptions defaults, RequestLimitOptions defaultLimits) {
+  public RouteOptions(ConfigReader r, TimeoutOptions defaults, RequestLimitOptions defaultLimits, JobOptions defaultJobs) {
     r.rejectUnknown(KEYS);
     if (!r.has("path")) {
       throw ConfigException.invalid(r.key("path"), "missing", "a path prefix starting with /");
@@ -62,6 +64,17 @@ public class RouteOptions {
     requestHeaders = new HeaderRules(r.object("request-headers"));
     responseHeaders = new HeaderRules(r.object("response-headers"));
     group = r.string("group", GroupOptions.DEFAULT);
+    if (r.has("jobs")) jobs = new JobOptions(r.object("jobs"), defaultJobs);
+  }
+
+  /** The route's own jobs block, or null: the top level's applies. */
+  public JobOptions getJobs() {
+    return jobs;
+  }
+
+  public RouteOptions setJobs(JobOptions jobs) {
+    this.jobs = jobs;
+    return this;
   }
 
   public String getGroup() {
@@ -115,6 +128,7 @@ public class RouteOptions {
 
   public JsonObject toJson() {
     return limits.toJson(timeouts.toJson()).put("path", path).put("methods", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(methods)))
-      .put("host", host).put("group", group).put("request-headers", requestHeaders.toJson()).put("response-headers", responseHeaders.toJson());
+      .put("host", host).put("group", group).put("request-headers", requestHeaders.toJson()).put("response-headers", responseHeaders.toJson())
+      .put("jobs", jobs == null ? null : jobs.routeJson());
   }
 }

@@ -2,6 +2,7 @@ package dev.fairway.metrics;
 
 import dev.fairway.admin.AdminApi;
 import dev.fairway.config.AdminOptions;
+import dev.fairway.jobs.JobStore;
 import io.vertx.core.http.HttpServerOptions;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.upstream.InFlightCounters;
@@ -47,6 +48,7 @@ import java.util.Map;
 public class MetricsVerticle extends VerticleBase {
 
   private final AdminOptions options;
+  private final JobStore jobs;
   private final PrometheusMeterRegistry registry;
   private final InFlightCounters inFlight;
   private final Supplier<List<Context>> eventLoops;
@@ -63,7 +65,8 @@ public class MetricsVerticle extends VerticleBase {
    */
   public MetricsVerticle(AdminOptions options, PrometheusMeterRegistry registry, InFlightCounters inFlight,
                          Supplier<List<Context>> eventLoops, Lifecycle lifecycle,
-                         ProxyMetrics proxyMetrics, IntSupplier queueLength) {
+                         ProxyMetrics proxyMetrics, IntSupplier queueLength, JobStore jobs) {
+    this.jobs = jobs;
     this.proxyMetrics = proxyMetrics;
     this.queueLength = queueLength;
     this.dashboard = readDashboard();
@@ -86,7 +89,7 @@ public class MetricsVerticle extends VerticleBase {
     router.get("/stats").handler(this::stats);
     router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(dashboard));
     vertx.setPeriodic(1_000, id -> proxyMetrics.roll());
-    router.route("/admin/*").subRouter(new AdminApi(vertx, options.getToken(), () -> current, inFlight).router());
+    router.route("/admin/*").subRouter(new AdminApi(vertx, options.getToken(), () -> current, inFlight, jobs).router());
     return UpstreamFeed.follow(vertx, this::onSnapshot)
       .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(router).listen())
       .onSuccess(s -> server = s);

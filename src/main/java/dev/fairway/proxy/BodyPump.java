@@ -4,6 +4,9 @@ import io.vertx.core.Handler;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.core.streams.WriteStream;
 
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
 /**
  * The one relay loop of request bodies, response bodies and WebSocket frames: each item is written on, and the source
  * is paused while the destination's write queue is full, until it drains. Hand-written rather than
@@ -30,6 +33,17 @@ final class BodyPump {
       if (writer.write(item) && to.writeQueueFull()) {
         from.pause();
         to.drainHandler(resume);
+      }
+    };
+  }
+
+  /** The same loop towards a destination that is not one stream (a job's client and its spool). */
+  static <T> Handler<T> between(ReadStream<?> from, BooleanSupplier full, Consumer<Handler<Void>> onDrain, Writer<T> writer) {
+    Handler<Void> resume = v -> from.resume();
+    return item -> {
+      if (writer.write(item) && full.getAsBoolean()) {
+        from.pause();
+        onDrain.accept(resume);
       }
     };
   }

@@ -33,6 +33,8 @@ enum Failure {
   CLIENT_ABORT(499, "client_abort", "client closed the request", Blame.CLIENT, Retry.NEVER),
   /** A new connection sent no complete request head within client-header-timeout; logged as nginx does. */
   HEADER_TIMEOUT(408, "header_timeout", "request head timed out", Blame.CLIENT, Retry.NEVER),
+  /** The job this request runs was cancelled (DELETE on its URL, or the admin API). */
+  JOB_CANCELLED(409, "job_cancelled", "the job was cancelled", Blame.NONE, Retry.NEVER),
   /** The upstream could not be reached for a WebSocket. */
   WEBSOCKET_UNREACHABLE(502, "upstream_unreachable", "upstream refused the WebSocket", Blame.UPSTREAM, Retry.NEVER),
   /** The upstream answered the upgrade with a status of its own (say 404): an answer about the request, not a fault. */

@@ -19,6 +19,11 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 
 import dev.fairway.bus.UpstreamFailure;
+import dev.fairway.jobs.IdempotentRepeat;
+import dev.fairway.jobs.JobRun;
+import dev.fairway.jobs.JobScope;
+import dev.fairway.jobs.JobState;
+import dev.fairway.jobs.JobStore;
 
 import java.net.ConnectException;
 import java.util.ArrayList;
@@ -95,6 +100,10 @@ final class ProxyExchange {
   private long lastUpstreamNanos;
   /** The request body as sent so far, kept while it fits in retry-buffer so an idempotent request can be retried. */
   private Buffer bodyCopy;
+  /** On a job route: the job this request runs (its response spooled, its client free to go); null elsewhere. */
+  private JobRun job;
+  /** {@code Prefer: respond-async} with a body: 202 once the body has gone upstream. */
+  private boolean acceptWhenSent;
 
   ProxyExchange(ProxyInstance proxy, HttpServerRequest req) {
     this.proxy = proxy;
@@ -146,10 +155,11 @@ final class ProxyExchange {
       reject(Failure.RATE_LIMITED, null);
       return;
     }
+    if (route.jobs() != null && !startJob()) return;
     if (hasBody) {
       req.pause(); // the body waits in the socket (TCP back-pressure) until the upstream can take it
     }
-    resp.closeHandler(v -> onClientClosed());
+    if (clientAttached()) resp.closeHandler(v -> onClientClosed()); // not after a 202
     if (route.totalMillis() > 0) {
       totalTimer = proxy.vertx().setTimer(route.totalMillis(), id -> onTimeout("total-timeout " + route.totalMillis() + "ms"));
     }
@@ -164,6 +174,49 @@ final class ProxyExchange {
     } else {
       enqueue(queue, key);
     }
+  }
+
+  /**
+   * On a job route: claims a job for this request, or hands a repeated Idempotency-Key to the job it belongs to.
+   *
+   * @return false if the request was answered here (a repeat, a malformed key)
+   */
+  private boolean startJob() {
+    JobStore store = proxy.jobs();
+    String key = req.getHeader(IdempotentRepeat.HEADER);
+    if (key != null && !IdempotentRepeat.wellFormed(key)) {
+      fail(Failure.BAD_REQUEST, "(Idempotency-Key: 1 to 255 visible ASCII characters)");
+      return false;
+    }
+    String scope = JobScope.of(route.jobs().getKeyScope(), req, client);
+    JobStore.Claim claim = store.claim(route.prefix(), req.method().name(), target.uri(), scope, key);
+    if (!claim.fresh()) {
+      proxy.clientDeadlines().requestEnded(req.connection());
+      IdempotentRepeat.handle(store, claim.job(), req, target.uri());
+      return false;
+    }
+    job = JobRun.start(store, claim.job(), route.jobs(), resp, req.method().name(), target.uri(),
+      proxy.vertx().getOrCreateContext(), this::onJobCancelled);
+    String prefer = req.getHeader("Prefer");
+    if (prefer != null && prefer.toLowerCase(java.util.Locale.ROOT).contains("respond-async")) {
+      if (hasBody) {
+        acceptWhenSent = true;
+      } else {
+        acceptNow();
+      }
+    }
+    return true;
+  }
+
+  /** {@code Prefer: respond-async}: 202 with the job's URL; the request runs on without its client. */
+  private void acceptNow() {
+    acceptWhenSent = false;
+    proxy.clientDeadlines().requestEnded(req.connection());
+    job.accepted();
+  }
+
+  private boolean clientAttached() {
+    return job == null || job.attached();
   }
 
   private void enqueue(RequestQueue queue, String key) {
@@ -200,6 +253,7 @@ final class ProxyExchange {
     origin = o;
     holdingSlot = true;
     tried.add(o.id());
+    if (job != null) job.started(o.id());
     attach(false);
   }
 
@@ -275,10 +329,10 @@ final class ProxyExchange {
     });
     if (!hasBody) {
       creq.end();
-      requestSent = true;
+      sent();
     } else if (attempts > 1 && bodyCopy != null && req.isEnded()) {
       creq.end(bodyCopy); // a retry: the whole body was kept
-      requestSent = true;
+      sent();
     } else {
       uploadWatch = UploadWatch.start(proxy.vertx(), req, creq, route, proxy.metrics(), (failure, detail) -> {
         if (done) return;
@@ -308,6 +362,7 @@ final class ProxyExchange {
       if (bodyCopy != null) {
         bodyCopy = bodyCopy.length() + chunk.length() <= retryBuffer ? bodyCopy.appendBuffer(chunk) : null;
       }
+      if (job != null) job.bodyChunk(chunk);
       if (!creq.isChunked() && !req.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
         // HTTP/2 DATA without a length: chunked only once a byte comes, so a GET that ends with its headers goes
         // upstream without a body rather than as an empty chunked one
@@ -319,13 +374,23 @@ final class ProxyExchange {
     req.exceptionHandler(err -> onClientClosed()); // the client's side broke: not the upstream's fault
     req.endHandler(v -> {
       creq.end();
-      requestSent = true;
+      sent();
       lastUpstreamNanos = System.nanoTime(); // the read timeout starts now, as nginx's proxy_read_timeout does
     });
     if (!http2() && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
       resp.writeContinue(); // only now: an upstream was found and the body can go
     }
     req.resume();
+  }
+
+  /** The whole request has gone upstream: the read timeout may run, and a job's request is final. */
+  private void sent() {
+    if (requestSent) return;
+    requestSent = true;
+    if (job != null) {
+      job.requestSent();
+      if (acceptWhenSent && !resp.headWritten() && !done) acceptNow();
+    }
   }
 
   private void relay(HttpClientResponse cres) {
@@ -337,30 +402,39 @@ final class ProxyExchange {
     upstreamNanos = lastUpstreamNanos - startNanos;
     origin.meters().recordResponseHead(proxy.index(), route.prefix(), upstreamNanos);
     int status = cres.statusCode();
-    // one pass over the upstream's headers copies them and notes the framing ones
-    int framing = ForwardedHeaders.copyResponse(cres.headers(), resp.headers());
+    // one pass over the upstream's headers copies them and notes the framing ones; a job whose client went away
+    // keeps them for its readers only
+    MultiMap headers = clientAttached() ? resp.headers() : HttpHeaders.headers();
+    int framing = ForwardedHeaders.copyResponse(cres.headers(), headers);
     upstreamKeepsAlive = cres.version() == HttpVersion.HTTP_2
       || (cres.version() == HttpVersion.HTTP_1_1 && (framing & ForwardedHeaders.CONNECTION_CLOSE) == 0
         && !ResponseFraming.inDoubt(req.method(), status, framing, cres.getHeader(HttpHeaders.CONTENT_LENGTH)));
     if ((framing & ForwardedHeaders.TRANSFER_ENCODING) != 0
       && ((framing & ForwardedHeaders.CONTENT_LENGTH) != 0
         || !ResponseFraming.onlyChunked(cres.headers().getAll(HttpHeaders.TRANSFER_ENCODING)))) {
-      resp.headers().clear();
+      headers.clear();
       upstreamReq.connection().close(); // its framing cannot be trusted: never pass it through, never reuse it
       proxy.reportFailure(origin.id(), "invalid response framing");
       fail(Failure.UPSTREAM_INVALID, null);
       return;
     }
     if (status == 204 || status < 200) {
-      resp.headers().remove(HttpHeaders.CONTENT_LENGTH); // never allowed there (RFC 9110 8.6); it would promise a body
+      headers.remove(HttpHeaders.CONTENT_LENGTH); // never allowed there (RFC 9110 8.6); it would promise a body
     }
     if (settings.failOnStatus().contains(status)) {
       proxy.reportFailure(origin.id(), "status " + status);
+    }
+    if (!clientAttached()) {
+      route.responseHeaders().apply(headers);
+      job.head(status, headers);
+      relayBody(cres, status);
+      return;
     }
     resp.setStatusCode(status);
     resp.setStatusMessage(cres.statusMessage());
     resp.putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
     route.responseHeaders().apply(resp.headers());
+    if (job != null && job.head(status, resp.headers())) framing &= ~ForwardedHeaders.CONTENT_LENGTH; // SSE ids added
     if ((proxy.draining() || (hasBody && !req.isEnded())) && !http2()) {
       // stopping (the client should reconnect elsewhere), or answering before the upload is done (the rest is not read)
       resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
@@ -377,17 +451,27 @@ final class ProxyExchange {
 
   /** Streams the response body with back-pressure: the upstream is paused while the client's write queue is full. */
   private void relayBody(HttpClientResponse cres, int status) {
-    cres.handler(BodyPump.<Buffer>between(cres, resp, chunk -> {
-      if (done) return false; // cut by a timeout or the client; the upstream request is being reset
-      lastUpstreamNanos = System.nanoTime();
-      resp.write(chunk);
-      return true;
-    }));
+    if (job != null) {
+      JobRun run = job;
+      cres.handler(BodyPump.<Buffer>between(cres, run::writeQueueFull, run::drainHandler, chunk -> {
+        if (done) return false;
+        lastUpstreamNanos = System.nanoTime();
+        run.write(chunk);
+        return true;
+      }));
+    } else {
+      cres.handler(BodyPump.<Buffer>between(cres, resp, chunk -> {
+        if (done) return false; // cut by a timeout or the client; the upstream request is being reset
+        lastUpstreamNanos = System.nanoTime();
+        resp.write(chunk);
+        return true;
+      }));
+    }
     cres.exceptionHandler(err -> {
       if (!done) {
         reason = Failure.UPSTREAM_CLOSED.code();
         cancelUpstream();
-        resp.reset();
+        if (clientAttached()) resp.reset();
         finish(status);
       }
     });
@@ -395,6 +479,10 @@ final class ProxyExchange {
       upstreamDone = true;
       if (!done) {
         boolean unreadBody = hasBody && !req.isEnded() && !http2();
+        if (!clientAttached()) {
+          finish(status);
+          return;
+        }
         if (!cres.trailers().isEmpty()) {
           ForwardedHeaders.copyResponse(cres.trailers(), resp.trailers()); // e.g. gRPC's grpc-status
         }
@@ -484,7 +572,11 @@ final class ProxyExchange {
   }
 
   private void onClientClosed() {
-    if (done) return;
+    if (done || !clientAttached()) return;
+    if (job != null && job.keepOnDisconnect() && (requestSent || !hasBody)) {
+      job.detach(); // the request is whole upstream (or in hand): it runs on, into the spool
+      return;
+    }
     if (waiter != null && proxy.queue().cancel(waiter)) {
       proxy.metrics().queueLeft(waiter.enqueuedNanos, "client_closed"); // left the queue: never sent upstream
     }
@@ -502,6 +594,16 @@ final class ProxyExchange {
     if (upstreamReq != null) upstreamReq.reset();
   }
 
+  /** DELETE on the job's URL (or the admin API, or a stop): the upstream request is reset, as if its client went. */
+  private void onJobCancelled() {
+    if (done) return;
+    if (waiter != null && proxy.queue().cancel(waiter)) {
+      proxy.metrics().queueLeft(waiter.enqueuedNanos, "cancelled");
+    }
+    fail(Failure.JOB_CANCELLED, null);
+    cancelUpstream();
+  }
+
   /** Refused before any upstream was tried (no upstream, queue full or timed out): counted as a rejection. */
   private void reject(Failure failure, String detail) {
     proxy.metrics().rejected(failure.code());
@@ -511,6 +613,10 @@ final class ProxyExchange {
   /** Answers {@code failure}, or cuts the connection if the response head is already out. */
   private void fail(Failure failure, String detail) {
     reason = failure.code();
+    if (!clientAttached()) {
+      finish(failure.status());
+      return;
+    }
     if (resp.headWritten()) {
       resp.reset();
       finish(failure.status());
@@ -525,7 +631,8 @@ final class ProxyExchange {
     if (done) return;
     done = true;
     proxy.readDeadlines().unwatch(this);
-    proxy.clientDeadlines().requestEnded(req.connection());
+    if (clientAttached()) proxy.clientDeadlines().requestEnded(req.connection());
+    if (job != null) endJob();
     if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
     cancelUploadWatch();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
@@ -544,6 +651,14 @@ final class ProxyExchange {
         sent, received, referer, userAgent,
         now - startNanos, origin == null ? null : origin.id(), upstreamNanos, queueNanos, requestId, reason));
     }
+  }
+
+  /** The job ends with the exchange: done if the upstream's response came whole, else why not. */
+  private void endJob() {
+    JobState state = upstreamDone ? JobState.DONE
+      : Failure.JOB_CANCELLED.code().equals(reason) || Failure.CLIENT_ABORT.code().equals(reason) ? JobState.CANCELLED
+      : JobState.FAILED;
+    job.end(state, requestSent);
   }
 
   private String protocol() {

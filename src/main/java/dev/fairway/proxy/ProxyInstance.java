@@ -3,6 +3,7 @@ package dev.fairway.proxy;
 import dev.fairway.accesslog.AccessLog;
 import dev.fairway.bus.Addresses;
 import dev.fairway.bus.UpstreamFailure;
+import dev.fairway.jobs.JobStore;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.ops.Lifecycle;
 import io.vertx.core.Vertx;
@@ -25,11 +26,13 @@ final class ProxyInstance {
   private final ReadDeadlines readDeadlines;
   private final ClientDeadlines clientDeadlines;
   private final Lifecycle lifecycle;
+  private final JobStore jobs;
   private ProxySettings settings;
   private AccessLog.Lines accessLines;
 
   ProxyInstance(Vertx vertx, int index, UpstreamSelector selector, RequestQueue queue, ProxyMetrics metrics,
-                UpstreamConnections connections, ReadDeadlines readDeadlines, ClientDeadlines clientDeadlines, Lifecycle lifecycle) {
+                UpstreamConnections connections, ReadDeadlines readDeadlines, ClientDeadlines clientDeadlines, Lifecycle lifecycle,
+                JobStore jobs) {
     this.vertx = vertx;
     this.index = index;
     this.selector = selector;
@@ -40,6 +43,7 @@ final class ProxyInstance {
     this.readDeadlines = readDeadlines;
     this.clientDeadlines = clientDeadlines;
     this.lifecycle = lifecycle;
+    this.jobs = jobs;
   }
 
   /** Puts new settings in force for the exchanges that start from now on, and re-times the sweeps. */
@@ -107,6 +111,11 @@ final class ProxyInstance {
 
   ClientDeadlines clientDeadlines() {
     return clientDeadlines;
+  }
+
+  /** The jobs, or null when no route runs jobs. */
+  JobStore jobs() {
+    return jobs;
   }
 
   /** True once Fairway is stopping: responses then close their connection. */

@@ -1,5 +1,6 @@
 package dev.fairway.proxy;
 
+import dev.fairway.jobs.JobStore;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.ops.Lifecycle;
 import dev.fairway.upstream.InFlightCounters;
@@ -10,9 +11,9 @@ import dev.fairway.upstream.InFlightCounters;
  * least-conn, max-conns, rate limits and connection caps hold across instances without touching the bus.
  */
 public record ProxyShared(InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue, RateLimiters rateLimiters,
-                          ClientConnections clientConnections, Lifecycle lifecycle) {
+                          ClientConnections clientConnections, Lifecycle lifecycle, JobStore jobs) {
 
-  public static ProxyShared create(InFlightCounters counters, ProxyMetrics metrics, int queueSize, Lifecycle lifecycle) {
-    return new ProxyShared(counters, metrics, new RequestQueue(queueSize), new RateLimiters(), new ClientConnections(), lifecycle);
+  public static ProxyShared create(InFlightCounters counters, ProxyMetrics metrics, int queueSize, Lifecycle lifecycle, JobStore jobs) {
+    return new ProxyShared(counters, metrics, new RequestQueue(queueSize), new RateLimiters(), new ClientConnections(), lifecycle, jobs);
   }
 }

@@ -5,6 +5,7 @@ import dev.fairway.accesslog.AccessRecord;
 import dev.fairway.bus.Addresses;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.config.FairwayOptions;
+import dev.fairway.jobs.JobEndpoint;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.ops.Lifecycle;
 import dev.fairway.upstream.InFlightCounters;
@@ -48,6 +49,8 @@ public class ProxyVerticle extends VerticleBase {
   private AccessLog accessLog;
   private ProxyInstance instance;
   private WebSocketRelay webSockets;
+  /** {@code <jobs.prefix>/<id>}, when jobs are on. */
+  private JobEndpoint jobEndpoint;
   private HttpClientAgent client;
   private HttpClientAgent http2Client;
   private HttpServer server;
@@ -74,7 +77,8 @@ public class ProxyVerticle extends VerticleBase {
     instance = new ProxyInstance(vertx, index, selector, queue, metrics,
       new UpstreamConnections(vertx, client, http2Client, startOptions.getProcess().getPoolSize(),
         startOptions.getProcess().getUpstreamMaxIdle(), startOptions.getProcess().getUpstreamIdleTimeoutMillis()),
-      new ReadDeadlines(vertx), new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle());
+      new ReadDeadlines(vertx), new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs());
+    jobEndpoint = shared.jobs() == null ? null : new JobEndpoint(shared.jobs());
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);
     webSockets = new WebSocketRelay(instance, vertx.createWebSocketClient(
@@ -128,6 +132,14 @@ public class ProxyVerticle extends VerticleBase {
     if (problem != null) {
       instance.refuse(req, Failure.BAD_REQUEST, "(" + problem + ")");
       return;
+    }
+    if (jobEndpoint != null) {
+      String path = RequestTarget.of(req).path();
+      if (path != null && jobEndpoint.owns(path)) {
+        jobEndpoint.handle(req, path, instance.settings().client(req, ForwardedHeaders.peer(req)));
+        instance.clientDeadlines().requestEnded(req.connection());
+        return;
+      }
     }
     if (isWebSocketUpgrade(req)) {
       webSockets.open(req);

@@ -2,6 +2,7 @@ package dev.fairway.proxy;
 
 import dev.fairway.config.GroupOptions;
 import dev.fairway.config.HeaderRules;
+import dev.fairway.config.JobOptions;
 import dev.fairway.config.RequestLimitOptions;
 import dev.fairway.config.RouteOptions;
 import dev.fairway.config.TimeoutOptions;
@@ -10,24 +11,29 @@ import java.util.Set;
 
 /**
  * A route flattened for the request path: what it matches, its group, timeouts, body limit, header rules, and its
- * client limits (a shared {@link RateLimiter} or null, the lowest upload rate or 0).
+ * client limits (a shared {@link RateLimiter} or null, the lowest upload rate or 0), and its jobs block (null: its
+ * requests are not jobs).
  */
 record Route(String prefix, Set<String> methods, String host, String group, long connectMillis, long readMillis,
              long sendMillis, long totalMillis, long maxBodyBytes, HeaderRules requestHeaders, HeaderRules responseHeaders,
-             RateLimiter rateLimiter, long minUploadBytesPerSecond, long uploadWindowMillis) {
+             RateLimiter rateLimiter, long minUploadBytesPerSecond, long uploadWindowMillis, JobOptions jobs) {
 
-  static Route of(String prefix, TimeoutOptions t, RequestLimitOptions limits, RateLimiters limiters) {
+  static Route of(String prefix, TimeoutOptions t, RequestLimitOptions limits, JobOptions jobs, RateLimiters limiters) {
     return new Route(prefix, Set.of(), null, GroupOptions.DEFAULT, t.getConnectMillis(), t.getReadMillis(), t.getSendMillis(), t.getTotalMillis(),
       t.getMaxBodyBytes(), HeaderRules.NONE, HeaderRules.NONE, limiters.of(prefix, limits), limits.getMinUploadBytesPerSecond(),
-      limits.getUploadWindowMillis());
+      limits.getUploadWindowMillis(), jobsOf(jobs));
   }
 
-  static Route of(RouteOptions r, RateLimiters limiters) {
+  static Route of(RouteOptions r, JobOptions topJobs, RateLimiters limiters) {
     TimeoutOptions t = r.getTimeouts();
     String id = r.getPath() + ' ' + r.getMethods() + ' ' + r.getHost();
     return new Route(r.getPath(), r.getMethods(), r.getHost(), r.getGroup(), t.getConnectMillis(), t.getReadMillis(), t.getSendMillis(),
       t.getTotalMillis(), t.getMaxBodyBytes(), r.getRequestHeaders(), r.getResponseHeaders(), limiters.of(id, r.getLimits()),
-      r.getLimits().getMinUploadBytesPerSecond(), r.getLimits().getUploadWindowMillis());
+      r.getLimits().getMinUploadBytesPerSecond(), r.getLimits().getUploadWindowMillis(), jobsOf(r.getJobs() != null ? r.getJobs() : topJobs));
+  }
+
+  private static JobOptions jobsOf(JobOptions jobs) {
+    return jobs.isEnabled() ? jobs : null;
   }
 
   boolean matches(String path, String method, String requestHost) {

@@ -15,9 +15,9 @@ final class RouteTable {
   private final Route fallback;
 
   RouteTable(FairwayOptions options, RateLimiters limiters) {
-    fallback = Route.of("/", options.getTimeouts(), options.getLimits(), limiters);
+    fallback = Route.of("/", options.getTimeouts(), options.getLimits(), options.getJobs(), limiters);
     routes = options.getRoutes().stream()
-      .map(r -> Route.of(r, limiters))
+      .map(r -> Route.of(r, options.getJobs(), limiters))
       .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).thenComparingInt(RouteTable::specificity).reversed())
       .toArray(Route[]::new);
   }
