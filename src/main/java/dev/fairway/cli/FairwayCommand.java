@@ -5,6 +5,8 @@ import dev.fairway.config.ConfigLoader;
 import dev.fairway.config.Durations;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HashKey;
+import dev.fairway.config.JobOptions;
+import dev.fairway.config.RouteOptions;
 import dev.fairway.config.StrategyName;
 import dev.fairway.config.UpstreamOptions;
 import picocli.CommandLine.Command;
@@ -27,6 +29,7 @@ public class FairwayCommand {
   /** The ports of the built-in demo upstreams. */
   public static final int[] DEMO_PORTS = {5000, 5001, 5002};
   public static final String DEMO_HEALTH_PATH = "/api/system/health";
+  public static final String DEMO_JOB_PATH = "/process";
 
   @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML config file (see conf/fairway.yaml).")
   Path config;
@@ -92,7 +95,7 @@ public class FairwayCommand {
   @Option(names = "--jobs", description = "Run every route's requests as long jobs: spooled, resumable, with Idempotency-Key (see jobs: in the config).")
   boolean jobs;
 
-  @Option(names = "--demo", description = "Start three demo upstreams on 127.0.0.1:5000-5002 and proxy to them.")
+  @Option(names = "--demo", description = "Start three demo upstreams on 127.0.0.1:5000-5002 and proxy to them (with /process as a job route).")
   boolean demo;
 
   public boolean demo() {
@@ -152,6 +155,9 @@ public class FairwayCommand {
         o.setUpstreams(ups);
       }
       if (healthPath == null && config == null) o.getHealth().setPath("--health-path", DEMO_HEALTH_PATH);
+      if (config == null && o.getRoutes().isEmpty()) { // the demo's long job runs as a job: resumable, idempotent
+        o.setRoutes(List.of(new RouteOptions(DEMO_JOB_PATH, o.getTimeouts()).setJobs(new JobOptions().setEnabled(true))));
+      }
     }
     return o.validate();
   }

@@ -15,6 +15,8 @@ import io.vertx.core.json.JsonObject;
  *   <li>{@code GET /api/system/health}: {@code {"status":"ok","instance":"demo-5000"}}</li>
  *   <li>{@code GET /slow?seconds=N}: answers after N seconds (default 5)</li>
  *   <li>{@code GET /stream?chunks=N&interval=MS}: N lines, one every MS milliseconds, chunked</li>
+ *   <li>{@code POST /process?seconds=N}: a long job (default 30 s) that reports its progress as server-sent events,
+ *   one a second, then its result; it stops when its client goes</li>
  *   <li>anything else: a one-line answer naming the instance, method and URI; a request body is counted</li>
  * </ul>
  */
@@ -54,6 +56,7 @@ public class DemoUpstreamVerticle extends VerticleBase {
         resp.closeHandler(v -> vertx.cancelTimer(timer));
       }
       case "/stream" -> stream(resp, param(req, "chunks", 10), Math.max(1, param(req, "interval", 500)));
+      case "/process" -> process(req, resp, Math.max(1, param(req, "seconds", 30)));
       default -> {
         long[] bytes = {0};
         req.handler(b -> bytes[0] += b.length());
@@ -81,6 +84,26 @@ public class DemoUpstreamVerticle extends VerticleBase {
       }
     });
     resp.closeHandler(v -> vertx.cancelTimer(timer));
+  }
+
+  /** Progress as server-sent events, one a second, then the result; stops if its client goes. */
+  private void process(HttpServerRequest req, HttpServerResponse resp, long seconds) {
+    long[] bytes = {0};
+    req.handler(b -> bytes[0] += b.length());
+    req.endHandler(v -> {
+      resp.setChunked(true).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache");
+      long[] done = {0};
+      long timer = vertx.setPeriodic(1000, id -> {
+        done[0]++;
+        if (done[0] < seconds) {
+          resp.write("event: progress\ndata: {\"percent\":" + done[0] * 100 / seconds + "}\n\n");
+        } else {
+          vertx.cancelTimer(id);
+          resp.end("event: done\ndata: {\"instance\":\"" + name + "\",\"bytes\":" + bytes[0] + ",\"seconds\":" + seconds + "}\n\n");
+        }
+      });
+      resp.closeHandler(x -> vertx.cancelTimer(timer));
+    });
   }
 
   private static long param(HttpServerRequest req, String name, long fallback) {

@@ -203,7 +203,7 @@ public final class Job {
   /** Everything kept across a restart. */
   synchronized JsonObject toMeta() {
     return new JsonObject().put("id", id).put("route", route).put("method", method).put("path", path).put("scope", scope)
-      .put("idempotency_key", idempotencyKey).put("fingerprint", fingerprint.getNow(null)).put("state", state.json())
+      .put("idempotency_key", idempotencyKey).put("fingerprint", fingerprint.isCompletedExceptionally() ? null : fingerprint.getNow(null)).put("state", state.json())
       .put("upstream", upstream).put("status", status).put("headers", headers).put("bytes", bytes).put("truncated", truncated)
       .put("created_at", createdAt).put("started_at", startedAt).put("ended_at", endedAt)
       .put("event_ids", new JsonArray(new ArrayList<>(eventIds))).put("event_ends", new JsonArray(new ArrayList<>(eventEnds)));

@@ -83,6 +83,15 @@ class FatJarIT {
   }
 
   @Test
+  void aJobsFolderThatCannotBeCreatedExitsWith2(@TempDir Path dir) throws IOException {
+    Path notADirectory = Files.writeString(dir.resolve("plain-file"), "");
+    Path config = Files.writeString(dir.resolve("jobs.yaml"), "upstreams: [127.0.0.1:5000]\nlisten: {port: 0}\nadmin: {port: 0}\n"
+      + "jobs: {dir: " + notADirectory.resolve("spool") + "}\n");
+    assertUsageError("fairway: jobs.dir: " + notADirectory.resolve("spool") + " (expected: a folder Fairway can create and write",
+      "-c", config.toString(), "--jobs");
+  }
+
+  @Test
   void noUpstreamExitsWith2() {
     assertUsageError("fairway: upstreams: none (expected: at least one upstream", "-p", "8080");
   }

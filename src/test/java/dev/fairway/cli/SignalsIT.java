@@ -62,6 +62,36 @@ class SignalsIT {
   }
 
   @Test
+  void sigtermDuringAJobLeavesItInterruptedAndTheNextStartReplaysWhatArrived(Vertx vertx, @TempDir Path dir) throws Exception {
+    TestUpstream backend = TestUpstream.start(vertx, "backend");
+    backend.handler = req -> req.response().setChunked(true).write("first half;"); // and never the rest
+    int port = Proxies.freePort();
+    Path file = Files.writeString(dir.resolve("fairway.yaml"), "listen: {host: 127.0.0.1, port: " + port + "}\nadmin: {port: "
+      + Proxies.freePort() + "}\nhealth: {path: /health}\nshutdown-timeout: 500ms\nupstreams: [" + backend.id() + "]\n"
+      + "jobs: {enabled: true, dir: " + dir.resolve("spool") + "}\n");
+    HttpClient client = vertx.createHttpClient();
+    String location;
+    try (FairwayProcess p = FairwayProcess.start("-c", file.toString())) {
+      p.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      Http.Reply accepted = Http.send(client, new io.vertx.core.http.RequestOptions().setHost("127.0.0.1").setPort(port)
+        .setURI("/long").putHeader("Prefer", "respond-async"), null).await();
+      assertThat(accepted.status()).isEqualTo(202);
+      location = accepted.headers().get("Location");
+      Http.await("the first half spooled", Duration.ofSeconds(10), () -> Http.send(client, new io.vertx.core.http.RequestOptions()
+        .setHost("127.0.0.1").setPort(port).setURI(location).putHeader("Accept", "application/json"), null).await().body().contains("\"bytes\":11"));
+      signal("TERM", p.pid());
+      assertThat(p.exitCode(Duration.ofSeconds(30))).isZero();
+    }
+    try (FairwayProcess p = FairwayProcess.start("-c", file.toString())) {
+      p.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      assertThat(p.stderr()).contains("1 interrupted by the last stop");
+      Http.Reply replay = Http.get(client, port, location).await();
+      assertThat(replay.body()).isEqualTo("first half;");
+      assertThat(replay.headers().get("Fairway-Job-State")).isEqualTo("interrupted");
+    }
+  }
+
+  @Test
   void sighupReloadsTheConfigFile(Vertx vertx, @TempDir Path dir) throws Exception {
     TestUpstream first = TestUpstream.start(vertx, "first");
     TestUpstream second = TestUpstream.start(vertx, "second");

@@ -166,6 +166,41 @@ class ConfigTest {
   }
 
   @Test
+  void routesInheritTheTopLevelJobsBlockAndSetTheirOwn() {
+    FairwayOptions o = parse("""
+      jobs: {dir: /var/spool/fairway, max-size: 2g, retention: 1h, key-scope: client-ip}
+      routes:
+        - {path: /a}
+        - {path: /process, jobs: {enabled: true, on-disconnect: cancel, sse-ids: off}}
+      """);
+    assertThat(o.anyJobs()).isTrue();
+    assertThat(o.getJobs().isEnabled()).isFalse();
+    assertThat(o.getJobs().getMaxSize()).isEqualTo(2L << 30);
+    assertThat(o.getJobs().getRetentionMillis()).isEqualTo(3_600_000);
+    assertThat(o.getRoutes().get(0).getJobs()).as("inherits the top level's").isNull();
+    JobOptions route = o.getRoutes().get(1).getJobs();
+    assertThat(route.isEnabled()).isTrue();
+    assertThat(route.isKeepOnDisconnect()).isFalse();
+    assertThat(route.isSseIds()).isFalse();
+    assertThat(route.getKeyScope()).as("inherited").isEqualTo("client-ip");
+    FairwayOptions back = new FairwayOptions(o.toJson());
+    assertThat(back.getRoutes().get(1).getJobs().routeJson()).isEqualTo(route.routeJson());
+    assertThat(back.getJobs().toJson()).isEqualTo(o.getJobs().toJson());
+    assertThat(parse("upstreams: [127.0.0.1:5000]\n").restartNeeded(o)).contains("jobs.dir", "jobs.max-size", "jobs.enabled");
+  }
+
+  @Test
+  void badJobsKeysNameTheKeyAndTheFix() {
+    assertThatThrownBy(() -> parse("routes: [{path: /a, jobs: {dir: /tmp/x}}]\n"))
+      .hasMessage("routes[0].jobs.dir: /tmp/x (expected: no value here: the spool's dir is set in the top-level jobs block)");
+    assertThatThrownBy(() -> parse("jobs: {on-disconnect: later}\n")).hasMessage("jobs.on-disconnect: later (expected: keep or cancel)");
+    assertThatThrownBy(() -> parse("jobs: {key-scope: cookie}\n")).hasMessage("jobs.key-scope: cookie (expected: header:NAME, client-ip or none)");
+    assertThatThrownBy(() -> parse("jobs: {max-size: 10}\n")).hasMessage("jobs.max-size: 10 (expected: a size of at least 1k, such as 1g)");
+    assertThatThrownBy(() -> parse("jobs: {prefix: /jobs/}\n"))
+      .hasMessage("jobs.prefix: /jobs/ (expected: a path such as /.fairway/jobs (no trailing slash))");
+  }
+
+  @Test
   void wrongTypesAndRangesNameTheKey() {
     assertThatThrownBy(() -> parse("listen:\n  port: 70000\n")).hasMessage("listen.port: 70000 (expected: a whole number from 0 to 65535)");
     assertThatThrownBy(() -> parse("listen:\n  port: eighty\n")).hasMessage("listen.port: eighty (expected: a whole number from 0 to 65535)");

@@ -99,7 +99,10 @@ class JobsTest extends FairwayTest {
         resp.write(pattern);
       }
       if (left[0] == 0) resp.end();
-      else resp.drainHandler(v -> pump[0].run());
+      else resp.drainHandler(v -> {
+        resp.drainHandler(null); // it stays set otherwise, and would run again after the end
+        pump[0].run();
+      });
     };
     pump[0].run();
   }
@@ -384,6 +387,72 @@ class JobsTest extends FairwayTest {
     assertThat(past.status()).isEqualTo(416);
     assertThat(past.body()).contains("truncated");
     assertThat(send(to(HttpMethod.GET, "/.fairway/jobs/" + id).putHeader("Range", "bytes=x-"), null).status()).isEqualTo(400);
+  }
+
+  @Test
+  void pastRetentionAJobIsGoneWith410AndItsKeyRunsAgain() throws Exception {
+    FairwayOptions options = jobOptions();
+    options.getJobs().setRetentionMillis(300);
+    fairway = Proxies.start(options);
+    RequestOptions keyed = to(HttpMethod.POST, "/once").putHeader("Idempotency-Key", "k");
+    String id = send(keyed, "x").headers().get("Fairway-Job");
+    Http.await("410 Gone", WAIT, () -> send(to(HttpMethod.GET, "/.fairway/jobs/" + id), null).status() == 410);
+    assertThat(spool.resolve(id + ".body")).doesNotExist();
+    assertThat(send(keyed, "x").headers().get("Idempotent-Replayed")).isNull();
+    assertThat(upstream.hits.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aKeyWhoseRequestNeverReachedAnUpstreamIsFreeForTheRetry() throws Exception {
+    FairwayOptions options = jobOptions();
+    options.getQueue().setSize(0);
+    options.getUpstreams().get(0).setMaxConns(1);
+    upstream.handler = req -> vertx.setTimer(300, t -> req.response().end("slow"));
+    fairway = Proxies.start(options);
+    Future<Http.Reply> busy = Http.send(client, to(HttpMethod.GET, "/busy"), null);
+    Http.await("the upstream busy", WAIT, () -> upstream.hits.get() == 1);
+    RequestOptions keyed = to(HttpMethod.POST, "/once").putHeader("Idempotency-Key", "k");
+    assertThat(send(keyed, "x").status()).as("queue full: never sent").isEqualTo(503);
+    busy.await(10, TimeUnit.SECONDS);
+    Http.Reply retry = send(keyed, "x");
+    assertThat(retry.status()).isEqualTo(200);
+    assertThat(retry.headers().get("Idempotent-Replayed")).isNull();
+  }
+
+  @Test
+  void onDisconnectCancelStopsTheUpstreamRequestWhenTheClientGoes() throws Exception {
+    Promise<Void> upstreamSawClose = Promise.promise();
+    upstream.handler = req -> {
+      req.response().setChunked(true).write("working...\n");
+      req.response().closeHandler(v -> upstreamSawClose.tryComplete());
+    };
+    FairwayOptions options = jobOptions();
+    options.getJobs().setKeepOnDisconnect(false);
+    fairway = Proxies.start(options);
+    HttpClientRequest req = client.request(to(HttpMethod.GET, "/long")).await();
+    String id = req.send().await(10, TimeUnit.SECONDS).getHeader("Fairway-Job");
+    req.connection().close();
+    upstreamSawClose.future().await(5, TimeUnit.SECONDS);
+    awaitState(id, "cancelled");
+  }
+
+  @Test
+  void theAdminApiListsJobsAndCancelsOne() throws Exception {
+    upstream.handler = req -> req.response().setChunked(true).write("working...\n");
+    FairwayOptions options = jobOptions();
+    options.getAdmin().setToken("secret");
+    fairway = Proxies.start(options);
+    String id = send(to(HttpMethod.GET, "/long").putHeader("Prefer", "respond-async"), null).headers().get("Fairway-Job");
+    awaitState(id, "running");
+    RequestOptions list = new RequestOptions().setHost("127.0.0.1").setPort(fairway.adminPort()).setURI("/admin/jobs")
+      .putHeader("Authorization", "Bearer secret");
+    JsonObject jobs = new JsonObject(send(list, null).body());
+    assertThat(jobs.getJsonArray("jobs").getJsonObject(0).getString("id")).isEqualTo(id);
+    Http.Reply cancel = send(new RequestOptions(list).setMethod(HttpMethod.DELETE).setURI("/admin/jobs/" + id), null);
+    assertThat(cancel.status()).isEqualTo(202);
+    awaitState(id, "cancelled");
+    assertThat(Http.get(client, fairway.adminPort(), "/metrics").await(10, TimeUnit.SECONDS).body())
+      .contains("fairway_jobs{state=\"cancelled\"} 1.0");
   }
 
   @Test
