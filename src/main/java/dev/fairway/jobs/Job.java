@@ -99,6 +99,10 @@ public final class Job {
     return truncated;
   }
 
+  long createdAt() {
+    return createdAt;
+  }
+
   long endedAt() {
     return endedAt;
   }

@@ -293,9 +293,14 @@ public final class JobStore {
 
   /** Every job, newest first, as the admin API lists them. */
   public JsonArray list() {
+    return recent(Integer.MAX_VALUE);
+  }
+
+  /** The {@code limit} newest jobs, newest first. */
+  public JsonArray recent(int limit) {
     List<Job> all = new ArrayList<>(jobs.values());
-    all.sort(Comparator.comparing((Job j) -> j.statusJson().getString("created_at")).reversed());
-    return new JsonArray(all.stream().map(Job::statusJson).toList());
+    all.sort(Comparator.comparingLong(Job::createdAt).reversed());
+    return new JsonArray(all.stream().limit(limit).map(Job::statusJson).toList());
   }
 
   /**

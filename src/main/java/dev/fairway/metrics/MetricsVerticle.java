@@ -117,7 +117,10 @@ public class MetricsVerticle extends VerticleBase {
       });
   }
 
-  /** The figures of the dashboard as JSON: per upstream, its state and its last minute. */
+  /** Jobs shown in /stats and on the dashboard: the newest; the admin API lists all. */
+  private static final int STATS_JOBS = 20;
+
+  /** The figures of the dashboard as JSON: per upstream, its state and its last minute; the newest jobs. */
   private void stats(RoutingContext ctx) {
     UpstreamSet set = current;
     healthDetails().onSuccess(details -> {
@@ -135,7 +138,8 @@ public class MetricsVerticle extends VerticleBase {
       json(ctx, 200, new JsonObject().put("time", System.currentTimeMillis()).put("revision", set.revision())
         .put("strategy", set.strategy()).put("draining", lifecycle.draining())
         .put("queue_length", queueLength.getAsInt()).put("in_flight", inFlightTotal).put("upstreams", list)
-        .put("rejected", proxyMetrics.liveStats(ProxyMetrics.NO_UPSTREAM)));
+        .put("rejected", proxyMetrics.liveStats(ProxyMetrics.NO_UPSTREAM))
+        .put("jobs", jobs == null ? null : jobs.recent(STATS_JOBS)));
     });
   }
 

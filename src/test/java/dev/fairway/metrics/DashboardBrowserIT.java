@@ -10,6 +10,9 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
@@ -20,6 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(VertxExtension.class)
 class DashboardBrowserIT {
 
+  @TempDir
+  Path spool;
+
   private static final String TABLE = "document.querySelector('#upstreams tbody').innerText";
 
   @Test
@@ -28,9 +34,10 @@ class DashboardBrowserIT {
     Assumptions.assumeTrue(HeadlessChromium.installed() || "true".equals(System.getenv("CI")), "chromium not installed");
     TestUpstream a = TestUpstream.start(vertx, "a");
     TestUpstream b = TestUpstream.start(vertx, "b");
-    Fairway fairway = Proxies.start(Proxies.options(a, b));
+    Fairway fairway = Proxies.start(Proxies.options(a, b).with(o -> o.getJobs().setEnabled(true).setDir(spool)));
     HttpClient client = vertx.createHttpClient();
     for (int i = 0; i < 20; i++) Http.get(client, fairway.proxyPort(), "/x").await();
+    String job = Http.get(client, fairway.proxyPort(), "/job").await().headers().get("Fairway-Job");
     try (HeadlessChromium chromium = HeadlessChromium.open(vertx, "http://127.0.0.1:" + fairway.adminPort() + "/")) {
       Http.await("both upstreams listed UP", Duration.ofSeconds(20), () -> {
         String table = chromium.evaluate(TABLE);
@@ -43,6 +50,8 @@ class DashboardBrowserIT {
       assertThat(chromium.evaluate(TABLE)).contains(a.id() + "\tUP");
       assertThat(chromium.evaluate("String(performance.timeOrigin)")).as("same page, not reloaded").isEqualTo(loadedAt);
       assertThat(chromium.evaluate("document.getElementById('summary').innerText")).contains("1 of 2 upstreams up");
+      Http.await("the job listed done", Duration.ofSeconds(20),
+        () -> chromium.evaluate("document.querySelector('#jobs tbody').innerText").contains(job + "\tdone\t/"));
     } finally {
       fairway.close().await();
     }
