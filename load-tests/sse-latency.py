@@ -3,7 +3,8 @@
 
   sse-latency.py serve PORT           an SSE upstream on 127.0.0.1:PORT: GET /events?n=N&ms=M writes N events,
                                       one every M ms, each carrying the CLOCK_MONOTONIC time it was written
-  sse-latency.py read PORT N MS       reads /events through 127.0.0.1:PORT; prints p50, p99 and max latency in ms
+  sse-latency.py read PORT N MS [PATH]  reads PATH (default /events) through 127.0.0.1:PORT; prints p50, p99 and max
+                                      latency in ms (an event may carry other fields after its data, e.g. an id)
 
 Both ends use the machine's monotonic clock, so the figures compare across processes. Loopback only; bounded by N.
 """
@@ -43,10 +44,10 @@ async def serve(port):
         await server.serve_forever()
 
 
-async def read(port, n, ms):
+async def read(port, n, ms, path="/events"):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    writer.write(b"GET /events?n=%d&ms=%d HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n" % (n, ms))
+    writer.write(b"GET %s?n=%d&ms=%d HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n" % (path.encode(), n, ms))
     await writer.drain()
     latencies, pending = [], b""
     deadline = time.monotonic() + n * ms / 1000 + 30
@@ -56,7 +57,7 @@ async def read(port, n, ms):
         if not data:
             break
         pending += data
-        for stamp in re.findall(rb"data: (\d+)\n\n", pending):
+        for stamp in re.findall(rb"data: (\d+)\n(?:[a-z]+:[^\n]*\n)*\n", pending):
             latencies.append((now - int(stamp)) / 1e6)
         pending = pending[pending.rfind(b"\n\n") + 2:] if b"\n\n" in pending else pending
     writer.close()
@@ -72,4 +73,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "serve":
         asyncio.run(serve(int(sys.argv[2])))
     else:
-        asyncio.run(read(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
+        asyncio.run(read(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), *sys.argv[5:6]))

@@ -128,7 +128,7 @@ public final class JobStore {
       throw ConfigException.invalid("jobs.dir", dir, "a folder Fairway can read (" + e + ")");
     }
     log.info("jobs: spool {} holds {} job(s){}", dir, jobs.size(),
-      interrupted == 0 ? "" : ", " + interrupted + " interrupted by the last stop");
+      interrupted == 0 ? "" : ", " + interrupted + " left running by the last stop and now interrupted");
   }
 
   public JobOptions options() {
@@ -199,9 +199,9 @@ public final class JobStore {
     log.warn("job {}: spool stopped at {} bytes ({}); the client still gets the whole response", job.id(), kept, why);
   }
 
+  /** Not written to disk: the response head follows soon, and a job a crash leaves running is interrupted anyway. */
   void started(Job job, String upstream) {
     job.running(upstream, System.currentTimeMillis());
-    writeMeta(job);
   }
 
   void head(Job job, int status, io.vertx.core.MultiMap headers) {
@@ -309,12 +309,15 @@ public final class JobStore {
    */
   public Future<Void> close() {
     if (sweeper >= 0) vertx.cancelTimer(sweeper);
+    int interrupted = 0;
     for (Job job : jobs.values()) {
       if (!job.state().ended()) {
         job.cancel();
         end(job, JobState.INTERRUPTED, true);
+        interrupted++;
       }
     }
+    if (interrupted > 0) log.warn("jobs: {} job(s) still running at stop are interrupted; their spools keep what arrived", interrupted);
     return Future.join(new ArrayList<>(metaWrites.values())).otherwiseEmpty().mapEmpty();
   }
 }

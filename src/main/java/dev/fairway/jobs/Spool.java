@@ -17,7 +17,7 @@ import java.util.ArrayDeque;
 final class Spool {
 
   /** Bytes queued for the file before the relay pauses the upstream. */
-  static final int HIGH_WATER = 1 << 20;
+  static final int HIGH_WATER = 256 * 1024;
 
   private final JobStore store;
   private final Job job;

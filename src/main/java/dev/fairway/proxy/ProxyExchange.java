@@ -105,13 +105,13 @@ final class ProxyExchange {
   /** {@code Prefer: respond-async} with a body: 202 once the body has gone upstream. */
   private boolean acceptWhenSent;
 
-  ProxyExchange(ProxyInstance proxy, HttpServerRequest req) {
+  ProxyExchange(ProxyInstance proxy, HttpServerRequest req, RequestTarget target) {
     this.proxy = proxy;
     this.settings = proxy.settings();
     this.selector = proxy.selector();
     this.req = req;
     this.resp = req.response();
-    this.target = RequestTarget.of(req);
+    this.target = target;
     this.route = settings.route(req, target);
     this.hasBody = hasBody(req);
     this.peer = ForwardedHeaders.peer(req);

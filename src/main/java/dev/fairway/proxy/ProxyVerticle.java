@@ -133,19 +133,17 @@ public class ProxyVerticle extends VerticleBase {
       instance.refuse(req, Failure.BAD_REQUEST, "(" + problem + ")");
       return;
     }
-    if (jobEndpoint != null) {
-      String path = RequestTarget.of(req).path();
-      if (path != null && jobEndpoint.owns(path)) {
-        jobEndpoint.handle(req, path, instance.settings().client(req, ForwardedHeaders.peer(req)));
-        instance.clientDeadlines().requestEnded(req.connection());
-        return;
-      }
+    RequestTarget target = RequestTarget.of(req);
+    if (jobEndpoint != null && target.path() != null && jobEndpoint.owns(target.path())) {
+      jobEndpoint.handle(req, target.path(), instance.settings().client(req, ForwardedHeaders.peer(req)));
+      instance.clientDeadlines().requestEnded(req.connection());
+      return;
     }
     if (isWebSocketUpgrade(req)) {
       webSockets.open(req);
       return;
     }
-    new ProxyExchange(instance, req).start();
+    new ProxyExchange(instance, req, target).start();
   }
 
   private static boolean isWebSocketUpgrade(HttpServerRequest req) {

@@ -63,29 +63,50 @@ class SignalsIT {
 
   @Test
   void sigtermDuringAJobLeavesItInterruptedAndTheNextStartReplaysWhatArrived(Vertx vertx, @TempDir Path dir) throws Exception {
+    String location = jobCutBy("TERM", vertx, dir, p -> {
+      assertThat(p.exitCode(Duration.ofSeconds(30))).isZero();
+      assertThat(p.stderr()).contains("jobs: 1 job(s) still running at stop are interrupted");
+    });
+    assertInterruptedAfterRestart(vertx, dir, location, "");
+  }
+
+  @Test
+  void aJobLeftRunningByAKilledProcessIsInterruptedAtTheNextStart(Vertx vertx, @TempDir Path dir) throws Exception {
+    String location = jobCutBy("KILL", vertx, dir, p -> assertThat(p.exitCode(Duration.ofSeconds(30))).isEqualTo(137));
+    assertInterruptedAfterRestart(vertx, dir, location, "1 left running by the last stop and now interrupted");
+  }
+
+  private int jobPort;
+  private Path jobConfig;
+
+  /** Starts a job whose upstream sends "first half;" and nothing more, then sends the fat jar {@code signal}. */
+  private String jobCutBy(String signal, Vertx vertx, Path dir, java.util.function.Consumer<FairwayProcess> afterwards) throws Exception {
     TestUpstream backend = TestUpstream.start(vertx, "backend");
     backend.handler = req -> req.response().setChunked(true).write("first half;"); // and never the rest
-    int port = Proxies.freePort();
-    Path file = Files.writeString(dir.resolve("fairway.yaml"), "listen: {host: 127.0.0.1, port: " + port + "}\nadmin: {port: "
+    jobPort = Proxies.freePort();
+    jobConfig = Files.writeString(dir.resolve("fairway.yaml"), "listen: {host: 127.0.0.1, port: " + jobPort + "}\nadmin: {port: "
       + Proxies.freePort() + "}\nhealth: {path: /health}\nshutdown-timeout: 500ms\nupstreams: [" + backend.id() + "]\n"
       + "jobs: {enabled: true, dir: " + dir.resolve("spool") + "}\n");
     HttpClient client = vertx.createHttpClient();
-    String location;
-    try (FairwayProcess p = FairwayProcess.start("-c", file.toString())) {
+    try (FairwayProcess p = FairwayProcess.start("-c", jobConfig.toString())) {
       p.awaitOutput("proxying http://", Duration.ofSeconds(30));
-      Http.Reply accepted = Http.send(client, new io.vertx.core.http.RequestOptions().setHost("127.0.0.1").setPort(port)
+      Http.Reply accepted = Http.send(client, new io.vertx.core.http.RequestOptions().setHost("127.0.0.1").setPort(jobPort)
         .setURI("/long").putHeader("Prefer", "respond-async"), null).await();
       assertThat(accepted.status()).isEqualTo(202);
-      location = accepted.headers().get("Location");
+      String location = accepted.headers().get("Location");
       Http.await("the first half spooled", Duration.ofSeconds(10), () -> Http.send(client, new io.vertx.core.http.RequestOptions()
-        .setHost("127.0.0.1").setPort(port).setURI(location).putHeader("Accept", "application/json"), null).await().body().contains("\"bytes\":11"));
-      signal("TERM", p.pid());
-      assertThat(p.exitCode(Duration.ofSeconds(30))).isZero();
+        .setHost("127.0.0.1").setPort(jobPort).setURI(location).putHeader("Accept", "application/json"), null).await().body().contains("\"bytes\":11"));
+      signal(signal, p.pid());
+      afterwards.accept(p);
+      return location;
     }
-    try (FairwayProcess p = FairwayProcess.start("-c", file.toString())) {
+  }
+
+  private void assertInterruptedAfterRestart(Vertx vertx, Path dir, String location, String startLine) throws Exception {
+    try (FairwayProcess p = FairwayProcess.start("-c", jobConfig.toString())) {
       p.awaitOutput("proxying http://", Duration.ofSeconds(30));
-      assertThat(p.stderr()).contains("1 interrupted by the last stop");
-      Http.Reply replay = Http.get(client, port, location).await();
+      assertThat(p.stderr()).contains(startLine);
+      Http.Reply replay = Http.get(vertx.createHttpClient(), jobPort, location).await();
       assertThat(replay.body()).isEqualTo("first half;");
       assertThat(replay.headers().get("Fairway-Job-State")).isEqualTo("interrupted");
     }
