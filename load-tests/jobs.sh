@@ -4,13 +4,16 @@
 # and through a plain route, alternating; server-sent events' latency through both; and small requests (1 KiB,
 # wrk, 50 connections, DURATION s) through both, to show what a job costs when the request itself is short. The spool is on the same
 # file system as /tmp (here: the root disk), so the job download is disk-bound: it writes every byte it relays.
-# Pinning as in run.sh: Fairway on CPU 0, backends and clients on CPU 1. Loopback only; each transfer is bounded by
+# (SPOOL_DIR=/dev/shm/fairway-spool takes the disk out.) Pinning as in run.sh: Fairway on CPU 0, backends and clients on CPU 1. Loopback only; each transfer is bounded by
 # curl --max-time, each SSE read by N x MS.
 # Needs: nginx, curl, python3, wrk (apt-get install -y nginx curl python3 wrk). Usage: ROUNDS=3 load-tests/jobs.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}; N=${N:-500}; MS=${MS:-10}; DURATION=${DURATION:-10}
 scratch jobs
+# the spool: on /tmp's file system by default; SPOOL_DIR=/dev/shm/... puts it in memory, to see Fairway's own cost
+spool=${SPOOL_DIR:-$work/spool}
+[ -n "${SPOOL_DIR:-}" ] && trap 'cleanup; rm -rf "$spool"' EXIT
 out="$here/results/jobs-$(date -u +%Y%m%dT%H%M%SZ).md"
 need nginx curl python3 taskset wrk
 fairway_jar
@@ -36,7 +39,7 @@ health: {path: /health}
 groups:
   sink: {upstreams: [127.0.0.1:18382]}
   sse: {upstreams: [127.0.0.1:18383]}
-jobs: {dir: $work/spool, retention: 10s}
+jobs: {dir: $spool, retention: 10s}
 routes:
   - {path: /job/, jobs: {enabled: true}}
   - {path: /upload, group: sink}
@@ -69,7 +72,7 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "round=$round small $path $rps" | tee -a "$raw"
   done
 done
-du -sh "$work/spool" >> "$raw"
+du -sh "$spool" >> "$raw" 2>/dev/null || true   # files come and go as retention ends
 python3 - "$raw" "$ROUNDS" "$N" "$MS" <<'PY' | tee "$out"
 import re, statistics, sys
 rates, sse, small = {}, {}, {}

@@ -7,6 +7,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -87,6 +88,7 @@ public final class JobRun {
   public void accepted() {
     HttpServerResponse resp = client;
     detach();
+    store.accepted(job);
     resp.setStatusCode(202).putHeader(HttpHeaders.LOCATION, url()).putHeader("Preference-Applied", "respond-async")
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(job.statusJson().encode() + "\n");
   }
@@ -94,7 +96,7 @@ public final class JobRun {
   // --- the request ---
 
   public void bodyChunk(Buffer chunk) {
-    if (fingerprint != null) fingerprint.update(chunk.getBytes());
+    if (fingerprint != null) fingerprint.update(((BufferInternal) chunk).getByteBuf().nioBuffer()); // no copy
   }
 
   /** The whole request went upstream: its fingerprint is final. */

@@ -41,6 +41,7 @@ public final class JobStore {
   /** 128 random bits in URL-safe base64 without padding. */
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{22}");
   private static final SecureRandom RANDOM = new SecureRandom();
+  static final long META_DELAY_MILLIS = 1_000;
 
   /** What {@link #claim} found: a new job to run, or the one a repeated Idempotency-Key belongs to. */
   public record Claim(Job job, boolean fresh) {
@@ -52,6 +53,8 @@ public final class JobStore {
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
   private final Map<String, Job> byKey = new ConcurrentHashMap<>();
   private final Map<String, Future<Void>> metaWrites = new ConcurrentHashMap<>();
+  /** Jobs whose metadata is to be written shortly ({@link #writeMetaSoon}). */
+  private final java.util.Set<String> metaDue = ConcurrentHashMap.newKeySet();
   private final AtomicLong spoolBytes = new AtomicLong();
   private final Counter resumes;
   private final Counter replays;
@@ -158,7 +161,7 @@ public final class JobStore {
       if (earlier != null) return new Claim(earlier, false);
     }
     jobs.put(id, job);
-    writeMeta(job);
+    writeMetaSoon(job);
     return new Claim(job, true);
   }
 
@@ -206,6 +209,12 @@ public final class JobStore {
 
   void head(Job job, int status, io.vertx.core.MultiMap headers) {
     job.head(status, headers);
+    writeMetaSoon(job);
+  }
+
+  /** Answered 202: its client holds only the URL now, so the job is on disk at once. */
+  void accepted(Job job) {
+    metaDue.remove(job.id());
     writeMeta(job);
   }
 
@@ -216,6 +225,7 @@ public final class JobStore {
       forgetKey(job);
       job.fingerprint().completeExceptionally(new IllegalStateException("the request never reached the upstream whole"));
     }
+    metaDue.remove(job.id());
     writeMeta(job);
   }
 
@@ -240,6 +250,18 @@ public final class JobStore {
 
   public void conflict() {
     conflicts.increment();
+  }
+
+  /**
+   * Writes the job's metadata within {@link #META_DELAY_MILLIS}, unless it ends first (then its end is written): a
+   * short job costs one metadata write, not three, and a crash loses at most that much of a running job's state.
+   */
+  private void writeMetaSoon(Job job) {
+    String id = job.id();
+    if (!metaDue.add(id)) return;
+    vertx.setTimer(META_DELAY_MILLIS, t -> {
+      if (metaDue.remove(id)) writeMeta(job);
+    });
   }
 
   /** Writes the job's metadata (to a temporary file, then moved over), in order per job. */

@@ -49,11 +49,11 @@ final class Spool {
     long room = maxSize - accepted;
     if (room < chunk.length()) {
       if (room > 0) write(chunk.slice(0, (int) room)); // the spool keeps all it may: up to max-size exactly
-      stop("max-size reached");
+      stop("max-size reached", false);
       return;
     }
     if (!store.reserve(chunk.length())) {
-      stop("max-total reached");
+      stop("max-total reached", false);
       return;
     }
     pending.add(chunk);
@@ -63,7 +63,7 @@ final class Spool {
   }
 
   boolean writeQueueFull() {
-    return !stopped && pendingBytes >= HIGH_WATER;
+    return !stopped && pendingBytes >= HIGH_WATER; // a stopped spool never holds up the live client
   }
 
   void drainHandler(Handler<Void> handler) {
@@ -86,7 +86,7 @@ final class Spool {
       pendingBytes -= chunk.length();
       if (ar.failed()) {
         store.release(chunk.length());
-        stop("write failed: " + ar.cause().getMessage());
+        stop("write failed: " + ar.cause().getMessage(), true);
         writeNext(); // nothing left: completes a close waiting for the flush
         return;
       }
@@ -101,17 +101,23 @@ final class Spool {
     });
   }
 
-  private void stop(String why) {
+  /**
+   * Takes no more chunks: what was queued within the limits is still written; after a write error (a full disk)
+   * nothing more is, as the file's end is then unknown.
+   */
+  private void stop(String why, boolean dropQueued) {
     if (stopped) return;
     stopped = true;
-    for (Buffer b : pending) store.release(b.length());
-    pending.clear();
-    pendingBytes = 0;
+    if (dropQueued) {
+      for (Buffer b : pending) store.release(b.length());
+      pending.clear();
+      pendingBytes = 0;
+    }
     job.truncate();
-    store.truncated(job, accepted, why);
+    store.truncated(job, dropQueued ? written : accepted, why);
     Handler<Void> drain = drainHandler;
     drainHandler = null;
-    if (drain != null) drain.handle(null);
+    if (drain != null) drain.handle(null); // the relay never waits on a spool that takes nothing more
   }
 
   /** Completes once every queued byte is in the file (or the spool stopped), then closes it. */
@@ -119,7 +125,6 @@ final class Spool {
     io.vertx.core.Promise<Void> flushed = io.vertx.core.Promise.promise();
     if (writing) {
       whenFlushed = flushed::tryComplete;
-      if (stopped) flushed.tryComplete();
     } else {
       flushed.complete();
     }

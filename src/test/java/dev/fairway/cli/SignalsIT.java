@@ -96,9 +96,20 @@ class SignalsIT {
       String location = accepted.headers().get("Location");
       Http.await("the first half spooled", Duration.ofSeconds(10), () -> Http.send(client, new io.vertx.core.http.RequestOptions()
         .setHost("127.0.0.1").setPort(jobPort).setURI(location).putHeader("Accept", "application/json"), null).await().body().contains("\"bytes\":11"));
+      Path meta = dir.resolve("spool").resolve(location.substring(location.lastIndexOf('/') + 1) + ".json");
+      Http.await("the response head on disk (within a second)", Duration.ofSeconds(10),
+        () -> Files.exists(meta) && readQuietly(meta).contains("\"status\":200"));
       signal(signal, p.pid());
       afterwards.accept(p);
       return location;
+    }
+  }
+
+  private static String readQuietly(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      return ""; // being replaced: read it on the next poll
     }
   }
 
