@@ -18,13 +18,14 @@ import java.util.regex.Pattern;
 /**
  * One reader of a job's response: the stored head, then the spool from the start (or from {@code Range: bytes=N-},
  * or just after the {@code Last-Event-ID} event), then the bytes as they arrive, like {@code tail -f}, until the job
- * ends. Reads are paced by the client's write queue, 64 KiB at a time; nothing else is held.
+ * ends. Reads are paced by the client's write queue, 256 KiB at a time; nothing else is held.
  */
 final class JobReplay {
 
   /** The last byte of a live range whose end is not known yet (the IETF live-ranges draft's 2^53 - 1). */
   static final long LIVE_END = 9_007_199_254_740_991L;
-  private static final int READ = 64 * 1024;
+  /** Bytes read from the spool at once: one thread hop each. */
+  private static final int READ = 256 * 1024;
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d{1,18})-(\\d{0,18})");
   private static final Set<String> NOT_REPLAYED = Set.of("content-length", "transfer-encoding", "connection", "keep-alive",
     "content-range", "fairway-job", "link");

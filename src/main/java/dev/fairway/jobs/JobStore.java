@@ -169,10 +169,10 @@ public final class JobStore {
     return scope + ' ' + key;
   }
 
-  /** The job's spool for its owner's relay; its file (created owner-only) opens meanwhile. */
+  /** The job's spool for the exchange that runs it; its file (created with mode 0600) opens meanwhile. */
   Spool spool(Job job) {
-    OpenOptions open = new OpenOptions().setWrite(true).setCreate(true).setTruncateExisting(true).setRead(false).setPerms("rw-------");
-    return new Spool(this, job, vertx.fileSystem().open(bodyFile(job.id()).toString(), open), options.getMaxSize());
+    Path body = bodyFile(job.id());
+    return new Spool(this, job, vertx, vertx.executeBlocking(() -> Spool.open(body), false), options.getMaxSize());
   }
 
   /** Opens the job's spool file to read (created empty if its writer has not yet opened it). */
