@@ -13,7 +13,8 @@ public class RouteOptions {
   static {
     Set<String> keys = new HashSet<>(TimeoutOptions.KEYS);
     keys.addAll(RequestLimitOptions.KEYS);
-    keys.addAll(Set.of("path", "methods", "host", "request-headers", "response-headers", "group", "jobs"));
+    keys.addAll(Set.of("path", "methods", "host", "request-headers", "response-headers", "group", "jobs",
+      "queue-events", "queue-events-interval"));
     KEYS = Set.copyOf(keys);
   }
 
@@ -30,6 +31,10 @@ public class RouteOptions {
   private String group = GroupOptions.DEFAULT;
   /** The route's own jobs block, or null: the top level's applies. */
   private JobOptions jobs;
+  /** A waiting client that accepts text/event-stream is answered at once and told its place in the queue. */
+  private boolean queueEvents;
+  private long queueEventsIntervalMillis = DEFAULT_QUEUE_EVENTS_INTERVAL;
+  public static final long DEFAULT_QUEUE_EVENTS_INTERVAL = 5_000;
 
   public RouteOptions() {
   }
@@ -65,6 +70,23 @@ public class RouteOptions {
     responseHeaders = new HeaderRules(r.object("response-headers"));
     group = r.string("group", GroupOptions.DEFAULT);
     if (r.has("jobs")) jobs = new JobOptions(r.object("jobs"), defaultJobs);
+    queueEvents = r.bool("queue-events", false);
+    queueEventsIntervalMillis = HealthCheckOptions.positive(r.key("queue-events-interval"),
+      r.duration("queue-events-interval", queueEventsIntervalMillis));
+  }
+
+  public boolean isQueueEvents() {
+    return queueEvents;
+  }
+
+  public long getQueueEventsIntervalMillis() {
+    return queueEventsIntervalMillis;
+  }
+
+  public RouteOptions setQueueEvents(boolean on, long intervalMillis) {
+    this.queueEvents = on;
+    this.queueEventsIntervalMillis = intervalMillis;
+    return this;
   }
 
   /** The route's own jobs block, or null: the top level's applies. */
@@ -129,6 +151,7 @@ public class RouteOptions {
   public JsonObject toJson() {
     return limits.toJson(timeouts.toJson()).put("path", path).put("methods", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(methods)))
       .put("host", host).put("group", group).put("request-headers", requestHeaders.toJson()).put("response-headers", responseHeaders.toJson())
-      .put("jobs", jobs == null ? null : jobs.routeJson());
+      .put("jobs", jobs == null ? null : jobs.routeJson()).put("queue-events", queueEvents)
+      .put("queue-events-interval", Durations.format(queueEventsIntervalMillis));
   }
 }

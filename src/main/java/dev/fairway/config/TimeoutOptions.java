@@ -5,8 +5,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.Set;
 
 /**
- * The four timeouts of a proxied request, as nginx names them. Read at the top level as defaults and in each route,
- * where unset keys inherit the defaults.
+ * The four timeouts of a proxied request, as nginx names them, the body limit, and how long an event stream may stay
+ * silent before Fairway writes a keep-alive comment. Read at the top level as defaults and in each route, where unset
+ * keys inherit the defaults.
  */
 public class TimeoutOptions {
 
@@ -15,8 +16,10 @@ public class TimeoutOptions {
   public static final long DEFAULT_SEND = 1_800_000;
   /** 0: no bound on the whole request. */
   public static final long DEFAULT_TOTAL = 0;
+  /** Cloudflare cuts a connection idle for 100 s, AWS ALB at 60 s by default: well under both. */
+  public static final long DEFAULT_SSE_HEARTBEAT = 15_000;
   public static final Set<String> KEYS = Set.of("connect-timeout", "read-timeout", "send-timeout", "total-timeout",
-    "max-body-size");
+    "max-body-size", "sse-heartbeat");
 
   private long connectMillis = DEFAULT_CONNECT;
   private long readMillis = DEFAULT_READ;
@@ -24,6 +27,8 @@ public class TimeoutOptions {
   private long totalMillis = DEFAULT_TOTAL;
   /** Largest request body accepted, in bytes; 0: no limit (unlike nginx's 1 MiB default). */
   private long maxBodyBytes;
+  /** Silence on a text/event-stream response after which an SSE comment goes to the client; 0: none. */
+  private long sseHeartbeatMillis = DEFAULT_SSE_HEARTBEAT;
 
   public TimeoutOptions() {
   }
@@ -34,6 +39,7 @@ public class TimeoutOptions {
     this.sendMillis = other.sendMillis;
     this.totalMillis = other.totalMillis;
     this.maxBodyBytes = other.maxBodyBytes;
+    this.sseHeartbeatMillis = other.sseHeartbeatMillis;
   }
 
   /** Reads the timeout keys present in {@code r}, keeping {@code defaults} for the rest. */
@@ -44,6 +50,16 @@ public class TimeoutOptions {
     sendMillis = HealthCheckOptions.positive(r.key("send-timeout"), r.duration("send-timeout", sendMillis));
     totalMillis = r.duration("total-timeout", totalMillis);
     if (r.has("max-body-size")) maxBodyBytes = Sizes.parseBytes(r.key("max-body-size"), r.raw("max-body-size"));
+    sseHeartbeatMillis = r.duration("sse-heartbeat", sseHeartbeatMillis);
+  }
+
+  public long getSseHeartbeatMillis() {
+    return sseHeartbeatMillis;
+  }
+
+  public TimeoutOptions setSseHeartbeatMillis(long millis) {
+    this.sseHeartbeatMillis = millis;
+    return this;
   }
 
   public long getMaxBodyBytes() {
@@ -94,6 +110,7 @@ public class TimeoutOptions {
   public JsonObject toJson() {
     return new JsonObject().put("connect-timeout", Durations.format(connectMillis))
       .put("read-timeout", Durations.format(readMillis)).put("send-timeout", Durations.format(sendMillis))
-      .put("total-timeout", Durations.format(totalMillis)).put("max-body-size", maxBodyBytes);
+      .put("total-timeout", Durations.format(totalMillis)).put("max-body-size", maxBodyBytes)
+      .put("sse-heartbeat", Durations.format(sseHeartbeatMillis));
   }
 }

@@ -49,6 +49,8 @@ public final class Job {
   /** Set by the running exchange: stops the upstream request (on the owner's event loop). */
   private volatile Runnable canceller;
   private volatile Context owner;
+  /** While queued: the job's place and estimated wait, as its runner computes them. */
+  private volatile java.util.function.Supplier<JsonObject> place;
 
   Job(String id, String route, String method, String path, String scope, String idempotencyKey, long createdAt, JobState state) {
     this.id = id;
@@ -166,6 +168,10 @@ public final class Job {
     progressed();
   }
 
+  void place(java.util.function.Supplier<JsonObject> place) {
+    this.place = place;
+  }
+
   void cancelWith(Context owner, Runnable canceller) {
     this.owner = owner;
     this.canceller = canceller;
@@ -195,9 +201,13 @@ public final class Job {
 
   /** What {@code GET <prefix>/<id>} with Accept: application/json and the admin API show. */
   public JsonObject statusJson() {
-    return new JsonObject().put("id", id).put("state", state.json()).put("route", route).put("upstream", upstream)
+    JsonObject json = new JsonObject().put("id", id).put("state", state.json()).put("route", route).put("upstream", upstream)
       .put("status", status == 0 ? null : status).put("bytes", bytes).put("truncated", truncated)
       .put("created_at", time(createdAt)).put("started_at", time(startedAt)).put("ended_at", time(endedAt));
+    java.util.function.Supplier<JsonObject> queued = place;
+    JsonObject where = state == JobState.QUEUED && queued != null ? queued.get() : null;
+    if (where != null) json.put("position", where.getInteger("position")).put("eta_seconds", where.getValue("eta_seconds"));
+    return json;
   }
 
   private static String time(long epochMillis) {

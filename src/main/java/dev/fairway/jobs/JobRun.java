@@ -104,6 +104,11 @@ public final class JobRun {
     if (fingerprint != null) job.fingerprint().complete(HexFormat.of().formatHex(fingerprint.digest()));
   }
 
+  /** While the job waits in the queue, where it stands (for its status); null once it left. */
+  public void queued(java.util.function.Supplier<io.vertx.core.json.JsonObject> place) {
+    job.place(place);
+  }
+
   public void started(String upstream) {
     store.started(job, upstream);
   }
@@ -118,7 +123,7 @@ public final class JobRun {
    */
   public boolean head(int status, MultiMap headers) {
     String type = headers.get(HttpHeaders.CONTENT_TYPE);
-    if (type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17)) {
+    if (type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17)) { // as ProxyExchange.isEventStream
       sse = new SseEvents(job, options.isSseIds());
     }
     boolean changesLength = sse != null && options.isSseIds();

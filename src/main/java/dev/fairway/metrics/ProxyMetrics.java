@@ -109,6 +109,11 @@ public final class ProxyMetrics {
     count("fairway.client.timeouts", "Client connections closed by client-header-timeout or client-keepalive-timeout", "phase", phase);
   }
 
+  /** An SSE comment written to keep a silent event stream open ({@code upstream}: the upstream was silent; {@code queue}: the request waits). */
+  public void sseHeartbeat(String while_) {
+    count("fairway.sse.heartbeats", "SSE keep-alive comments written to clients, by what was silent", "during", while_);
+  }
+
   /** Increments the counter {@code name} with one tag, registering it the first time (these events are rare). */
   private void count(String name, String description, String tag, String value) {
     events.computeIfAbsent(name + '|' + value, k -> Counter.builder(name).description(description).tag(tag, value)

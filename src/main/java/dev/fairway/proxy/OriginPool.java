@@ -53,4 +53,11 @@ final class OriginPool {
   int size() {
     return origins.length;
   }
+
+  /** Requests the group's eligible upstreams take at once: their max-conns (one for an upstream without a limit). */
+  int slots() {
+    int slots = 0;
+    for (Origin o : origins) slots += Math.max(1, o.upstream().maxConns());
+    return Math.max(1, slots);
+  }
 }

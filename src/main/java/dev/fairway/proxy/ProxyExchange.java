@@ -46,6 +46,9 @@ import java.util.concurrent.TimeoutException;
  */
 final class ProxyExchange {
 
+  /** Seconds the request waited in the queue, on every response that waited. */
+  static final String QUEUE_WAIT = "Fairway-Queue-Wait";
+
   /** Methods that may be sent twice (RFC 9110 idempotent, less TRACE which Fairway does not forward). */
   static final java.util.Set<HttpMethod> IDEMPOTENT = java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
     HttpMethod.PUT, HttpMethod.DELETE);
@@ -104,6 +107,11 @@ final class ProxyExchange {
   private JobRun job;
   /** {@code Prefer: respond-async} with a body: 202 once the body has gone upstream. */
   private boolean acceptWhenSent;
+  /** Keep-alive comments on a silent event stream; null on other responses. */
+  private SseHeartbeat heartbeat;
+  /** The client was answered 200 and an event stream while it waited ({@code queue-events}). */
+  private boolean streamOpened;
+  private long queueEventsTimer = -1;
 
   ProxyExchange(ProxyInstance proxy, HttpServerRequest req, RequestTarget target) {
     this.proxy = proxy;
@@ -222,11 +230,14 @@ final class ProxyExchange {
   private void enqueue(RequestQueue queue, String key) {
     var context = proxy.vertx().getOrCreateContext();
     String group = route.group();
-    waiter = queue.offer(key, k -> selector.pick(group, k), o -> context.runOnContext(v -> dispatched(o)));
+    waiter = queue.offer(key, settings.queueLine(req, client), k -> selector.pick(group, k),
+      o -> context.runOnContext(v -> dispatched(o)));
     if (waiter == null) {
       reject(Failure.QUEUE_FULL, null);
       return;
     }
+    if (job != null) job.queued(this::placeJson);
+    if (route.queueEvents() && clientAttached() && acceptsEventStream()) openQueueEvents();
     queueTimer = proxy.vertx().setTimer(settings.queueTimeoutMillis(), id -> {
       queueTimer = -1;
       if (proxy.queue().cancel(waiter)) {
@@ -236,9 +247,61 @@ final class ProxyExchange {
     });
   }
 
+  private boolean acceptsEventStream() {
+    String accept = req.getHeader(HttpHeaders.ACCEPT);
+    return accept != null && accept.contains("text/event-stream");
+  }
+
+  /** Where this request stands in the queue, and when it may expect an upstream: null once it left. */
+  private io.vertx.core.json.JsonObject placeJson() {
+    RequestQueue.Place place = waiter == null ? null : proxy.queue().place(waiter);
+    if (place == null) return null;
+    return new io.vertx.core.json.JsonObject().put("position", place.position()).put("ahead", place.ahead())
+      .put("eta_seconds", proxy.waits().etaSeconds(waitKey(), place.position(), selector.slots(route.group())));
+  }
+
+  private String waitKey() {
+    return route.prefix() + ' ' + route.group();
+  }
+
+  /**
+   * {@code queue-events}: the client that accepts an event stream is answered 200 at once, and hears of its place
+   * ({@code event: queue}) every queue-events-interval and whenever it moves; the upstream's events follow once it is
+   * dispatched. From here on a failure can only be an {@code event: error}.
+   */
+  private void openQueueEvents() {
+    resp.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream").putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+      .putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
+    if (req.version() == HttpVersion.HTTP_1_1) resp.setChunked(true);
+    else if (req.version() == HttpVersion.HTTP_1_0) resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    streamOpened = true;
+    if (route.sseHeartbeatMillis() > 0) {
+      heartbeat = new SseHeartbeat(proxy.vertx(), route.sseHeartbeatMillis(), this::writeToClient,
+        () -> clientAttached() && !resp.writeQueueFull(), () -> proxy.metrics().sseHeartbeat("queue"));
+    }
+    long[] lastSent = {0};
+    String[] lastPlace = {null};
+    Runnable tell = () -> {
+      io.vertx.core.json.JsonObject place = placeJson();
+      if (place == null || done) return;
+      String text = place.encode();
+      long now = System.nanoTime();
+      if (text.equals(lastPlace[0]) && now - lastSent[0] < route.queueEventsMillis() * 1_000_000) return;
+      lastPlace[0] = text;
+      lastSent[0] = now;
+      Buffer event = Buffer.buffer("event: queue\ndata: " + text + "\n\n");
+      resp.write(event);
+      if (heartbeat != null) heartbeat.relayed(event);
+    };
+    tell.run();
+    queueEventsTimer = proxy.vertx().setPeriodic(Math.min(1_000, route.queueEventsMillis()), id -> tell.run());
+  }
+
   /** A slot freed up for this queued request (already claimed on {@code o}); runs on this request's event loop. */
   private void dispatched(Origin o) {
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
+    stopQueueEvents();
+    if (job != null) job.queued(null);
     queueNanos = System.nanoTime() - waiter.enqueuedNanos;
     proxy.metrics().queueLeft(waiter.enqueuedNanos, "dispatched");
     if (done) {
@@ -402,6 +465,10 @@ final class ProxyExchange {
     upstreamNanos = lastUpstreamNanos - startNanos;
     origin.meters().recordResponseHead(proxy.index(), route.prefix(), upstreamNanos);
     int status = cres.statusCode();
+    if (streamOpened && clientAttached()) {
+      relayIntoOpenStream(cres, status);
+      return;
+    }
     // one pass over the upstream's headers copies them and notes the framing ones; a job whose client went away
     // keeps them for its readers only
     MultiMap headers = clientAttached() ? resp.headers() : HttpHeaders.headers();
@@ -433,11 +500,16 @@ final class ProxyExchange {
     resp.setStatusCode(status);
     resp.setStatusMessage(cres.statusMessage());
     resp.putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
+    if (queueNanos > 0) resp.putHeader(QUEUE_WAIT, String.format(java.util.Locale.ROOT, "%.3f", queueNanos / 1e9));
     route.responseHeaders().apply(resp.headers());
     if (job != null && job.head(status, resp.headers())) framing &= ~ForwardedHeaders.CONTENT_LENGTH; // SSE ids added
     if ((proxy.draining() || (hasBody && !req.isEnded())) && !http2()) {
       // stopping (the client should reconnect elsewhere), or answering before the upload is done (the rest is not read)
       resp.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    }
+    if (heartbeat == null && route.sseHeartbeatMillis() > 0 && isEventStream(resp.headers().get(HttpHeaders.CONTENT_TYPE))) {
+      heartbeat = new SseHeartbeat(proxy.vertx(), route.sseHeartbeatMillis(), this::writeToClient,
+        () -> clientAttached() && !resp.writeQueueFull(), () -> proxy.metrics().sseHeartbeat("upstream"));
     }
     if ((framing & ForwardedHeaders.CONTENT_LENGTH) == 0 && ResponseFraming.hasBody(req.method(), status)) {
       if (req.version() == HttpVersion.HTTP_1_0) {
@@ -449,6 +521,49 @@ final class ProxyExchange {
     relayBody(cres, status);
   }
 
+  /**
+   * The upstream's answer to a request whose client already has a 200 event stream (queue events): its events are
+   * relayed; any other answer (another status, another type) becomes an {@code event: error} and the stream ends.
+   */
+  private void relayIntoOpenStream(HttpClientResponse cres, int status) {
+    upstreamKeepsAlive = false; // what remains of an answer not relayed is not read: the connection is not reused
+    if (status >= 200 && status < 300 && isEventStream(cres.getHeader(HttpHeaders.CONTENT_TYPE))) {
+      relayBody(cres, status);
+      return;
+    }
+    reason = "upstream_status";
+    if (settings.failOnStatus().contains(status)) proxy.reportFailure(origin.id(), "status " + status);
+    cancelUpstream();
+    finish(status);
+    endWithErrorEvent(status, "upstream_status");
+  }
+
+  /** Ends an opened event stream with {@code event: error}, at an event boundary; mid-event, the connection is cut. */
+  private void endWithErrorEvent(int status, String code) {
+    if (heartbeat != null && !heartbeat.atBoundary()) {
+      resp.reset();
+      return;
+    }
+    resp.end("event: error\ndata: " + new io.vertx.core.json.JsonObject().put("status", status).put("reason", code).encode() + "\n\n");
+  }
+
+  private void stopQueueEvents() {
+    if (queueEventsTimer >= 0) {
+      proxy.vertx().cancelTimer(queueEventsTimer);
+      queueEventsTimer = -1;
+    }
+  }
+
+  static boolean isEventStream(String contentType) {
+    return contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
+  }
+
+  /** Writes bytes of Fairway's own (a heartbeat) where the response's body goes: the client, and a job's spool. */
+  private void writeToClient(Buffer bytes) {
+    if (job != null) job.write(bytes);
+    else resp.write(bytes);
+  }
+
   /** Streams the response body with back-pressure: the upstream is paused while the client's write queue is full. */
   private void relayBody(HttpClientResponse cres, int status) {
     if (job != null) {
@@ -457,6 +572,7 @@ final class ProxyExchange {
         if (done) return false;
         lastUpstreamNanos = System.nanoTime();
         run.write(chunk);
+        if (heartbeat != null) heartbeat.relayed(chunk);
         return true;
       }));
     } else {
@@ -464,6 +580,7 @@ final class ProxyExchange {
         if (done) return false; // cut by a timeout or the client; the upstream request is being reset
         lastUpstreamNanos = System.nanoTime();
         resp.write(chunk);
+        if (heartbeat != null) heartbeat.relayed(chunk);
         return true;
       }));
     }
@@ -617,6 +734,11 @@ final class ProxyExchange {
       finish(failure.status());
       return;
     }
+    if (streamOpened) {
+      finish(failure.status());
+      endWithErrorEvent(failure.status(), failure.code());
+      return;
+    }
     if (resp.headWritten()) {
       resp.reset();
       finish(failure.status());
@@ -636,6 +758,12 @@ final class ProxyExchange {
     if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
     cancelUploadWatch();
     if (queueTimer >= 0) proxy.vertx().cancelTimer(queueTimer);
+    if (heartbeat != null) heartbeat.stop();
+    stopQueueEvents();
+    if (job != null) job.queued(null);
+    if (origin != null && upstreamDone && status < 500 && route.estimatesWaits()) {
+      proxy.waits().record(waitKey(), System.nanoTime() - startNanos - queueNanos); // time at the upstream, queue aside
+    }
     releaseSlot();
     AccessLog.Lines lines = proxy.accessLines();
     boolean logged = lines.enabled();

@@ -27,12 +27,13 @@ final class ProxyInstance {
   private final ClientDeadlines clientDeadlines;
   private final Lifecycle lifecycle;
   private final JobStore jobs;
+  private final WaitEstimates waits;
   private ProxySettings settings;
   private AccessLog.Lines accessLines;
 
   ProxyInstance(Vertx vertx, int index, UpstreamSelector selector, RequestQueue queue, ProxyMetrics metrics,
                 UpstreamConnections connections, ReadDeadlines readDeadlines, ClientDeadlines clientDeadlines, Lifecycle lifecycle,
-                JobStore jobs) {
+                JobStore jobs, WaitEstimates waits) {
     this.vertx = vertx;
     this.index = index;
     this.selector = selector;
@@ -44,6 +45,11 @@ final class ProxyInstance {
     this.clientDeadlines = clientDeadlines;
     this.lifecycle = lifecycle;
     this.jobs = jobs;
+    this.waits = waits;
+  }
+
+  WaitEstimates waits() {
+    return waits;
   }
 
   /** Puts new settings in force for the exchanges that start from now on, and re-times the sweeps. */

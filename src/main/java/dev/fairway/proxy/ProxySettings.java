@@ -13,7 +13,7 @@ import java.util.Set;
 record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries, int retryBuffer, long retryTimeoutMillis,
                      long queueTimeoutMillis, Set<Integer> failOnStatus, boolean dropUnderscoreHeaders,
                      long clientHeaderTimeoutMillis, long clientKeepAliveTimeoutMillis, long shortestReadMillis,
-                     int maxConnections, int maxClientConnections) {
+                     int maxConnections, int maxClientConnections, String queueFairness) {
 
   static ProxySettings of(FairwayOptions o, RateLimiters limiters) {
     long shortestRead = o.getRoutes().stream().mapToLong(r -> r.getTimeouts().getReadMillis())
@@ -23,11 +23,19 @@ record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries
       o.getRetry().getRetries(), o.getRetry().getBuffer(), o.getRetry().getTimeoutMillis(), o.getQueue().getTimeoutMillis(),
       Set.copyOf(o.getHealth().getFailOnStatus()), o.getClients().isDropUnderscoreHeaders(),
       o.getClients().getHeaderTimeoutMillis(), o.getClients().getKeepAliveTimeoutMillis(), shortestRead,
-      o.getClients().getMaxConnections(), o.getClients().getMaxClientConnections());
+      o.getClients().getMaxConnections(), o.getClients().getMaxClientConnections(), o.getQueue().getFairness());
   }
 
   Route route(HttpServerRequest req, RequestTarget target) {
     return routes.match(target.path(), req.method().name(), target.authority() == null ? null : target.authority().host());
+  }
+
+  /** The line a waiting request joins ({@code queue-fairness}): its client's address, a header's value, or one for all. */
+  String queueLine(HttpServerRequest req, String client) {
+    if (queueFairness.equals("client-ip")) return client;
+    if (queueFairness.equals("off")) return "";
+    String value = req.getHeader(queueFairness.substring("header:".length()));
+    return value == null ? "" : value;
   }
 
   /** The client's address: the peer, or what a trusted proxy in front says it is. */

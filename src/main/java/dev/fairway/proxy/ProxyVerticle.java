@@ -77,7 +77,8 @@ public class ProxyVerticle extends VerticleBase {
     instance = new ProxyInstance(vertx, index, selector, queue, metrics,
       new UpstreamConnections(vertx, client, http2Client, startOptions.getProcess().getPoolSize(),
         startOptions.getProcess().getUpstreamMaxIdle(), startOptions.getProcess().getUpstreamIdleTimeoutMillis()),
-      new ReadDeadlines(vertx), new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs());
+      new ReadDeadlines(vertx), new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
+      shared.waits());
     jobEndpoint = shared.jobs() == null ? null : new JobEndpoint(shared.jobs());
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);

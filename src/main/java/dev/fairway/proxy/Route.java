@@ -11,17 +11,18 @@ import java.util.Set;
 
 /**
  * A route flattened for the request path: what it matches, its group, timeouts, body limit, header rules, and its
- * client limits (a shared {@link RateLimiter} or null, the lowest upload rate or 0), and its jobs block (null: its
- * requests are not jobs).
+ * client limits (a shared {@link RateLimiter} or null, the lowest upload rate or 0), its jobs block (null: its
+ * requests are not jobs), the silence before an SSE heartbeat (0: none) and the interval of queue events (0: none).
  */
 record Route(String prefix, Set<String> methods, String host, String group, long connectMillis, long readMillis,
              long sendMillis, long totalMillis, long maxBodyBytes, HeaderRules requestHeaders, HeaderRules responseHeaders,
-             RateLimiter rateLimiter, long minUploadBytesPerSecond, long uploadWindowMillis, JobOptions jobs) {
+             RateLimiter rateLimiter, long minUploadBytesPerSecond, long uploadWindowMillis, JobOptions jobs,
+             long sseHeartbeatMillis, long queueEventsMillis) {
 
   static Route of(String prefix, TimeoutOptions t, RequestLimitOptions limits, JobOptions jobs, RateLimiters limiters) {
     return new Route(prefix, Set.of(), null, GroupOptions.DEFAULT, t.getConnectMillis(), t.getReadMillis(), t.getSendMillis(), t.getTotalMillis(),
       t.getMaxBodyBytes(), HeaderRules.NONE, HeaderRules.NONE, limiters.of(prefix, limits), limits.getMinUploadBytesPerSecond(),
-      limits.getUploadWindowMillis(), jobsOf(jobs));
+      limits.getUploadWindowMillis(), jobsOf(jobs), t.getSseHeartbeatMillis(), 0);
   }
 
   static Route of(RouteOptions r, JobOptions topJobs, RateLimiters limiters) {
@@ -29,7 +30,18 @@ record Route(String prefix, Set<String> methods, String host, String group, long
     String id = r.getPath() + ' ' + r.getMethods() + ' ' + r.getHost();
     return new Route(r.getPath(), r.getMethods(), r.getHost(), r.getGroup(), t.getConnectMillis(), t.getReadMillis(), t.getSendMillis(),
       t.getTotalMillis(), t.getMaxBodyBytes(), r.getRequestHeaders(), r.getResponseHeaders(), limiters.of(id, r.getLimits()),
-      r.getLimits().getMinUploadBytesPerSecond(), r.getLimits().getUploadWindowMillis(), jobsOf(r.getJobs() != null ? r.getJobs() : topJobs));
+      r.getLimits().getMinUploadBytesPerSecond(), r.getLimits().getUploadWindowMillis(), jobsOf(r.getJobs() != null ? r.getJobs() : topJobs),
+      t.getSseHeartbeatMillis(), r.isQueueEvents() ? r.getQueueEventsIntervalMillis() : 0);
+  }
+
+  /** Whether a waiting client that accepts an event stream hears of its place in the queue. */
+  boolean queueEvents() {
+    return queueEventsMillis > 0;
+  }
+
+  /** The route's requests feed the duration window that estimates waits: they may wait visibly, or be jobs. */
+  boolean estimatesWaits() {
+    return queueEventsMillis > 0 || jobs != null;
   }
 
   private static JobOptions jobsOf(JobOptions jobs) {

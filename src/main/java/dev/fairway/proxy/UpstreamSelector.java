@@ -70,6 +70,10 @@ final class UpstreamSelector {
     return null;
   }
 
+  int slots(String group) {
+    return pool(group).slots();
+  }
+
   int eligibleCount(String group) {
     return pool(group).size();
   }

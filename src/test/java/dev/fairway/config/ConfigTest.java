@@ -190,6 +190,24 @@ class ConfigTest {
   }
 
   @Test
+  void queueEventsFairnessAndHeartbeatsAreReadAndBadValuesNamed() {
+    FairwayOptions o = parse("queue-fairness: header:X-User\nsse-heartbeat: 20s\n"
+      + "routes: [{path: /chat, queue-events: true, queue-events-interval: 2s, sse-heartbeat: 0}]\n");
+    assertThat(o.getQueue().getFairness()).isEqualTo("header:X-User");
+    assertThat(o.getTimeouts().getSseHeartbeatMillis()).isEqualTo(20_000);
+    assertThat(o.getRoutes().get(0).isQueueEvents()).isTrue();
+    assertThat(o.getRoutes().get(0).getQueueEventsIntervalMillis()).isEqualTo(2_000);
+    assertThat(o.getRoutes().get(0).getTimeouts().getSseHeartbeatMillis()).isZero();
+    assertThat(new FairwayOptions(o.toJson()).toJson()).isEqualTo(o.toJson());
+    assertThat(parse("{}").getQueue().getFairness()).isEqualTo("client-ip");
+    assertThat(parse("{}").getTimeouts().getSseHeartbeatMillis()).isEqualTo(15_000);
+    assertThatThrownBy(() -> parse("queue-fairness: round-robin\n"))
+      .hasMessage("queue-fairness: round-robin (expected: client-ip, header:NAME or off)");
+    assertThatThrownBy(() -> parse("routes: [{path: /a, queue-events: yes please}]\n"))
+      .hasMessage("routes[0].queue-events: yes please (expected: true or false)");
+  }
+
+  @Test
   void badJobsKeysNameTheKeyAndTheFix() {
     assertThatThrownBy(() -> parse("routes: [{path: /a, jobs: {dir: /tmp/x}}]\n"))
       .hasMessage("routes[0].jobs.dir: /tmp/x (expected: no value here: the spool's dir is set in the top-level jobs block)");

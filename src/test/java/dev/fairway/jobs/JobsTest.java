@@ -456,6 +456,25 @@ class JobsTest extends FairwayTest {
   }
 
   @Test
+  void aQueuedJobsStatusSaysWhereItStands() throws Exception {
+    java.util.Queue<io.vertx.core.http.HttpServerRequest> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    upstream.handler = held::add;
+    FairwayOptions options = jobOptions();
+    options.getUpstreams().get(0).setMaxConns(1);
+    fairway = Proxies.start(options);
+    send(to(HttpMethod.GET, "/first").putHeader("Prefer", "respond-async"), null);
+    Http.await("the slot taken", WAIT, () -> held.size() == 1);
+    String id = send(to(HttpMethod.GET, "/second").putHeader("Prefer", "respond-async"), null).headers().get("Fairway-Job");
+    JsonObject queued = status(id, null);
+    assertThat(queued.getString("state")).isEqualTo("queued");
+    assertThat(queued.getInteger("position")).isEqualTo(1);
+    assertThat(queued.containsKey("eta_seconds")).as("null until ten requests finished").isTrue();
+    held.poll().response().end("done");
+    awaitState(id, "running");
+    assertThat(status(id, null).containsKey("position")).isFalse();
+  }
+
+  @Test
   void aSpoolFolderThatCannotBeCreatedIsAConfigErrorNamingJobsDir() throws Exception {
     Path file = Files.createFile(spool.resolve("a-file"));
     FairwayOptions options = jobOptions();

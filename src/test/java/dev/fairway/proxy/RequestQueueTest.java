@@ -11,7 +11,7 @@ import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The shared wait queue on its own: order, capacity, and each waiter claimed exactly once. */
+/** The shared wait queue on its own: order, fairness across clients, capacity, and each waiter claimed exactly once. */
 class RequestQueueTest {
 
   private final Origin origin = new Origin(
@@ -27,7 +27,11 @@ class RequestQueueTest {
   private final List<String> dispatched = new ArrayList<>();
 
   private RequestQueue.Waiter offer(RequestQueue queue, String name) {
-    return queue.offer(name, picker, o -> dispatched.add(name));
+    return offer(queue, "one client", name);
+  }
+
+  private RequestQueue.Waiter offer(RequestQueue queue, String client, String name) {
+    return queue.offer(name, client, picker, o -> dispatched.add(name));
   }
 
   @Test
@@ -79,5 +83,34 @@ class RequestQueueTest {
     offer(queue, "lucky");
     assertThat(dispatched).containsExactly("lucky");
     assertThat(queue.isEmpty()).isTrue();
+  }
+
+  @Test
+  void clientsTakeTurnsSoABacklogAddsAtMostOneTurnToAnothersWait() {
+    RequestQueue queue = new RequestQueue(100);
+    for (int i = 1; i <= 50; i++) offer(queue, "A", "a" + i);
+    RequestQueue.Waiter b = offer(queue, "B", "b1");
+    assertThat(queue.place(b)).isEqualTo(new RequestQueue.Place(2, 1));
+    free.set(2);
+    queue.drain();
+    assertThat(dispatched).containsExactly("a1", "b1");
+    assertThat(queue.place(b)).as("left the queue").isNull();
+  }
+
+  @Test
+  void aPlaceCountsTheTurnsOfEveryLine() {
+    RequestQueue queue = new RequestQueue(100);
+    offer(queue, "A", "a1");
+    offer(queue, "A", "a2");
+    offer(queue, "A", "a3");
+    RequestQueue.Waiter b1 = offer(queue, "B", "b1");
+    RequestQueue.Waiter b2 = offer(queue, "B", "b2");
+    RequestQueue.Waiter c1 = offer(queue, "C", "c1");
+    assertThat(queue.place(b1).position()).isEqualTo(2); // a1, b1
+    assertThat(queue.place(c1).position()).isEqualTo(3); // a1, b1, c1
+    assertThat(queue.place(b2).position()).isEqualTo(5); // a1, b1, c1, a2, b2
+    free.set(6);
+    queue.drain();
+    assertThat(dispatched).containsExactly("a1", "b1", "c1", "a2", "b2", "a3");
   }
 }

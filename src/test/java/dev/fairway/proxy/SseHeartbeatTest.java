@@ -1,0 +1,132 @@
+package dev.fairway.proxy;
+
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.support.FairwayTest;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Keep-alive comments on silent event streams, seen through a hop that cuts idle connections as a tunnel does. */
+class SseHeartbeatTest extends FairwayTest {
+
+  private TestUpstream upstream;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    upstream = TestUpstream.start(vertx, "up");
+  }
+
+  private void startFairway(long heartbeatMillis) {
+    FairwayOptions o = Proxies.options(upstream);
+    o.getTimeouts().setSseHeartbeatMillis(heartbeatMillis);
+    fairway = Proxies.start(o);
+  }
+
+  /** A TCP hop to Fairway that closes a connection after {@code idleMillis} without a byte either way. */
+  private int idleCuttingHop(long idleMillis) {
+    NetServer hop = vertx.createNetServer(new NetServerOptions().setIdleTimeout((int) idleMillis)
+      .setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+    hop.connectHandler(in -> {
+      in.pause();
+      vertx.createNetClient().connect(fairway.proxyPort(), "127.0.0.1").onSuccess(out -> {
+        pipe(in, out);
+        pipe(out, in);
+        in.resume();
+      }).onFailure(err -> in.close());
+    });
+    return hop.listen(0, "127.0.0.1").await().actualPort();
+  }
+
+  private static void pipe(NetSocket from, NetSocket to) {
+    from.handler(to::write);
+    from.closeHandler(v -> to.close());
+  }
+
+  /** Reads an event stream through {@code port}; completes with all it got, or fails if the connection is cut. */
+  private String readStream(int port) throws Exception {
+    StringBuilder got = new StringBuilder();
+    Promise<String> ended = Promise.promise();
+    HttpClientRequest req = client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
+      .setURI("/events")).await();
+    req.send().onSuccess(resp -> {
+      resp.handler(b -> got.append(b));
+      resp.endHandler(v -> ended.tryComplete(got.toString()));
+      resp.exceptionHandler(err -> ended.tryFail(new AssertionError("cut after: " + got, err)));
+    }).onFailure(ended::tryFail);
+    req.connection().closeHandler(v -> ended.tryFail(new AssertionError("connection closed after: " + got)));
+    return ended.future().await(20, TimeUnit.SECONDS);
+  }
+
+  /** One event, 2.5 s of silence, then another and the end. */
+  private void silentUpstream() {
+    upstream.handler = req -> {
+      HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+      resp.write("data: first\n\n");
+      vertx.setTimer(2_500, t -> resp.end("data: last\n\n"));
+    };
+  }
+
+  @Test
+  void aSilentEventStreamStaysOpenThroughAnIdleCuttingHop() throws Exception {
+    silentUpstream();
+    startFairway(300);
+    String got = readStream(idleCuttingHop(1_000));
+    assertThat(got).startsWith("data: first\n\n").endsWith("data: last\n\n").contains(": keep-alive\n\n");
+    assertThat(fairway.registry().get("fairway.sse.heartbeats").tag("during", "upstream").counter().count()).isGreaterThanOrEqualTo(5);
+  }
+
+  @Test
+  void withoutHeartbeatsTheSameHopCutsTheStream() {
+    silentUpstream();
+    startFairway(0);
+    int hop = idleCuttingHop(1_000);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> readStream(hop)).hasMessageContaining("data: first");
+  }
+
+  @Test
+  void anEventArrivingInPiecesIsNeverInterruptedByAHeartbeat() throws Exception {
+    upstream.handler = req -> {
+      HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+      String[] pieces = {"data: one", " two\n", "data: three", "\n", "\n"};
+      resp.write("data: start\n\n");
+      vertx.setTimer(400, t0 -> { // first some silence between events: heartbeats go out
+        int[] next = {0};
+        vertx.setPeriodic(300, t -> {
+          resp.write(pieces[next[0]++]);
+          if (next[0] == pieces.length) {
+            vertx.cancelTimer(t);
+            vertx.setTimer(400, t2 -> resp.end());
+          }
+        });
+      });
+    };
+    startFairway(100);
+    String got = readStream(fairway.proxyPort());
+    assertThat(got).contains("data: one two\ndata: three\n\n");
+    String before = got.substring(got.indexOf("data: start\n\n"), got.indexOf("data: one"));
+    String after = got.substring(got.indexOf("data: three\n\n") + "data: three\n\n".length());
+    assertThat(before).as("heartbeats while silent between events").contains(": keep-alive\n\n");
+    assertThat(after).as("and after it").contains(": keep-alive\n\n");
+  }
+
+  @Test
+  void trailingNewlinesCountAcrossChunks() {
+    assertThat(SseHeartbeat.trailingNewlines(io.vertx.core.buffer.Buffer.buffer("data: x\r\n"), 2)).isEqualTo(1);
+    assertThat(SseHeartbeat.trailingNewlines(io.vertx.core.buffer.Buffer.buffer("\r\n"), 1)).isEqualTo(2);
+    assertThat(SseHeartbeat.trailingNewlines(io.vertx.core.buffer.Buffer.buffer("data: x"), 2)).isZero();
+  }
+}
