@@ -148,7 +148,8 @@ public final class Fairway {
     }
     ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom, shared.observability());
     MetricsVerticle admin = new MetricsVerticle(options.getAdmin(), registry, shared.proxy().counters(),
-      shared::proxyEventLoops, shared.proxy().lifecycle(), shared.proxy().metrics(), shared.proxy().queue()::size, shared.proxy().jobs());
+      shared::proxyEventLoops, shared.proxy().lifecycle(), shared.proxy().metrics(), shared.proxy().queue()::size, shared.proxy().jobs(),
+      shared.proxy().ages());
 
     return deployDemo(vertx, demo)
       .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.proxy().counters())))

@@ -3,6 +3,11 @@ package dev.fairway.admin;
 import dev.fairway.bus.Addresses;
 import dev.fairway.jobs.Job;
 import dev.fairway.jobs.JobStore;
+import dev.fairway.config.ConfigException;
+import dev.fairway.config.Durations;
+import dev.fairway.proxy.RequestAges;
+import dev.fairway.upstream.Upstream;
+import io.vertx.core.Future;
 import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.UpstreamSet;
 import io.vertx.core.Vertx;
@@ -35,17 +40,20 @@ public final class AdminApi {
   private final InFlightCounters inFlight;
   /** The jobs, or null when no route runs jobs. */
   private final JobStore jobs;
+  private final RequestAges ages;
 
   /**
    * @param token     the bearer token, or null/empty: the API is off
    * @param upstreams the latest snapshot, as the admin server follows it
    */
-  public AdminApi(Vertx vertx, String token, Supplier<UpstreamSet> upstreams, InFlightCounters inFlight, JobStore jobs) {
+  public AdminApi(Vertx vertx, String token, Supplier<UpstreamSet> upstreams, InFlightCounters inFlight, JobStore jobs,
+                  RequestAges ages) {
     this.vertx = vertx;
     this.token = token == null || token.isEmpty() ? null : token.getBytes(StandardCharsets.UTF_8);
     this.upstreams = upstreams;
     this.inFlight = inFlight;
     this.jobs = jobs;
+    this.ages = ages;
   }
 
   /** The sub-router to mount at {@code /admin}. */
@@ -54,6 +62,8 @@ public final class AdminApi {
     router.route().handler(BodyHandler.create().setBodyLimit(64 * 1024)).handler(this::authorize);
     router.post("/reload").handler(this::reload);
     router.get("/upstreams").handler(this::listUpstreams);
+    router.get("/upstreams/:id").handler(this::showUpstream);
+    router.post("/upstreams/:id/drain").handler(this::drain);
     router.post("/upstreams").handler(ctx -> changeUpstreams(ctx, new JsonObject().put("op", "add").put("upstream", body(ctx)), 201));
     router.put("/upstreams/:id").handler(ctx -> changeUpstreams(ctx,
       new JsonObject().put("op", "update").put("id", ctx.pathParam("id")).put("changes", body(ctx)), 200));
@@ -113,6 +123,61 @@ public final class AdminApi {
     JsonArray list = new JsonArray();
     set.upstreams().forEach(u -> list.add(u.toJson().put("in_flight", inFlight.get(u.id()))));
     json(ctx, 200, new JsonObject().put("revision", set.revision()).put("strategy", set.strategy()).put("upstreams", list));
+  }
+
+  /** One upstream, with its requests in flight and how long the oldest of them has run. */
+  private void showUpstream(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    Upstream u = find(id);
+    if (u == null) {
+      error(ctx, 404, "no upstream " + id);
+      return;
+    }
+    inFlightNow(id).onSuccess(state -> json(ctx, 200, u.toJson().mergeIn(state)));
+  }
+
+  private Upstream find(String id) {
+    return upstreams.get().upstreams().stream().filter(u -> u.id().equals(id)).findFirst().orElse(null);
+  }
+
+  private Future<JsonObject> inFlightNow(String id) {
+    return ages.oldestSeconds(id).map(oldest -> new JsonObject().put("in_flight", inFlight.get(id)).put("oldest_request_seconds", oldest));
+  }
+
+  /**
+   * A drain for deploys: no new requests go to the upstream; with {@code ?wait=DURATION} the answer comes once its
+   * last request has ended (200), or at the deadline (504, with what is still in flight). Nothing is cut: route
+   * timeouts still apply, nothing else.
+   */
+  private void drain(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    String wait = ctx.request().getParam("wait");
+    long waitMillis;
+    try {
+      waitMillis = wait == null ? 0 : Durations.parseMillis("wait", wait);
+    } catch (ConfigException e) {
+      error(ctx, 400, e.getMessage());
+      return;
+    }
+    long started = System.nanoTime();
+    vertx.eventBus().<JsonObject>request(Addresses.ADMIN_UPSTREAMS,
+        new JsonObject().put("op", "update").put("id", id).put("changes", new JsonObject().put("state", "drain")), CHANGE_TIMEOUT)
+      .onFailure(err -> error(ctx, statusOf(err, 500), err.getMessage()))
+      .onSuccess(reply -> {
+        if (waitMillis == 0) {
+          inFlightNow(id).onSuccess(state -> json(ctx, 202, reply.body().mergeIn(state)));
+          return;
+        }
+        long deadline = started + waitMillis * 1_000_000;
+        vertx.setPeriodic(1, 100, timer -> {
+          boolean idle = inFlight.get(id) == 0;
+          if (!idle && System.nanoTime() < deadline && !ctx.response().closed()) return;
+          vertx.cancelTimer(timer);
+          double waited = Math.round((System.nanoTime() - started) / 1e6) / 1000.0;
+          inFlightNow(id).onSuccess(state -> json(ctx, idle ? 200 : 504,
+            reply.body().mergeIn(state).put("drained", idle).put("waited_seconds", waited)));
+        });
+      });
   }
 
   /** Changes go through the balancer on the bus, like every other state change. */

@@ -170,6 +170,11 @@ public class FairwayOptions {
         throw ConfigException.invalid("routes[" + i + "].group", group, "one of " + allGroups().stream().map(GroupOptions::getName).toList());
       }
     }
+    for (int i = 0; i < routes.size(); i++) {
+      if (routes.get(i).isQueueEvents() && queue.getSize() == 0) {
+        throw ConfigException.invalid("routes[" + i + "].queue-events", true, "a queue to wait in: queue-size above 0, or queue-events off");
+      }
+    }
     if (listen.getPort() != 0 && listen.getPort() == admin.getPort() && listen.getHost().equals(admin.getHost())) {
       throw ConfigException.invalid("admin.port", admin.getPort(), "a port other than the proxy's listen.port");
     }

@@ -3,6 +3,7 @@ package dev.fairway.metrics;
 import dev.fairway.admin.AdminApi;
 import dev.fairway.config.AdminOptions;
 import dev.fairway.jobs.JobStore;
+import dev.fairway.proxy.RequestAges;
 import io.vertx.core.http.HttpServerOptions;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.upstream.InFlightCounters;
@@ -49,6 +50,7 @@ public class MetricsVerticle extends VerticleBase {
 
   private final AdminOptions options;
   private final JobStore jobs;
+  private final RequestAges ages;
   private final PrometheusMeterRegistry registry;
   private final InFlightCounters inFlight;
   private final Supplier<List<Context>> eventLoops;
@@ -65,8 +67,9 @@ public class MetricsVerticle extends VerticleBase {
    */
   public MetricsVerticle(AdminOptions options, PrometheusMeterRegistry registry, InFlightCounters inFlight,
                          Supplier<List<Context>> eventLoops, Lifecycle lifecycle,
-                         ProxyMetrics proxyMetrics, IntSupplier queueLength, JobStore jobs) {
+                         ProxyMetrics proxyMetrics, IntSupplier queueLength, JobStore jobs, RequestAges ages) {
     this.jobs = jobs;
+    this.ages = ages;
     this.proxyMetrics = proxyMetrics;
     this.queueLength = queueLength;
     this.dashboard = readDashboard();
@@ -89,7 +92,7 @@ public class MetricsVerticle extends VerticleBase {
     router.get("/stats").handler(this::stats);
     router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").end(dashboard));
     vertx.setPeriodic(1_000, id -> proxyMetrics.roll());
-    router.route("/admin/*").subRouter(new AdminApi(vertx, options.getToken(), () -> current, inFlight, jobs).router());
+    router.route("/admin/*").subRouter(new AdminApi(vertx, options.getToken(), () -> current, inFlight, jobs, ages).router());
     return UpstreamFeed.follow(vertx, this::onSnapshot)
       .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(router).listen())
       .onSuccess(s -> server = s);

@@ -613,6 +613,15 @@ final class ProxyExchange {
     });
   }
 
+  /** The upstream this request was sent to, or null before one was chosen. */
+  String upstreamId() {
+    return origin == null ? null : origin.id();
+  }
+
+  long startNanos() {
+    return startNanos;
+  }
+
   /**
    * No byte from the upstream for read-timeout, counted once the request is sent (or the upstream answered early): a
    * long upload is watched by send-timeout instead, which tells a stalled client from an upstream that stopped reading.

@@ -11,10 +11,11 @@ import dev.fairway.upstream.InFlightCounters;
  * least-conn, max-conns, rate limits and connection caps hold across instances without touching the bus.
  */
 public record ProxyShared(InFlightCounters counters, ProxyMetrics metrics, RequestQueue queue, RateLimiters rateLimiters,
-                          ClientConnections clientConnections, Lifecycle lifecycle, JobStore jobs, WaitEstimates waits) {
+                          ClientConnections clientConnections, Lifecycle lifecycle, JobStore jobs, WaitEstimates waits,
+                          RequestAges ages) {
 
   public static ProxyShared create(InFlightCounters counters, ProxyMetrics metrics, int queueSize, Lifecycle lifecycle, JobStore jobs) {
     return new ProxyShared(counters, metrics, new RequestQueue(queueSize), new RateLimiters(), new ClientConnections(), lifecycle, jobs,
-      new WaitEstimates());
+      new WaitEstimates(), new RequestAges());
   }
 }

@@ -74,11 +74,13 @@ public class ProxyVerticle extends VerticleBase {
     // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
     client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
     http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
+    ReadDeadlines readDeadlines = new ReadDeadlines(vertx);
     instance = new ProxyInstance(vertx, index, selector, queue, metrics,
       new UpstreamConnections(vertx, client, http2Client, startOptions.getProcess().getPoolSize(),
         startOptions.getProcess().getUpstreamMaxIdle(), startOptions.getProcess().getUpstreamIdleTimeoutMillis()),
-      new ReadDeadlines(vertx), new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
+      readDeadlines, new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
       shared.waits());
+    shared.ages().register(context, readDeadlines);
     jobEndpoint = shared.jobs() == null ? null : new JobEndpoint(shared.jobs());
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);

@@ -41,6 +41,15 @@ final class ReadDeadlines {
     watched.remove(exchange);
   }
 
+  /** When the oldest of this instance's requests sent to {@code upstream} started (nanoTime), or Long.MAX_VALUE. */
+  long oldestStart(String upstream) {
+    long oldest = Long.MAX_VALUE;
+    for (ProxyExchange e : watched.keySet()) {
+      if (upstream.equals(e.upstreamId())) oldest = Math.min(oldest, e.startNanos());
+    }
+    return oldest;
+  }
+
   private void sweep() {
     if (watched.isEmpty()) return;
     long now = System.nanoTime();

@@ -205,6 +205,8 @@ class ConfigTest {
       .hasMessage("queue-fairness: round-robin (expected: client-ip, header:NAME or off)");
     assertThatThrownBy(() -> parse("routes: [{path: /a, queue-events: yes please}]\n"))
       .hasMessage("routes[0].queue-events: yes please (expected: true or false)");
+    assertThatThrownBy(() -> parse("upstreams: [127.0.0.1:5000]\nqueue-size: 0\nroutes: [{path: /a, queue-events: true}]\n").validate())
+      .hasMessage("routes[0].queue-events: true (expected: a queue to wait in: queue-size above 0, or queue-events off)");
   }
 
   @Test
