@@ -149,12 +149,12 @@ public final class Fairway {
     ConfigReloader reloader = reloadFrom == null ? null : new ConfigReloader(vertx, options, reloadFrom, shared.observability());
     MetricsVerticle admin = new MetricsVerticle(options.getAdmin(), registry, shared.proxy().counters(),
       shared::proxyEventLoops, shared.proxy().lifecycle(), shared.proxy().metrics(), shared.proxy().queue()::size, shared.proxy().jobs(),
-      shared.proxy().ages());
+      shared.proxy().ages(), shared.proxy().capacities());
 
     return deployDemo(vertx, demo)
       .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.proxy().counters())))
       .compose(v -> options.getHealth().isEnabled()
-        ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls())) : Future.succeededFuture())
+        ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls(), shared.proxy().capacities())) : Future.succeededFuture())
       .compose(v -> vertx.deployVerticle(() -> shared.newProxy(options), new DeploymentOptions().setInstances(options.getProcess().effectiveInstances())))
       .compose(v -> reloader == null ? Future.succeededFuture() : reloader.listen())
       .compose(v -> vertx.deployVerticle(admin))

@@ -1,12 +1,14 @@
 package dev.fairway.balancer;
 
+import dev.fairway.upstream.Capacities;
 import dev.fairway.upstream.InFlightCounters;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The upstreams a strategy chooses among, as parallel arrays: ids (for hashing), weights, capacity limits and the
- * in-flight counters shared by every proxy instance. A slot is claimed only below {@code max-conns}.
+ * in-flight counters shared by every proxy instance. A slot is claimed only below {@code max-conns} and below what the
+ * upstream last reported it can take ({@link Capacities}), whichever is lower.
  */
 public final class Candidates {
 
@@ -14,15 +16,22 @@ public final class Candidates {
   final int[] weights;
   final int[] maxConns;
   final AtomicInteger[] inFlight;
+  /** Each upstream's reported capacity (entries null: none followed). */
+  final Capacities.Reported[] reported;
 
   /**
    * @param maxConns 0 for no limit
    */
   public Candidates(String[] ids, int[] weights, int[] maxConns, AtomicInteger[] inFlight) {
+    this(ids, weights, maxConns, inFlight, new Capacities.Reported[ids.length]);
+  }
+
+  public Candidates(String[] ids, int[] weights, int[] maxConns, AtomicInteger[] inFlight, Capacities.Reported[] reported) {
     this.ids = ids;
     this.weights = weights;
     this.maxConns = maxConns;
     this.inFlight = inFlight;
+    this.reported = reported;
   }
 
   /** Given weights, no limits, fresh counters (padded, as in production): for tests and benchmarks. */
@@ -46,25 +55,36 @@ public final class Candidates {
   }
 
   public Candidates withMaxConns(int... limits) {
-    return new Candidates(ids, weights, limits, inFlight);
+    return new Candidates(ids, weights, limits, inFlight, reported);
   }
 
   /** Takes one in-flight slot on {@code i} if it is below its limit. */
   boolean tryClaim(int i) {
     AtomicInteger counter = inFlight[i];
-    int max = maxConns[i];
+    int max = limit(i);
     if (max == 0) {
       counter.incrementAndGet();
       return true;
     }
     while (true) {
       int n = counter.get();
-      if (n >= max) return false;
+      if (max < 0 || n >= max) return false;
       if (counter.compareAndSet(n, n + 1)) return true;
     }
   }
 
   boolean hasCapacity(int i, int count) {
-    return maxConns[i] == 0 || count < maxConns[i];
+    int max = limit(i);
+    return max == 0 || (max > 0 && count < max);
+  }
+
+  /** The lower of max-conns and the reported limit: 0 for none, -1 for "nothing now" (a report of 0 free). */
+  private int limit(int i) {
+    Capacities.Reported r = reported[i];
+    int report = r == null ? -1 : r.limit();
+    int max = maxConns[i];
+    if (report < 0) return max;
+    if (report == 0) return -1;
+    return max == 0 ? report : Math.min(max, report);
   }
 }

@@ -154,7 +154,10 @@ public class FairwayCommand {
         for (int p : DEMO_PORTS) ups.add(new UpstreamOptions("127.0.0.1", p));
         o.setUpstreams(ups);
       }
-      if (healthPath == null && config == null) o.getHealth().setPath("--health-path", DEMO_HEALTH_PATH);
+      if (healthPath == null && config == null) {
+        o.getHealth().setPath("--health-path", DEMO_HEALTH_PATH);
+        o.getHealth().setCapacityField("--demo", "/capacity"); // the demo backends say how many long requests they take
+      }
       if (config == null && o.getRoutes().isEmpty()) { // the demo's long job runs as a job: resumable, idempotent
         o.setRoutes(List.of(new RouteOptions(DEMO_JOB_PATH, o.getTimeouts()).setJobs(new JobOptions().setEnabled(true))));
       }

@@ -16,7 +16,8 @@ public class HealthCheckOptions {
   public static final long DEFAULT_FAIL_TIMEOUT = 10_000;
   public static final long DEFAULT_MAX_EJECTION = 300_000;
   private static final Set<String> KEYS = Set.of("enabled", "path", "interval", "timeout", "rise", "fall",
-    "expected-status", "host", "initial-state", "max-fails", "fail-timeout", "max-ejection-time", "fail-on-status");
+    "expected-status", "host", "initial-state", "max-fails", "fail-timeout", "max-ejection-time", "fail-on-status",
+    "capacity-field", "capacity-header");
 
   private boolean enabled = true;
   private String path = DEFAULT_PATH;
@@ -40,6 +41,10 @@ public class HealthCheckOptions {
   private long maxEjectionMillis = DEFAULT_MAX_EJECTION;
   /** Upstream response codes the proxy counts as failures, e.g. [502, 503, 504]; none by default. */
   private Set<Integer> failOnStatus = Set.of();
+  /** A JSON pointer into the health answer to the capacity the upstream reports; null: none read. */
+  private String capacityField;
+  /** A response header in which the upstream reports its capacity on every answer ({@code free/total}); null: none. */
+  private String capacityHeader;
 
   public HealthCheckOptions() {
   }
@@ -73,6 +78,36 @@ public class HealthCheckOptions {
       set.add(code);
     }
     failOnStatus = Set.copyOf(set);
+    if (r.has("capacity-field")) setCapacityField(r.key("capacity-field"), r.string("capacity-field", null));
+    if (r.has("capacity-header")) setCapacityHeader(r.key("capacity-header"), r.string("capacity-header", null));
+  }
+
+  public String getCapacityField() {
+    return capacityField;
+  }
+
+  /** @param pointer an RFC 6901 JSON pointer such as {@code /capacity} */
+  public HealthCheckOptions setCapacityField(String key, String pointer) {
+    try {
+      if (!pointer.startsWith("/")) throw new IllegalArgumentException("no leading /");
+      io.vertx.core.json.pointer.JsonPointer.from(pointer);
+    } catch (IllegalArgumentException e) {
+      throw ConfigException.invalid(key, pointer, "a JSON pointer into the health answer, such as /capacity");
+    }
+    this.capacityField = pointer;
+    return this;
+  }
+
+  public String getCapacityHeader() {
+    return capacityHeader;
+  }
+
+  public HealthCheckOptions setCapacityHeader(String key, String header) {
+    if (!header.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
+      throw ConfigException.invalid(key, header, "a header name such as X-Capacity");
+    }
+    this.capacityHeader = header;
+    return this;
   }
 
   /** Parses {@code 200-399} or a single code such as {@code 200}. */
@@ -242,6 +277,7 @@ public class HealthCheckOptions {
     return json.put("host", host)
       .put("initial-state", initiallyUp ? "up" : "down").put("max-fails", maxFails)
       .put("fail-timeout", Durations.format(failTimeoutMillis)).put("max-ejection-time", Durations.format(maxEjectionMillis))
-      .put("fail-on-status", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(new java.util.TreeSet<>(failOnStatus))));
+      .put("fail-on-status", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(new java.util.TreeSet<>(failOnStatus))))
+      .put("capacity-field", capacityField).put("capacity-header", capacityHeader);
   }
 }

@@ -12,7 +12,8 @@ import io.vertx.core.json.JsonObject;
  * endpoint so that balancing and streaming can be seen with curl.
  *
  * <ul>
- *   <li>{@code GET /api/system/health}: {@code {"status":"ok","instance":"demo-5000"}}</li>
+ *   <li>{@code GET /api/system/health}: {@code {"status":"ok","instance":"demo-5000","capacity":{"slots":4,"busy":1}}}:
+ *   busy counts its /slow, /stream and /process requests in progress</li>
  *   <li>{@code GET /slow?seconds=N}: answers after N seconds (default 5)</li>
  *   <li>{@code GET /stream?chunks=N&interval=MS}: N lines, one every MS milliseconds, chunked</li>
  *   <li>{@code POST /process?seconds=N}: a long job (default 30 s) that reports its progress as server-sent events,
@@ -28,6 +29,9 @@ public class DemoUpstreamVerticle extends VerticleBase {
   /** Added to every default answer, to stand in for a slower backend in benchmarks. */
   private final long delayMillis;
   private HttpServer server;
+  /** Long requests it takes at once, as it reports them (a real backend: its workers or model slots). */
+  static final int SLOTS = 4;
+  private int busy;
 
   public DemoUpstreamVerticle(String host, int port) {
     this(host, port, 0);
@@ -49,11 +53,12 @@ public class DemoUpstreamVerticle extends VerticleBase {
     HttpServerResponse resp = req.response().putHeader("X-Demo-Instance", name);
     switch (req.path()) {
       case "/api/system/health" -> resp.putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("status", "ok").put("instance", name).encode());
+        .end(new JsonObject().put("status", "ok").put("instance", name)
+          .put("capacity", new JsonObject().put("slots", SLOTS).put("busy", busy)).encode());
       case "/slow" -> {
         long seconds = param(req, "seconds", 5);
         long timer = vertx.setTimer(Math.max(1, seconds * 1000), id -> resp.end(name + " finished after " + seconds + "s\n"));
-        resp.closeHandler(v -> vertx.cancelTimer(timer));
+        working(resp, () -> vertx.cancelTimer(timer));
       }
       case "/stream" -> stream(resp, param(req, "chunks", 10), Math.max(1, param(req, "interval", 500)));
       case "/process" -> process(req, resp, Math.max(1, param(req, "seconds", 30)));
@@ -73,6 +78,23 @@ public class DemoUpstreamVerticle extends VerticleBase {
     }
   }
 
+  /** Counts a long request as busy until its response ends or its client goes (then {@code onClientGone} stops it). */
+  private void working(HttpServerResponse resp, Runnable onClientGone) {
+    busy++;
+    boolean[] counted = {true};
+    Runnable done = () -> {
+      if (counted[0]) {
+        counted[0] = false;
+        busy--;
+      }
+    };
+    resp.endHandler(v -> done.run());
+    resp.closeHandler(v -> {
+      done.run();
+      onClientGone.run();
+    });
+  }
+
   private void stream(HttpServerResponse resp, long chunks, long interval) {
     resp.setChunked(true).putHeader("Content-Type", "text/plain");
     long[] sent = {0};
@@ -83,7 +105,7 @@ public class DemoUpstreamVerticle extends VerticleBase {
         resp.end();
       }
     });
-    resp.closeHandler(v -> vertx.cancelTimer(timer));
+    working(resp, () -> vertx.cancelTimer(timer));
   }
 
   /** Progress as server-sent events, one a second, then the result; stops if its client goes. */
@@ -102,7 +124,7 @@ public class DemoUpstreamVerticle extends VerticleBase {
           resp.end("event: done\ndata: {\"instance\":\"" + name + "\",\"bytes\":" + bytes[0] + ",\"seconds\":" + seconds + "}\n\n");
         }
       });
-      resp.closeHandler(x -> vertx.cancelTimer(timer));
+      working(resp, () -> vertx.cancelTimer(timer));
     });
   }
 

@@ -11,6 +11,8 @@ import dev.fairway.config.UpstreamOptions;
 import dev.fairway.upstream.Upstream;
 import dev.fairway.upstream.UpstreamSet;
 import io.vertx.core.Future;
+import io.vertx.core.json.pointer.JsonPointer;
+import dev.fairway.upstream.Capacities;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
@@ -56,10 +58,13 @@ public class HealthVerticle extends VerticleBase {
 
   private final dev.fairway.config.UpstreamTlsOptions tls;
 
-  public HealthVerticle(HealthCheckOptions options, dev.fairway.config.UpstreamTlsOptions tls) {
+  public HealthVerticle(HealthCheckOptions options, dev.fairway.config.UpstreamTlsOptions tls, Capacities capacities) {
     this.options = options;
     this.tls = tls;
+    this.capacities = capacities;
   }
+
+  private final Capacities capacities;
 
   /** One upstream's probe loop and passive record. */
   private final class Monitored {
@@ -224,11 +229,30 @@ public class HealthVerticle extends VerticleBase {
     return req;
   }
 
-  /** GET health.path; healthy if the status is in expected-status. */
+  /** GET health.path; healthy if the status is in expected-status. A healthy answer may report capacity too. */
   private Future<Outcome> httpCheck(Upstream u, long timeout) {
     return (u.http2() ? http2Client : client).request(probeRequest(u, HttpMethod.GET, options.getPath(), timeout))
       .compose(r -> r.send())
-      .compose(resp -> resp.body().map(body -> new Outcome(options.isExpected(resp.statusCode()), "status " + resp.statusCode())));
+      .compose(resp -> resp.body().map(body -> {
+        boolean ok = options.isExpected(resp.statusCode());
+        if (ok) readCapacity(u.id(), resp, body);
+        return new Outcome(ok, "status " + resp.statusCode());
+      }));
+  }
+
+  /** The capacity in the health answer ({@code capacity-field}) or its header ({@code capacity-header}), if either is set. */
+  private void readCapacity(String upstream, HttpClientResponse resp, Buffer body) {
+    String header = options.getCapacityHeader();
+    if (header != null && resp.getHeader(header) != null) capacities.reportHeader(upstream, resp.getHeader(header));
+    String field = options.getCapacityField();
+    if (field == null) return;
+    Object value;
+    try {
+      value = JsonPointer.from(field).queryJson(body.toJsonObject());
+    } catch (RuntimeException e) { // not JSON, or not an object
+      value = body.length() > 80 ? body.getString(0, 80) : body.toString();
+    }
+    capacities.reportJson(upstream, value);
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.fairway.admin.AdminApi;
 import dev.fairway.config.AdminOptions;
 import dev.fairway.jobs.JobStore;
 import dev.fairway.proxy.RequestAges;
+import dev.fairway.upstream.Capacities;
 import io.vertx.core.http.HttpServerOptions;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.upstream.InFlightCounters;
@@ -51,6 +52,7 @@ public class MetricsVerticle extends VerticleBase {
   private final AdminOptions options;
   private final JobStore jobs;
   private final RequestAges ages;
+  private final Capacities capacities;
   private final PrometheusMeterRegistry registry;
   private final InFlightCounters inFlight;
   private final Supplier<List<Context>> eventLoops;
@@ -67,7 +69,9 @@ public class MetricsVerticle extends VerticleBase {
    */
   public MetricsVerticle(AdminOptions options, PrometheusMeterRegistry registry, InFlightCounters inFlight,
                          Supplier<List<Context>> eventLoops, Lifecycle lifecycle,
-                         ProxyMetrics proxyMetrics, IntSupplier queueLength, JobStore jobs, RequestAges ages) {
+                         ProxyMetrics proxyMetrics, IntSupplier queueLength, JobStore jobs, RequestAges ages,
+                         Capacities capacities) {
+    this.capacities = capacities;
     this.jobs = jobs;
     this.ages = ages;
     this.proxyMetrics = proxyMetrics;
@@ -113,7 +117,7 @@ public class MetricsVerticle extends VerticleBase {
         JsonArray list = new JsonArray();
         for (Upstream u : set.upstreams()) {
           JsonObject detail = details.getJsonObject(u.id(), new JsonObject());
-          list.add(u.toJson().mergeIn(detail).put("in_flight", inFlight.get(u.id())));
+          list.add(u.toJson().mergeIn(detail).put("in_flight", inFlight.get(u.id())).put("capacity", capacities.of(u.id()).toJson()));
         }
         JsonObject data = new JsonObject().put("revision", set.revision()).put("upstreams", list);
         promise.complete(set.anyUp() ? Status.OK(data) : Status.KO(data));
@@ -135,6 +139,7 @@ public class MetricsVerticle extends VerticleBase {
         JsonObject detail = details.getJsonObject(u.id(), new JsonObject());
         list.add(new JsonObject().put("id", u.id()).put("group", u.group()).put("status", u.up() ? "UP" : "DOWN").put("state", u.state())
           .put("reason", u.reason()).put("weight", u.weight()).put("max_conns", u.maxConns()).put("in_flight", n)
+          .put("capacity", capacities.of(u.id()).toJson())
           .put("last_failure", detail.getString("last_failure")).put("ejections", detail.getInteger("ejections", 0))
           .mergeIn(proxyMetrics.liveStats(u.id())));
       }

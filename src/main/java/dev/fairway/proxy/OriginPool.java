@@ -4,6 +4,7 @@ import dev.fairway.balancer.Candidates;
 import dev.fairway.balancer.Strategy;
 import dev.fairway.config.StrategyName;
 import dev.fairway.metrics.ProxyMetrics;
+import dev.fairway.upstream.Capacities;
 import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.Upstream;
 import dev.fairway.upstream.UpstreamSet;
@@ -19,7 +20,8 @@ final class OriginPool {
   private final Strategy strategy;
   private final StrategyName strategyName;
 
-  OriginPool(UpstreamSet set, String group, boolean panicTryAll, InFlightCounters counters, ProxyMetrics metrics) {
+  OriginPool(UpstreamSet set, String group, boolean panicTryAll, InFlightCounters counters, ProxyMetrics metrics,
+             Capacities capacities) {
     List<Upstream> eligible = set.eligible(group, panicTryAll);
     int n = eligible.size();
     origins = new Origin[n];
@@ -27,6 +29,7 @@ final class OriginPool {
     int[] weights = new int[n];
     int[] maxConns = new int[n];
     AtomicInteger[] inFlight = new AtomicInteger[n];
+    Capacities.Reported[] reported = new Capacities.Reported[n];
     for (int i = 0; i < n; i++) {
       Upstream u = eligible.get(i);
       origins[i] = new Origin(u, SocketAddress.inetSocketAddress(u.port(), u.host()), counters.of(u.id()),
@@ -35,9 +38,10 @@ final class OriginPool {
       weights[i] = u.weight();
       maxConns[i] = u.maxConns();
       inFlight[i] = origins[i].inFlight();
+      reported[i] = capacities == null ? null : capacities.of(u.id());
     }
     strategyName = StrategyName.parseOrDefault(set.strategies().get(group));
-    strategy = Strategy.create(strategyName, new Candidates(ids, weights, maxConns, inFlight), counters::next);
+    strategy = Strategy.create(strategyName, new Candidates(ids, weights, maxConns, inFlight, reported), counters::next);
   }
 
   /** @return an origin whose in-flight slot is already claimed, or null if none is eligible or all are full */

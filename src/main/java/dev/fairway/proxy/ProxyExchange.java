@@ -465,6 +465,10 @@ final class ProxyExchange {
     upstreamNanos = lastUpstreamNanos - startNanos;
     origin.meters().recordResponseHead(proxy.index(), route.prefix(), upstreamNanos);
     int status = cres.statusCode();
+    if (settings.capacityHeader() != null) {
+      String capacity = cres.getHeader(settings.capacityHeader());
+      if (capacity != null) selector.reportCapacity(origin.id(), capacity);
+    }
     if (streamOpened && clientAttached()) {
       relayIntoOpenStream(cres, status);
       return;

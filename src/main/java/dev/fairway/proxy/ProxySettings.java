@@ -13,7 +13,7 @@ import java.util.Set;
 record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries, int retryBuffer, long retryTimeoutMillis,
                      long queueTimeoutMillis, Set<Integer> failOnStatus, boolean dropUnderscoreHeaders,
                      long clientHeaderTimeoutMillis, long clientKeepAliveTimeoutMillis, long shortestReadMillis,
-                     int maxConnections, int maxClientConnections, String queueFairness) {
+                     int maxConnections, int maxClientConnections, String queueFairness, String capacityHeader) {
 
   static ProxySettings of(FairwayOptions o, RateLimiters limiters) {
     long shortestRead = o.getRoutes().stream().mapToLong(r -> r.getTimeouts().getReadMillis())
@@ -23,7 +23,8 @@ record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries
       o.getRetry().getRetries(), o.getRetry().getBuffer(), o.getRetry().getTimeoutMillis(), o.getQueue().getTimeoutMillis(),
       Set.copyOf(o.getHealth().getFailOnStatus()), o.getClients().isDropUnderscoreHeaders(),
       o.getClients().getHeaderTimeoutMillis(), o.getClients().getKeepAliveTimeoutMillis(), shortestRead,
-      o.getClients().getMaxConnections(), o.getClients().getMaxClientConnections(), o.getQueue().getFairness());
+      o.getClients().getMaxConnections(), o.getClients().getMaxClientConnections(), o.getQueue().getFairness(),
+      o.getHealth().getCapacityHeader());
   }
 
   Route route(HttpServerRequest req, RequestTarget target) {

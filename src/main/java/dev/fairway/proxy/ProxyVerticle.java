@@ -70,7 +70,7 @@ public class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    UpstreamSelector selector = new UpstreamSelector(shared.counters(), metrics);
+    UpstreamSelector selector = new UpstreamSelector(shared.counters(), metrics, shared.capacities());
     // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
     client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
     http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));

@@ -3,6 +3,7 @@ package dev.fairway.proxy;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HashKey;
 import dev.fairway.metrics.ProxyMetrics;
+import dev.fairway.upstream.Capacities;
 import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.UpstreamSet;
 import io.vertx.core.http.Cookie;
@@ -20,17 +21,19 @@ import java.util.Map;
 final class UpstreamSelector {
 
   private static final OriginPool EMPTY = new OriginPool(new UpstreamSet(0, Map.of(), List.of()), "none", false,
-    new InFlightCounters(), null);
+    new InFlightCounters(), null, null);
 
   private final InFlightCounters counters;
   private final ProxyMetrics metrics;
+  private final Capacities capacities;
   private volatile Map<String, OriginPool> pools = Map.of();
   private volatile Map<String, HashKey> hashKeys = Map.of();
   private volatile boolean panicTryAll;
 
-  UpstreamSelector(InFlightCounters counters, ProxyMetrics metrics) {
+  UpstreamSelector(InFlightCounters counters, ProxyMetrics metrics, Capacities capacities) {
     this.counters = counters;
     this.metrics = metrics;
+    this.capacities = capacities;
   }
 
   /** Takes the config's hash keys and panic mode (at start and on reload); pools follow at the next snapshot. */
@@ -47,7 +50,7 @@ final class UpstreamSelector {
   void follow(UpstreamSet set) {
     Map<String, OriginPool> next = new HashMap<>();
     for (String group : set.strategies().keySet()) {
-      next.put(group, new OriginPool(set, group, panicTryAll, counters, metrics));
+      next.put(group, new OriginPool(set, group, panicTryAll, counters, metrics, capacities));
     }
     pools = next;
   }
@@ -68,6 +71,11 @@ final class UpstreamSelector {
       key = null; // a hash key maps to the same upstream every time: rotate instead
     }
     return null;
+  }
+
+  /** An upstream's answer carried its capacity ({@code health.capacity-header}). */
+  void reportCapacity(String upstream, String headerValue) {
+    capacities.reportHeader(upstream, headerValue);
   }
 
   int slots(String group) {

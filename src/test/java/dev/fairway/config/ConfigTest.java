@@ -70,7 +70,7 @@ class ConfigTest {
   void unknownKeyIsNamedWithTheKnownOnes() {
     assertThatThrownBy(() -> parse("health:\n  intervall: 5s\n"))
       .isInstanceOf(ConfigException.class)
-      .hasMessage("health.intervall: unknown key (expected: one of [enabled, expected-status, fail-on-status, fail-timeout, "
+      .hasMessage("health.intervall: unknown key (expected: one of [capacity-field, capacity-header, enabled, expected-status, fail-on-status, fail-timeout, "
         + "fall, host, initial-state, interval, max-ejection-time, max-fails, path, rise, timeout])");
   }
 
@@ -207,6 +207,18 @@ class ConfigTest {
       .hasMessage("routes[0].queue-events: yes please (expected: true or false)");
     assertThatThrownBy(() -> parse("upstreams: [127.0.0.1:5000]\nqueue-size: 0\nroutes: [{path: /a, queue-events: true}]\n").validate())
       .hasMessage("routes[0].queue-events: true (expected: a queue to wait in: queue-size above 0, or queue-events off)");
+  }
+
+  @Test
+  void capacityReportsAreReadFromAPointerOrAHeaderAndBadOnesNamed() {
+    FairwayOptions o = parse("health: {path: /h, capacity-field: /capacity, capacity-header: X-Capacity}\n");
+    assertThat(o.getHealth().getCapacityField()).isEqualTo("/capacity");
+    assertThat(o.getHealth().getCapacityHeader()).isEqualTo("X-Capacity");
+    assertThat(new FairwayOptions(o.toJson()).getHealth().getCapacityField()).isEqualTo("/capacity");
+    assertThatThrownBy(() -> parse("health: {capacity-field: capacity}\n"))
+      .hasMessage("health.capacity-field: capacity (expected: a JSON pointer into the health answer, such as /capacity)");
+    assertThatThrownBy(() -> parse("health: {capacity-header: 'X Capacity'}\n"))
+      .hasMessage("health.capacity-header: X Capacity (expected: a header name such as X-Capacity)");
   }
 
   @Test

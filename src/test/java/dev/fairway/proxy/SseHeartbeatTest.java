@@ -124,6 +124,40 @@ class SseHeartbeatTest extends FairwayTest {
   }
 
   @Test
+  void aQueuedEventStreamClientStaysConnectedThroughTheSameHop() throws Exception {
+    java.util.Queue<io.vertx.core.http.HttpServerRequest> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    upstream.handler = req -> {
+      if (req.path().equals("/busy")) held.add(req);
+      else req.response().putHeader("Content-Type", "text/event-stream").end("data: finally\n\n");
+    };
+    FairwayOptions o = Proxies.options(upstream);
+    o.getTimeouts().setSseHeartbeatMillis(300);
+    o.getUpstreams().get(0).setMaxConns(1);
+    o.setRoutes(java.util.List.of(new dev.fairway.config.RouteOptions("/events", new dev.fairway.config.TimeoutOptions()
+      .setSseHeartbeatMillis(300)).setQueueEvents(true, 60_000))); // queue events far apart: only heartbeats keep it open
+    fairway = Proxies.start(o);
+    dev.fairway.support.Http.get(client, fairway.proxyPort(), "/busy");
+    dev.fairway.support.Http.await("the slot taken", java.time.Duration.ofSeconds(5), () -> held.size() == 1);
+    vertx.setTimer(2_500, t -> held.poll().response().end("done"));
+    String got = readStreamAccepting(idleCuttingHop(1_000));
+    assertThat(got).startsWith("event: queue\n").contains(": keep-alive\n\n").endsWith("data: finally\n\n");
+    assertThat(fairway.registry().get("fairway.sse.heartbeats").tag("during", "queue").counter().count()).isGreaterThanOrEqualTo(5);
+  }
+
+  private String readStreamAccepting(int port) throws Exception {
+    StringBuilder got = new StringBuilder();
+    Promise<String> ended = Promise.promise();
+    HttpClientRequest req = client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
+      .setURI("/events").putHeader("Accept", "text/event-stream")).await();
+    req.send().onSuccess(resp -> {
+      resp.handler(b -> got.append(b));
+      resp.endHandler(v -> ended.tryComplete(got.toString()));
+    }).onFailure(ended::tryFail);
+    req.connection().closeHandler(v -> ended.tryFail(new AssertionError("connection closed after: " + got)));
+    return ended.future().await(20, TimeUnit.SECONDS);
+  }
+
+  @Test
   void trailingNewlinesCountAcrossChunks() {
     assertThat(SseHeartbeat.trailingNewlines(io.vertx.core.buffer.Buffer.buffer("data: x\r\n"), 2)).isEqualTo(1);
     assertThat(SseHeartbeat.trailingNewlines(io.vertx.core.buffer.Buffer.buffer("\r\n"), 1)).isEqualTo(2);
