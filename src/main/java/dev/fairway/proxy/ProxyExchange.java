@@ -532,6 +532,11 @@ final class ProxyExchange {
   private void relayIntoOpenStream(HttpClientResponse cres, int status) {
     upstreamKeepsAlive = false; // what remains of an answer not relayed is not read: the connection is not reused
     if (status >= 200 && status < 300 && isEventStream(cres.getHeader(HttpHeaders.CONTENT_TYPE))) {
+      if (job != null) { // a job's spool starts at the upstream's first byte (the queue events were the live client's)
+        MultiMap headers = HttpHeaders.headers();
+        ForwardedHeaders.copyResponse(cres.headers(), headers);
+        job.head(status, headers);
+      }
       relayBody(cres, status);
       return;
     }

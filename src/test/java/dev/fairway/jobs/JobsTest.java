@@ -475,6 +475,30 @@ class JobsTest extends FairwayTest {
   }
 
   @Test
+  void aJobThatWaitedWithQueueEventsSpoolsTheUpstreamsEventsForItsReaders() throws Exception {
+    java.util.Queue<io.vertx.core.http.HttpServerRequest> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    upstream.handler = req -> {
+      if (req.path().equals("/busy")) held.add(req);
+      else req.response().putHeader("Content-Type", "text/event-stream").end("data: result\n\n");
+    };
+    FairwayOptions options = jobOptions();
+    options.getUpstreams().get(0).setMaxConns(1);
+    options.setRoutes(List.of(new dev.fairway.config.RouteOptions("/events", new dev.fairway.config.TimeoutOptions())
+      .setQueueEvents(true, 200)));
+    fairway = Proxies.start(options);
+    Http.send(client, to(HttpMethod.GET, "/busy"), null);
+    Http.await("the slot taken", WAIT, () -> held.size() == 1);
+    Future<Http.Reply> live = Http.send(client, to(HttpMethod.GET, "/events").putHeader("Accept", "text/event-stream"), null);
+    Http.await("waiting", WAIT, () -> fairway.registry().get("fairway.queue.length").gauge().value() == 1);
+    held.poll().response().end("done");
+    Http.Reply reply = live.await(10, TimeUnit.SECONDS);
+    assertThat(reply.body()).startsWith("event: queue\n").endsWith("data: result\nid: 1\n\n");
+    String id = reply.headers().get("Fairway-Job");
+    awaitState(id, "done");
+    assertThat(send(to(HttpMethod.GET, "/.fairway/jobs/" + id), null).body()).isEqualTo("data: result\nid: 1\n\n");
+  }
+
+  @Test
   void aSpoolFolderThatCannotBeCreatedIsAConfigErrorNamingJobsDir() throws Exception {
     Path file = Files.createFile(spool.resolve("a-file"));
     FairwayOptions options = jobOptions();
