@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * One job: a request on a job route and its response as spooled. Its owner (the exchange that runs it, on one event
@@ -50,7 +51,7 @@ public final class Job {
   private volatile Runnable canceller;
   private volatile Context owner;
   /** While queued: the job's place and estimated wait, as its runner computes them. */
-  private volatile java.util.function.Supplier<JsonObject> place;
+  private volatile Supplier<JsonObject> place;
 
   Job(String id, String route, String method, String path, String scope, String idempotencyKey, long createdAt, JobState state) {
     this.id = id;
@@ -168,7 +169,7 @@ public final class Job {
     progressed();
   }
 
-  void place(java.util.function.Supplier<JsonObject> place) {
+  void place(Supplier<JsonObject> place) {
     this.place = place;
   }
 
@@ -204,7 +205,7 @@ public final class Job {
     JsonObject json = new JsonObject().put("id", id).put("state", state.json()).put("route", route).put("upstream", upstream)
       .put("status", status == 0 ? null : status).put("bytes", bytes).put("truncated", truncated)
       .put("created_at", time(createdAt)).put("started_at", time(startedAt)).put("ended_at", time(endedAt));
-    java.util.function.Supplier<JsonObject> queued = place;
+    Supplier<JsonObject> queued = place;
     JsonObject where = state == JobState.QUEUED && queued != null ? queued.get() : null;
     if (where != null) json.put("position", where.getInteger("position")).put("eta_seconds", where.getValue("eta_seconds"));
     return json;

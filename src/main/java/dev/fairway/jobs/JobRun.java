@@ -8,9 +8,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.function.Supplier;
 
 /**
  * A job as the exchange that runs it sees it: the response goes to the client (while attached) and to the spool, with
@@ -40,7 +43,7 @@ public final class JobRun {
     this.spool = store.spool(job);
     if (job.idempotencyKey() != null) {
       fingerprint = JobScope.digest();
-      fingerprint.update((method + ' ' + uri + '\n').getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      fingerprint.update((method + ' ' + uri + '\n').getBytes(StandardCharsets.UTF_8));
     } else {
       fingerprint = null;
       job.fingerprint().complete("");
@@ -105,7 +108,7 @@ public final class JobRun {
   }
 
   /** While the job waits in the queue, where it stands (for its status); null once it left. */
-  public void queued(java.util.function.Supplier<io.vertx.core.json.JsonObject> place) {
+  public void queued(Supplier<JsonObject> place) {
     job.place(place);
   }
 

@@ -10,8 +10,12 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Writes one job's response body to its spool file, in order, from the runner's event loop: the chunks that queue
@@ -181,9 +185,9 @@ final class Spool {
       .otherwiseEmpty();
   }
 
-  static FileChannel open(java.nio.file.Path path) throws IOException {
-    return FileChannel.open(path, java.util.Set.of(java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.CREATE,
-      java.nio.file.StandardOpenOption.TRUNCATE_EXISTING), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-      java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+  /** Opens (and empties) a spool file, created with mode 0600: blocking, on a worker thread. */
+  static FileChannel open(Path path) throws IOException {
+    return FileChannel.open(path, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING),
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
   }
 }

@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 
@@ -42,7 +43,9 @@ import java.util.concurrent.TimeoutException;
  * reads and changes. Split across classes, those fields would become shared mutable state; what does not touch them
  * lives elsewhere (the catalogue in {@link Failure}, the writer in {@link ErrorReply}, the relay loop in
  * {@link BodyPump}, the choice of upstream in {@link UpstreamSelector}, headers in {@link ForwardedHeaders}, the
- * upload's deadlines in {@link UploadWatch}, the rules of response framing in {@link ResponseFraming}).
+ * upload's deadlines in {@link UploadWatch}, the rules of response framing in {@link ResponseFraming}, a job's spool
+ * and detach in {@link JobRun}, a waiting client's place in {@link QueueEvents}, keep-alive comments in
+ * {@link SseHeartbeat}).
  */
 final class ProxyExchange {
 
@@ -111,7 +114,8 @@ final class ProxyExchange {
   private SseHeartbeat heartbeat;
   /** The client was answered 200 and an event stream while it waited ({@code queue-events}). */
   private boolean streamOpened;
-  private long queueEventsTimer = -1;
+  /** The place updates of a waiting event-stream client; null otherwise. */
+  private QueueEvents queueEvents;
 
   ProxyExchange(ProxyInstance proxy, HttpServerRequest req, RequestTarget target) {
     this.proxy = proxy;
@@ -253,10 +257,10 @@ final class ProxyExchange {
   }
 
   /** Where this request stands in the queue, and when it may expect an upstream: null once it left. */
-  private io.vertx.core.json.JsonObject placeJson() {
+  private JsonObject placeJson() {
     RequestQueue.Place place = waiter == null ? null : proxy.queue().place(waiter);
     if (place == null) return null;
-    return new io.vertx.core.json.JsonObject().put("position", place.position()).put("ahead", place.ahead())
+    return new JsonObject().put("position", place.position()).put("ahead", place.ahead())
       .put("eta_seconds", proxy.waits().etaSeconds(waitKey(), place.position(), selector.slots(route.group())));
   }
 
@@ -279,22 +283,10 @@ final class ProxyExchange {
       heartbeat = new SseHeartbeat(proxy.vertx(), route.sseHeartbeatMillis(), this::writeToClient,
         () -> clientAttached() && !resp.writeQueueFull(), () -> proxy.metrics().sseHeartbeat("queue"));
     }
-    long[] lastSent = {0};
-    String[] lastPlace = {null};
-    Runnable tell = () -> {
-      io.vertx.core.json.JsonObject place = placeJson();
-      if (place == null || done) return;
-      String text = place.encode();
-      long now = System.nanoTime();
-      if (text.equals(lastPlace[0]) && now - lastSent[0] < route.queueEventsMillis() * 1_000_000) return;
-      lastPlace[0] = text;
-      lastSent[0] = now;
-      Buffer event = Buffer.buffer("event: queue\ndata: " + text + "\n\n");
+    queueEvents = new QueueEvents(proxy.vertx(), route.queueEventsMillis(), () -> done ? null : placeJson(), event -> {
       resp.write(event);
       if (heartbeat != null) heartbeat.relayed(event);
-    };
-    tell.run();
-    queueEventsTimer = proxy.vertx().setPeriodic(Math.min(1_000, route.queueEventsMillis()), id -> tell.run());
+    });
   }
 
   /** A slot freed up for this queued request (already claimed on {@code o}); runs on this request's event loop. */
@@ -553,13 +545,13 @@ final class ProxyExchange {
       resp.reset();
       return;
     }
-    resp.end("event: error\ndata: " + new io.vertx.core.json.JsonObject().put("status", status).put("reason", code).encode() + "\n\n");
+    resp.end("event: error\ndata: " + new JsonObject().put("status", status).put("reason", code).encode() + "\n\n");
   }
 
   private void stopQueueEvents() {
-    if (queueEventsTimer >= 0) {
-      proxy.vertx().cancelTimer(queueEventsTimer);
-      queueEventsTimer = -1;
+    if (queueEvents != null) {
+      queueEvents.stop();
+      queueEvents = null;
     }
   }
 
