@@ -5,7 +5,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
-import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -32,7 +31,7 @@ public final class IdempotentRepeat {
     Context context = Vertx.currentContext();
     MessageDigest digest = JobScope.digest();
     digest.update((req.method().name() + ' ' + uri + '\n').getBytes(StandardCharsets.UTF_8));
-    req.handler(chunk -> digest.update(((BufferInternal) chunk).getByteBuf().nioBuffer()));
+    req.handler(chunk -> digest.update(chunk.getBytes()));
     req.endHandler(v -> {
       String fingerprint = HexFormat.of().formatHex(digest.digest());
       job.fingerprint().whenComplete((first, err) -> context.runOnContext(x -> {

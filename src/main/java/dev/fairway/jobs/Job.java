@@ -14,7 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 /**
- * One job: a request on a job route and its response as spooled. Its owner (the exchange that runs it, on one event
+ * One job: a request on a job route and its response as spooled. Its runner (the exchange that runs it, on one event
  * loop) changes it; readers on any event loop read its volatile fields and ask to be told of progress. Its metadata is
  * written beside the spool ({@code <id>.json}) as it changes, so a restart reads it back.
  */
@@ -47,9 +47,9 @@ public final class Job {
   private volatile boolean truncated;
   private volatile long startedAt;
   private volatile long endedAt;
-  /** Set by the running exchange: stops the upstream request (on the owner's event loop). */
+  /** Set by the running exchange: stops the upstream request (on that exchange's event loop). */
   private volatile Runnable canceller;
-  private volatile Context owner;
+  private volatile Context runner;
   /** While queued: the job's place and estimated wait, as its runner computes them. */
   private volatile Supplier<JsonObject> place;
 
@@ -127,7 +127,7 @@ public final class Job {
     eventEnds.add(end);
   }
 
-  // --- changes, by the owner ---
+  // --- changes, by the exchange that runs the job ---
 
   void running(String upstreamId, long now) {
     upstream = upstreamId;
@@ -173,15 +173,15 @@ public final class Job {
     this.place = place;
   }
 
-  void cancelWith(Context owner, Runnable canceller) {
-    this.owner = owner;
+  void cancelWith(Context runner, Runnable canceller) {
+    this.runner = runner;
     this.canceller = canceller;
   }
 
-  /** Stops the upstream request of a running or queued job, on its owner's event loop. */
+  /** Stops the upstream request of a running or queued job, on its runner's event loop. */
   void cancel() {
     Runnable c = canceller;
-    Context o = owner;
+    Context o = runner;
     if (c != null && o != null) o.runOnContext(v -> c.run());
   }
 

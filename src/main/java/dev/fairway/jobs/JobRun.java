@@ -7,7 +7,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
@@ -99,7 +98,7 @@ public final class JobRun {
   // --- the request ---
 
   public void bodyChunk(Buffer chunk) {
-    if (fingerprint != null) fingerprint.update(((BufferInternal) chunk).getByteBuf().nioBuffer()); // no copy
+    if (fingerprint != null) fingerprint.update(chunk.getBytes());
   }
 
   /** The whole request went upstream: its fingerprint is final. */

@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 
 /**
  * Every job of this Fairway, shared by all proxy instances: the jobs by id and by Idempotency-Key, their spool files
- * ({@code <id>.body}, owner-only) and metadata ({@code <id>.json}, read back at start), the spool's total size, and
+ * ({@code <id>.body}, mode 0600) and metadata ({@code <id>.json}, read back at start), the spool's total size, and
  * retention. Finding a job is a map lookup; the files are written on Vert.x's file threads, never on an event loop.
  */
 public final class JobStore {
@@ -82,7 +82,7 @@ public final class JobStore {
   }
 
   /**
-   * Opens the spool folder (created owner-only if missing) and reads back the jobs it holds; blocking, at start.
+   * Opens the spool folder (created mode 0600 if missing) and reads back the jobs it holds; blocking, at start.
    *
    * @throws ConfigException naming {@code jobs.dir} if the folder cannot be created or written
    */
@@ -233,7 +233,7 @@ public final class JobStore {
     if (job.idempotencyKey() != null) byKey.remove(keyOf(job.scope(), job.idempotencyKey()), job);
   }
 
-  /** Cancels a queued or running job (DELETE): its upstream request is reset by its owner. */
+  /** Cancels a queued or running job (DELETE): its upstream request is reset by the exchange that runs it. */
   public boolean cancel(Job job) {
     if (job.state().ended()) return false;
     job.cancel();

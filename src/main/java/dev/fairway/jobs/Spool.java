@@ -5,7 +5,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -115,7 +114,7 @@ final class Spool {
     pending = new ArrayList<>();
     file.compose(channel -> vertx.executeBlocking(() -> {
       ByteBuffer[] parts = new ByteBuffer[batch.size()];
-      for (int i = 0; i < parts.length; i++) parts[i] = ((BufferInternal) batch.get(i)).getByteBuf().nioBuffer();
+      for (int i = 0; i < parts.length; i++) parts[i] = ByteBuffer.wrap(batch.get(i).getBytes()); // public API: a copy per chunk
       long left = bytes;
       while (left > 0) left -= channel.write(parts);
       return null;
