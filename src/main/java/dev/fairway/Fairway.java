@@ -2,6 +2,9 @@ package dev.fairway;
 
 import dev.fairway.balancer.BalancerVerticle;
 import dev.fairway.cli.FairwayCommand;
+import dev.fairway.cluster.ClusterNode;
+import dev.fairway.cluster.ClusterVerticle;
+import dev.fairway.cluster.Membership;
 import dev.fairway.config.ConfigException;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.demo.DemoUpstreamVerticle;
@@ -25,6 +28,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -139,7 +143,17 @@ public final class Fairway {
    */
   public static Future<Fairway> start(FairwayOptions options, boolean demo, Supplier<FairwayOptions> reloadFrom, Path watchFile) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = buildVertx(registry);
+    if (!options.getCluster().isEnabled()) {
+      return deploy(vertxBuilder(registry).with(vertxOptions()).build(), null, registry, options, demo, reloadFrom, watchFile);
+    }
+    return ClusterNode.start(options.getCluster(), vertxOptions(), vertxBuilder(registry))
+      .compose(node -> deploy(node.vertx(), node, registry, options, demo, reloadFrom, watchFile));
+  }
+
+  /** Deploys every role on {@code vertx}; {@code cluster} is null for a Fairway that is not clustered. */
+  private static Future<Fairway> deploy(Vertx vertx, ClusterNode cluster, PrometheusMeterRegistry registry, FairwayOptions options,
+                                        boolean demo, Supplier<FairwayOptions> reloadFrom, Path watchFile) {
+    Membership membership = cluster == null ? Membership.alone() : cluster.membership();
     Shared shared;
     try {
       shared = Shared.build(vertx, registry, options);
@@ -152,9 +166,12 @@ public final class Fairway {
       shared.proxy().ages(), shared.proxy().capacities());
 
     return deployDemo(vertx, demo)
-      .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.proxy().counters())))
+      .compose(v -> vertx.deployVerticle(new BalancerVerticle(options, shared.proxy().counters(), membership)))
       .compose(v -> options.getHealth().isEnabled()
-        ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls(), shared.proxy().capacities())) : Future.succeededFuture())
+        ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls(), shared.proxy().capacities(), membership))
+        : Future.succeededFuture())
+      .compose(v -> cluster == null ? Future.succeededFuture()
+        : vertx.deployVerticle(new ClusterVerticle(cluster, shared.proxy().counters(), registry)))
       .compose(v -> vertx.deployVerticle(() -> shared.newProxy(options), new DeploymentOptions().setInstances(options.getProcess().effectiveInstances())))
       .compose(v -> reloader == null ? Future.succeededFuture() : reloader.listen())
       .compose(v -> vertx.deployVerticle(admin))
@@ -168,7 +185,7 @@ public final class Fairway {
       .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
   }
 
-  private static Vertx buildVertx(PrometheusMeterRegistry registry) {
+  private static VertxOptions vertxOptions() {
     MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
       .setEnabled(true)
       .setJvmMetricsEnabled(true)
@@ -179,10 +196,11 @@ public final class Fairway {
       .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
       .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
       .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET);
-    return Vertx.builder()
-      .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(metricsOptions))
-      .withMetrics(new MicrometerMetricsFactory(registry))
-      .build();
+    return new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(metricsOptions);
+  }
+
+  private static VertxBuilder vertxBuilder(PrometheusMeterRegistry registry) {
+    return Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
   }
 
   /**

@@ -69,9 +69,23 @@ public final class AdminApi {
       new JsonObject().put("op", "update").put("id", ctx.pathParam("id")).put("changes", body(ctx)), 200));
     router.delete("/upstreams/:id").handler(ctx -> changeUpstreams(ctx,
       new JsonObject().put("op", "remove").put("id", ctx.pathParam("id")), 202));
+    router.get("/cluster").handler(this::cluster);
     router.get("/jobs").handler(this::listJobs);
     router.delete("/jobs/:id").handler(this::cancelJob);
     return router;
+  }
+
+  /** The cluster's members as the cluster verticle last heard them; 404 on a node started without --cluster. */
+  private void cluster(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_GET, null, CHANGE_TIMEOUT)
+      .onSuccess(reply -> json(ctx, 200, reply.body()))
+      .onFailure(err -> {
+        if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+          error(ctx, 404, "not clustered: start with --cluster (see cluster: in the config)");
+        } else {
+          error(ctx, 500, err.getMessage());
+        }
+      });
   }
 
   private void listJobs(RoutingContext ctx) {

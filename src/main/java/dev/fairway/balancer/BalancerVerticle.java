@@ -2,6 +2,8 @@ package dev.fairway.balancer;
 
 import dev.fairway.bus.Addresses;
 import dev.fairway.bus.StatusChange;
+import dev.fairway.cluster.Membership;
+import dev.fairway.cluster.Shares;
 import dev.fairway.config.ConfigException;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.GroupOptions;
@@ -11,6 +13,7 @@ import dev.fairway.upstream.Upstream;
 import dev.fairway.upstream.UpstreamSet;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -27,6 +30,8 @@ import java.util.stream.Collectors;
 /**
  * The only writer of upstream state. It applies health transitions, config reloads and admin changes to its snapshot
  * and publishes each new revision; proxy instances keep the latest one locally, so no request ever waits on the bus.
+ * In a cluster it also takes the cluster's set as its node joins, shares its admin changes with the other nodes and
+ * applies theirs, and gives each limited upstream this node's share of max-conns.
  */
 public class BalancerVerticle extends VerticleBase {
 
@@ -34,26 +39,70 @@ public class BalancerVerticle extends VerticleBase {
   /** How often upstreams being deleted are checked for their last in-flight request. */
   private static final long DRAIN_CHECK_MILLIS = 200;
 
+  private static final DeliveryOptions JOIN_TIMEOUT = new DeliveryOptions().setSendTimeout(3_000);
+
   private FairwayOptions options;
   private final InFlightCounters inFlight;
+  private final Membership membership;
   /** Upstreams deleted through the admin API that still have requests in flight. */
   private final Set<String> removing = new HashSet<>();
   private UpstreamSet current;
 
   public BalancerVerticle(FairwayOptions options, InFlightCounters inFlight) {
+    this(options, inFlight, Membership.alone());
+  }
+
+  public BalancerVerticle(FairwayOptions options, InFlightCounters inFlight, Membership membership) {
     this.options = options;
     this.inFlight = inFlight;
+    this.membership = membership;
   }
 
   @Override
   public Future<?> start() {
-    current = initialSet(options);
+    current = withShares(initialSet(options));
     vertx.setPeriodic(DRAIN_CHECK_MILLIS, id -> removeDrained());
-    return Future.all(
+    Future<?> local = Future.all(
       vertx.eventBus().consumer(Addresses.HEALTH_STATUS_CHANGED, this::onStatusChanged).completion(),
-      vertx.eventBus().consumer(Addresses.UPSTREAMS_GET, this::onGet).completion(),
-      vertx.eventBus().consumer(Addresses.CONFIG_CHANGED, this::onConfigChanged).completion(),
-      vertx.eventBus().consumer(Addresses.ADMIN_UPSTREAMS, this::onAdmin).completion());
+      vertx.eventBus().localConsumer(Addresses.UPSTREAMS_GET, this::onGet).completion(),
+      vertx.eventBus().localConsumer(Addresses.CONFIG_CHANGED, this::onConfigChanged).completion(),
+      vertx.eventBus().localConsumer(Addresses.ADMIN_UPSTREAMS, this::onAdmin).completion());
+    if (!membership.clustered()) return local;
+    return local
+      .compose(v -> joinCluster())
+      .compose(v -> Future.all(
+        vertx.eventBus().localConsumer(Addresses.CLUSTER_MEMBERS_CHANGED, msg -> publish(withShares(current), "cluster members changed")).completion(),
+        vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_ADMIN_APPLIED, this::onAdminApplied).completion(),
+        vertx.eventBus().consumer(Addresses.CLUSTER_UPSTREAMS_GET, this::onGet).completion()));
+  }
+
+  /**
+   * A node that joins takes the cluster's upstreams as another node holds them (admin changes and health included);
+   * the first node, or one that hears no answer, keeps its config's.
+   */
+  private Future<Void> joinCluster() {
+    return vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_UPSTREAMS_GET, null, JOIN_TIMEOUT)
+      .map(reply -> {
+        UpstreamSet theirs = UpstreamSet.fromJson(reply.body());
+        UpstreamSet adopted = new UpstreamSet(Math.max(current.revision(), theirs.revision()), theirs.strategies(), theirs.upstreams());
+        publish(withShares(adopted.with(adopted.strategies(), adopted.upstreams())), "took the cluster's " + theirs.upstreams().size() + " upstream(s)");
+        return (Void) null;
+      })
+      .otherwise(err -> {
+        log.info("cluster: no other node answered ({}); starting with the configured upstreams", err.getMessage());
+        return null;
+      });
+  }
+
+  /** Each limited upstream with this node's share of its max-conns, for the members as they are now. */
+  private UpstreamSet withShares(UpstreamSet set) {
+    if (!membership.clustered()) return set;
+    List<String> members = membership.members();
+    List<Upstream> ups = set.upstreams().stream()
+      .map(u -> u.withNodeMaxConns(Shares.of(u.maxConns(), u.id(), members, membership.self()))).toList();
+    boolean same = true;
+    for (int i = 0; i < ups.size(); i++) same &= ups.get(i) == set.upstreams().get(i);
+    return same ? set : set.with(set.strategies(), ups);
   }
 
   /**
@@ -86,6 +135,7 @@ public class BalancerVerticle extends VerticleBase {
   }
 
   private void publish(UpstreamSet next, String why) {
+    next = withShares(next);
     if (next == current) return;
     current = next;
     log.info("{}, revision {}", why, next.revision());
@@ -129,11 +179,31 @@ public class BalancerVerticle extends VerticleBase {
         case "remove" -> remove(body.getString("id"));
         default -> throw new ConfigException("op: " + body.getString("op") + " (expected: add, update or remove)");
       };
-      msg.reply(changed.toJson().put("in_flight", inFlight.get(changed.id())));
+      Upstream shown = current.find(changed.id()).orElse(changed); // with this node's share
+      msg.reply(shown.toJson().put("in_flight", inFlight.get(changed.id())));
+      if (membership.clustered()) {
+        vertx.eventBus().publish(Addresses.CLUSTER_ADMIN_APPLIED, new JsonObject().put("node", membership.self()).put("change", body));
+      }
     } catch (ConfigException e) {
       msg.fail(400, e.getMessage());
     } catch (UnknownUpstream e) {
       msg.fail(404, e.getMessage());
+    }
+  }
+
+  /** Another node's admin change: applied here the same way (it was checked there; a conflicting one is logged). */
+  private void onAdminApplied(Message<JsonObject> msg) {
+    if (membership.self().equals(msg.body().getString("node"))) return;
+    JsonObject change = msg.body().getJsonObject("change", new JsonObject());
+    try {
+      switch (change.getString("op", "")) {
+        case "add" -> add(change.getJsonObject("upstream", new JsonObject()));
+        case "update" -> update(change.getString("id"), change.getJsonObject("changes", new JsonObject()));
+        case "remove" -> remove(change.getString("id"));
+        default -> log.warn("cluster: unknown admin change from {}: {}", msg.body().getString("node"), change.encode());
+      }
+    } catch (ConfigException | UnknownUpstream e) {
+      log.warn("cluster: admin change from node {} not applied here: {}", msg.body().getString("node"), e.getMessage());
     }
   }
 

@@ -26,7 +26,7 @@ public final class UpstreamFeed {
   /** @return a future completed once the first snapshot has been handed to {@code onChange} */
   public static Future<Void> follow(Vertx vertx, Consumer<UpstreamSet> onChange) {
     UpstreamFeed feed = new UpstreamFeed(onChange);
-    return vertx.eventBus().<JsonObject>consumer(Addresses.UPSTREAMS_CHANGED, msg -> feed.accept(msg.body()))
+    return vertx.eventBus().<JsonObject>localConsumer(Addresses.UPSTREAMS_CHANGED, msg -> feed.accept(msg.body()))
       .completion()
       .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.UPSTREAMS_GET, null, GET_TIMEOUT))
       .map(reply -> {

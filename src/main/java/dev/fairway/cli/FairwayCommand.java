@@ -1,5 +1,6 @@
 package dev.fairway.cli;
 
+import dev.fairway.config.ClusterOptions;
 import dev.fairway.config.ConfigException;
 import dev.fairway.config.ConfigLoader;
 import dev.fairway.config.Durations;
@@ -95,6 +96,18 @@ public class FairwayCommand {
   @Option(names = "--jobs", description = "Run every route's requests as long jobs: spooled, resumable, with Idempotency-Key (see jobs: in the config).")
   boolean jobs;
 
+  @Option(names = "--cluster", description = "Join other Fairway nodes (Hazelcast on the event bus; see cluster: in the config).")
+  boolean cluster;
+
+  @Option(names = "--cluster-members", paramLabel = "HOST[:PORT],...", description = "The other nodes to join (TCP-IP; port default 5701). Implies --cluster.")
+  String clusterMembers;
+
+  @Option(names = "--cluster-host", paramLabel = "HOST", description = "Address this node binds and advertises to the others. Implies --cluster.")
+  String clusterHost;
+
+  @Option(names = "--cluster-port", paramLabel = "PORT", description = "Port of the cluster's member protocol (default 5701). Implies --cluster.")
+  Integer clusterPort;
+
   @Option(names = "--demo", description = "Start three demo upstreams on 127.0.0.1:5000-5002 and proxy to them (with /process as a job route).")
   boolean demo;
 
@@ -144,6 +157,13 @@ public class FairwayCommand {
       o.getRoutes().forEach(r -> {
         if (r.getJobs() != null) r.getJobs().setEnabled(true);
       });
+    }
+    if (cluster || clusterMembers != null || clusterHost != null || clusterPort != null) o.getCluster().setEnabled(true);
+    if (clusterMembers != null) o.getCluster().setMembers(ClusterOptions.parseMembers("--cluster-members", clusterMembers));
+    if (clusterHost != null) o.getCluster().setHost(clusterHost);
+    if (clusterPort != null) {
+      if (clusterPort < 1 || clusterPort > 65535) throw ConfigException.invalid("--cluster-port", clusterPort, "a port from 1 to 65535");
+      o.getCluster().setPort(clusterPort);
     }
     if (shutdownTimeout != null) o.getProcess().setShutdownTimeoutMillis(Durations.parseMillis("--shutdown-timeout", shutdownTimeout));
     String envToken = System.getenv("FAIRWAY_ADMIN_TOKEN");

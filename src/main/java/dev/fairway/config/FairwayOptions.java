@@ -78,7 +78,8 @@ public class FairwayOptions {
     new Section<>(ClientOptions.KEYS, FairwayOptions::getClients),
     new Section<>(QueueOptions.KEYS, FairwayOptions::getQueue),
     new Section<>(RetryOptions.KEYS, FairwayOptions::getRetry),
-    new Section<>(ProcessOptions.KEYS, FairwayOptions::getProcess));
+    new Section<>(ProcessOptions.KEYS, FairwayOptions::getProcess),
+    new Section<>(ClusterOptions.KEYS, FairwayOptions::getCluster));
   private static final Set<String> ALL_KEYS;
 
   static {
@@ -96,6 +97,7 @@ public class FairwayOptions {
   private final QueueOptions queue = new QueueOptions();
   private final RetryOptions retry = new RetryOptions();
   private final ProcessOptions process = new ProcessOptions();
+  private final ClusterOptions cluster = new ClusterOptions();
   private StrategyName strategy = StrategyName.ROUND_ROBIN;
   /** For the hash strategy: what to hash. */
   private HashKey hashKey;
@@ -213,6 +215,10 @@ public class FairwayOptions {
 
   public ProcessOptions getProcess() {
     return process;
+  }
+
+  public ClusterOptions getCluster() {
+    return cluster;
   }
 
   public StrategyName getStrategy() {

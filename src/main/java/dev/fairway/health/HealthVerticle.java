@@ -4,6 +4,7 @@ import dev.fairway.bus.Addresses;
 import dev.fairway.bus.StatusChange;
 import dev.fairway.bus.UpstreamFailure;
 import dev.fairway.bus.UpstreamFeed;
+import dev.fairway.cluster.Membership;
 import dev.fairway.config.Durations;
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HealthCheckOptions;
@@ -39,7 +40,9 @@ import java.util.concurrent.TimeUnit;
  * Decides whether each upstream is UP, from two sources: active probes of its health path on a jittered interval
  * (rise/fall), and failures the proxy instances report (max-fails within fail-timeout ejects it for a while, longer
  * each time it happens again soon). Only changes of the combined state are published. Its start completes after the
- * first round of probes, so Fairway serves only once it knows which upstreams are up.
+ * first round of probes, so Fairway serves only once it knows which upstreams are up. In a cluster each upstream is
+ * probed by one node, the one that ranks first for it among the members (rendezvous), which also counts the failures
+ * every node reports; the other nodes follow its transitions, so whichever takes over starts from the same state.
  */
 public class HealthVerticle extends VerticleBase {
 
@@ -59,10 +62,17 @@ public class HealthVerticle extends VerticleBase {
   private final dev.fairway.config.UpstreamTlsOptions tls;
 
   public HealthVerticle(HealthCheckOptions options, dev.fairway.config.UpstreamTlsOptions tls, Capacities capacities) {
+    this(options, tls, capacities, Membership.alone());
+  }
+
+  public HealthVerticle(HealthCheckOptions options, dev.fairway.config.UpstreamTlsOptions tls, Capacities capacities, Membership membership) {
     this.options = options;
     this.tls = tls;
     this.capacities = capacities;
+    this.membership = membership;
   }
+
+  private final Membership membership;
 
   private final Capacities capacities;
 
@@ -105,8 +115,10 @@ public class HealthVerticle extends VerticleBase {
     http2Client = vertx.createHttpClient(h2.setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false).setUseAlpn(h2.isSsl()));
     return Future.all(
         vertx.eventBus().<JsonObject>consumer(Addresses.PROXY_UPSTREAM_FAILED, this::onUpstreamFailed).completion(),
-        vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_GET, this::onGet).completion(),
-        vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED,
+        membership.clustered() ? vertx.eventBus().<JsonObject>consumer(Addresses.HEALTH_STATUS_CHANGED, this::onStatusChanged).completion()
+          : Future.succeededFuture(),
+        vertx.eventBus().<JsonObject>localConsumer(Addresses.HEALTH_GET, this::onGet).completion(),
+        vertx.eventBus().<JsonObject>localConsumer(Addresses.CONFIG_CHANGED,
           msg -> options = new FairwayOptions(msg.body()).getHealth()).completion())
       .compose(v -> UpstreamFeed.follow(vertx, this::onSnapshot))
       .compose(v -> firstRound)
@@ -163,10 +175,20 @@ public class HealthVerticle extends VerticleBase {
     msg.reply(all);
   }
 
+  /** A transition published by the node that probes the upstream: followed here, in case this node takes over. */
+  private void onStatusChanged(Message<JsonObject> msg) {
+    StatusChange change = StatusChange.fromJson(msg.body());
+    Monitored m = monitored.get(change.upstream());
+    if (m == null || membership.owns(change.upstream())) return;
+    m.up = change.up();
+    m.published = true;
+    m.probes.heard(change.up());
+  }
+
   private void onUpstreamFailed(Message<JsonObject> msg) {
     UpstreamFailure failure = UpstreamFailure.fromJson(msg.body());
     Monitored m = monitored.get(failure.upstream());
-    if (m == null || m.stopped) return;
+    if (m == null || m.stopped || !membership.owns(failure.upstream())) return;
     long now = System.currentTimeMillis();
     m.lastFailure = failure.reason();
     m.lastFailureAt = now;
@@ -186,6 +208,11 @@ public class HealthVerticle extends VerticleBase {
 
   private Future<Void> probe(Monitored m) {
     if (m.stopped || m.probing) return Future.succeededFuture();
+    if (!membership.owns(m.upstream.id())) { // another node probes it; check again next interval, in case that changes
+      m.lastCheck = "probed by another node";
+      schedule(m);
+      return Future.succeededFuture();
+    }
     m.probing = true;
     long timeout = options.getTimeoutMillis();
     Future<Outcome> attempt = m.upstream.protocol().equals(UpstreamOptions.GRPC) ? grpcCheck(m.upstream, timeout)
@@ -277,10 +304,14 @@ public class HealthVerticle extends VerticleBase {
     return new Outcome(serving, serving ? "grpc SERVING" : "grpc not SERVING");
   }
 
-  /** Publishes the combined state if it changed, and always the first time (to replace "not checked yet"). */
+  /**
+   * Publishes the combined state if it changed, and always the first time (to replace "not checked yet"). In a
+   * cluster, after every probe: a node that joined after a change, or missed it, learns the state within an interval
+   * (the balancers publish nothing when nothing changed).
+   */
   private void update(Monitored m, String reason) {
     boolean up = m.probes.up() && !m.passive.ejected();
-    if (up != m.up || !m.published) {
+    if (up != m.up || !m.published || membership.clustered()) {
       m.up = up;
       m.published = true;
       log.debug("{} -> {} ({})", m.upstream.id(), up ? "UP" : "DOWN", reason);

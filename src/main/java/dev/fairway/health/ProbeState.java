@@ -23,6 +23,13 @@ final class ProbeState {
     return up;
   }
 
+  /** Another node's probes decided the state (it probed this upstream): later results count from there. */
+  void heard(boolean up) {
+    this.up = up;
+    results = Math.max(results, 1);
+    streak = 0;
+  }
+
   /** @return true if this result changed the state; the first result always does (from "not checked" to checked) */
   boolean record(boolean success) {
     results++;

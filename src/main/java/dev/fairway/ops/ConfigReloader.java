@@ -46,7 +46,7 @@ public final class ConfigReloader {
 
   /** Answers {@link Addresses#CONFIG_RELOAD} requests (the admin API's, a signal's) from now on. */
   public Future<Void> listen() {
-    return vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_RELOAD, msg ->
+    return vertx.eventBus().<JsonObject>localConsumer(Addresses.CONFIG_RELOAD, msg ->
       reload(msg.body() == null ? "request" : msg.body().getString("trigger", "request")).onComplete(ar -> {
         if (ar.succeeded()) msg.reply(ar.result());
         else msg.fail(400, ar.cause().getMessage());

@@ -18,6 +18,10 @@ public final class Logging {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.toLevel(level, Level.INFO));
+    // a cluster's member protocol speaks at info about every step; Fairway says what matters (who joined, who left)
+    Level quiet = root.getLevel().isGreaterOrEqual(Level.INFO) ? Level.WARN : root.getLevel();
+    context.getLogger("com.hazelcast").setLevel(quiet);
+    context.getLogger("io.vertx.spi.cluster").setLevel(quiet);
     if (errorLog == null || errorLog.equals("stderr")) return;
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
     encoder.setContext(context);

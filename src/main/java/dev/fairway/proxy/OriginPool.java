@@ -36,7 +36,7 @@ final class OriginPool {
         metrics.forUpstream(u.id()));
       ids[i] = u.id();
       weights[i] = u.weight();
-      maxConns[i] = u.maxConns();
+      maxConns[i] = u.nodeMaxConns(); // in a cluster, this node's share
       inFlight[i] = origins[i].inFlight();
       reported[i] = capacities == null ? null : capacities.of(u.id());
     }
@@ -61,7 +61,7 @@ final class OriginPool {
   /** Requests the group's eligible upstreams take at once: their max-conns (one for an upstream without a limit). */
   int slots() {
     int slots = 0;
-    for (Origin o : origins) slots += Math.max(1, o.upstream().maxConns());
+    for (Origin o : origins) slots += Math.max(1, o.upstream().nodeMaxConns());
     return Math.max(1, slots);
   }
 }

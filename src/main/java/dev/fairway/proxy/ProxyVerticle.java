@@ -90,7 +90,7 @@ public class ProxyVerticle extends VerticleBase {
         selector.follow(set);
         queue.drain(); // an upstream may have come back: queued requests can go now
       })
-      .compose(v -> vertx.eventBus().<JsonObject>consumer(Addresses.CONFIG_CHANGED,
+      .compose(v -> vertx.eventBus().<JsonObject>localConsumer(Addresses.CONFIG_CHANGED,
         msg -> reconfigure(new FairwayOptions(msg.body()))).completion())
       .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).connectionHandler(this::opened)
         .listen())

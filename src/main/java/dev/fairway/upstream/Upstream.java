@@ -16,17 +16,28 @@ import io.vertx.core.json.JsonObject;
  * @param draining no new requests; in-flight ones finish (then, if it is being deleted, it goes)
  * @param up       false while the health checks say it is down
  * @param reason   why it is in its current health state (e.g. "status 503", "timeout"), for /health
+ * @param nodeMaxConns this node's share of maxConns in a cluster (0 = no limit, -1 = none), else maxConns
  */
 public record Upstream(String id, String group, String host, int port, String protocol, int weight, int maxConns, boolean backup,
-                       boolean down, boolean draining, boolean up, String reason) {
+                       boolean down, boolean draining, boolean up, String reason, int nodeMaxConns) {
+
+  public Upstream(String id, String group, String host, int port, String protocol, int weight, int maxConns, boolean backup,
+                  boolean down, boolean draining, boolean up, String reason) {
+    this(id, group, host, port, protocol, weight, maxConns, backup, down, draining, up, reason, maxConns);
+  }
 
   public Upstream withHealth(boolean up, String reason) {
+    return new Upstream(id, group, host, port, protocol, weight, maxConns, backup, down, draining, up, reason, nodeMaxConns);
+  }
+
+  /** The same upstream with new settings, keeping its health (and, until it is shared out again, no share but the whole limit). */
+  public Upstream withSettings(String group, int weight, int maxConns, boolean backup, boolean down, boolean draining) {
     return new Upstream(id, group, host, port, protocol, weight, maxConns, backup, down, draining, up, reason);
   }
 
-  /** The same upstream with new settings, keeping its health. */
-  public Upstream withSettings(String group, int weight, int maxConns, boolean backup, boolean down, boolean draining) {
-    return new Upstream(id, group, host, port, protocol, weight, maxConns, backup, down, draining, up, reason);
+  /** The same upstream with this node's share of its max-conns. */
+  public Upstream withNodeMaxConns(int share) {
+    return share == nodeMaxConns ? this : new Upstream(id, group, host, port, protocol, weight, maxConns, backup, down, draining, up, reason, share);
   }
 
   /** Spoken to over HTTP/2. */
@@ -47,13 +58,14 @@ public record Upstream(String id, String group, String host, int port, String pr
   public JsonObject toJson() {
     return new JsonObject().put("id", id).put("group", group).put("host", host).put("port", port).put("protocol", protocol).put("weight", weight)
       .put("max_conns", maxConns).put("backup", backup).put("down", down).put("draining", draining).put("state", state())
-      .put("status", up ? "UP" : "DOWN").put("reason", reason);
+      .put("status", up ? "UP" : "DOWN").put("reason", reason).put("node_max_conns", nodeMaxConns);
   }
 
   public static Upstream fromJson(JsonObject json) {
     return new Upstream(json.getString("id"), json.getString("group", "default"), json.getString("host"), json.getInteger("port"),
       json.getString("protocol", "http1"),
       json.getInteger("weight"), json.getInteger("max_conns", 0), json.getBoolean("backup", false),
-      json.getBoolean("down", false), json.getBoolean("draining", false), "UP".equals(json.getString("status")), json.getString("reason"));
+      json.getBoolean("down", false), json.getBoolean("draining", false), "UP".equals(json.getString("status")), json.getString("reason"),
+      json.getInteger("node_max_conns", json.getInteger("max_conns", 0)));
   }
 }

@@ -1,0 +1,109 @@
+package dev.fairway.cluster;
+
+import dev.fairway.bus.Addresses;
+import dev.fairway.bus.UpstreamFeed;
+import dev.fairway.cli.VersionProvider;
+import dev.fairway.upstream.InFlightCounters;
+import dev.fairway.upstream.Upstream;
+import dev.fairway.upstream.UpstreamSet;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.lang.management.ManagementFactory;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What every node of a cluster tells the others about itself, once a second: its version, uptime, requests in flight
+ * per upstream, which upstreams it probes and its share of each one's max-conns. From these it answers
+ * {@code GET /admin/cluster} and keeps the cluster metrics. Deployed only with {@code --cluster}.
+ */
+public class ClusterVerticle extends VerticleBase {
+
+  static final long STATUS_INTERVAL_MILLIS = 1_000;
+
+  private final ClusterNode node;
+  private final InFlightCounters inFlight;
+  private final MeterRegistry registry;
+  private final long startedAt = ManagementFactory.getRuntimeMXBean().getStartTime();
+  /** The last status heard from each other member. */
+  private final Map<String, JsonObject> peers = new HashMap<>();
+  private UpstreamSet upstreams;
+  private MultiGauge shares;
+
+  public ClusterVerticle(ClusterNode node, InFlightCounters inFlight, MeterRegistry registry) {
+    this.node = node;
+    this.inFlight = inFlight;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    Membership membership = node.membership();
+    Gauge.builder("fairway.cluster.members", membership, m -> m.members().size())
+      .description("Fairway nodes in this node's cluster, itself included").register(registry);
+    shares = MultiGauge.builder("fairway.cluster.share")
+      .description("This node's share of an upstream's max-conns (-1: none; 0: no limit)").register(registry);
+    vertx.setPeriodic(STATUS_INTERVAL_MILLIS, id -> vertx.eventBus().publish(Addresses.CLUSTER_NODE_STATUS, status()));
+    return Future.all(
+        vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_NODE_STATUS, this::onStatus).completion(),
+        vertx.eventBus().<JsonObject>localConsumer(Addresses.CLUSTER_MEMBERS_CHANGED,
+          msg -> peers.keySet().retainAll(Membership.membersOf(msg.body()))).completion(),
+        vertx.eventBus().<JsonObject>localConsumer(Addresses.CLUSTER_GET, msg -> msg.reply(view())).completion())
+      .compose(v -> UpstreamFeed.follow(vertx, this::onSnapshot));
+  }
+
+  private void onSnapshot(UpstreamSet set) {
+    upstreams = set;
+    shares.register(set.upstreams().stream()
+      .map(u -> MultiGauge.Row.of(Tags.of("upstream", u.id()), u.nodeMaxConns())).toList(), true);
+  }
+
+  private void onStatus(Message<JsonObject> msg) {
+    String from = msg.body().getString("node");
+    if (from == null || from.equals(node.membership().self()) || !node.membership().members().contains(from)) return;
+    peers.put(from, msg.body());
+  }
+
+  /** This node's status: what it publishes, and its own row of /admin/cluster. */
+  JsonObject status() {
+    JsonObject counts = new JsonObject();
+    JsonObject nodeShares = new JsonObject();
+    JsonArray probes = new JsonArray();
+    if (upstreams != null) {
+      for (Upstream u : upstreams.upstreams()) {
+        counts.put(u.id(), inFlight.get(u.id()));
+        if (u.maxConns() > 0) nodeShares.put(u.id(), Math.max(0, u.nodeMaxConns()));
+        if (node.membership().owns(u.id())) probes.add(u.id());
+      }
+    }
+    return new JsonObject().put("node", node.membership().self()).put("address", node.address())
+      .put("version", VersionProvider.version()).put("started_at", startedAt)
+      .put("in_flight", counts).put("probes", probes).put("shares", nodeShares);
+  }
+
+  /** Every member in the cluster's order (oldest first), each with its last status; one not heard from yet says so. */
+  private JsonObject view() {
+    long now = System.currentTimeMillis();
+    JsonArray members = new JsonArray();
+    List<String> ids = node.membership().members();
+    for (String id : ids) {
+      JsonObject s = id.equals(node.membership().self()) ? status().put("self", true) : peers.get(id);
+      if (s == null) {
+        members.add(new JsonObject().put("node", id).put("status", "joining"));
+        continue;
+      }
+      members.add(s.copy().put("uptime_seconds", (now - s.getLong("started_at", now)) / 1000));
+    }
+    return new JsonObject().put("name", node.name()).put("self", node.membership().self()).put("size", ids.size())
+      .put("members", members);
+  }
+}
