@@ -39,8 +39,8 @@ public final class ClusterOptions {
       }
     }, o -> {
       JsonObject json = new JsonObject().put("enabled", o.enabled).put("name", o.name).put("host", o.host).put("port", o.port)
-        .put("members", new JsonArray(new ArrayList<>(o.members))).put("require-members", o.requireMembers)
-        .put("join-timeout", Durations.format(o.joinTimeoutMillis));
+        .put("require-members", o.requireMembers).put("join-timeout", Durations.format(o.joinTimeoutMillis));
+      if (!o.members.isEmpty()) json.put("members", new JsonArray(new ArrayList<>(o.members)));
       if (o.kubernetesService != null) {
         json.put("kubernetes", new JsonObject().put("service-name", o.kubernetesService).put("namespace", o.kubernetesNamespace));
       }

@@ -1,0 +1,262 @@
+package dev.fairway.cli;
+
+import dev.fairway.support.FairwayProcess;
+import dev.fairway.support.Http;
+import dev.fairway.support.Proxies;
+import dev.fairway.support.TestUpstream;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Several Fairway nodes, each the fat jar in its own JVM, clustered on loopback. */
+@ExtendWith(VertxExtension.class)
+class ClusterIT {
+
+  private static final Duration START = Duration.ofSeconds(60);
+  private static final String TOKEN = "cluster-test-token";
+
+  @TempDir
+  Path dir;
+  private final List<Node> nodes = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  /** One node: its process and ports. */
+  private record Node(FairwayProcess process, int proxyPort, int adminPort, int clusterPort) {
+  }
+
+  @AfterEach
+  void stopNodes() {
+    nodes.forEach(n -> n.process().close());
+  }
+
+  /** A node with {@code upstreams}, joining the nodes on {@code memberPorts}; started once it says where its admin is. */
+  private Node start(String clusterName, JsonArray upstreams, List<Integer> memberPorts, int clusterPort, JsonObject extra) throws IOException {
+    int proxyPort = Proxies.freePort();
+    int adminPort = Proxies.freePort();
+    JsonObject cluster = new JsonObject().put("name", clusterName).put("host", "127.0.0.1").put("port", clusterPort)
+      .put("join-timeout", "3s");
+    if (!memberPorts.isEmpty()) cluster.put("members", new JsonArray(memberPorts.stream().map(p -> "127.0.0.1:" + p).toList()));
+    JsonObject config = new JsonObject()
+      .put("listen", new JsonObject().put("host", "127.0.0.1").put("port", proxyPort))
+      .put("admin", new JsonObject().put("host", "127.0.0.1").put("port", adminPort).put("token", TOKEN))
+      .put("upstreams", upstreams)
+      .put("health", new JsonObject().put("path", "/health").put("interval", "200ms").put("rise", 1).put("fall", 1))
+      .put("instances", 1).put("access-log", "off").put("retries", 0)
+      .put("cluster", cluster);
+    extra.forEach(e -> config.put(e.getKey(), e.getValue()));
+    Path file = Files.writeString(dir.resolve("node-" + clusterPort + ".yaml"), config.encodePrettily());
+    Node node = new Node(FairwayProcess.start("--config", file.toString()), proxyPort, adminPort, clusterPort);
+    nodes.add(node);
+    node.process().awaitOutput("admin on", START);
+    return node;
+  }
+
+  /** Three nodes of one cluster in front of {@code upstreams}, each started once the ones before it run. */
+  private List<Node> threeNodes(JsonArray upstreams, JsonObject extra) throws IOException {
+    List<Integer> ports = List.of(Proxies.freePort(), Proxies.freePort(), Proxies.freePort());
+    List<Node> three = new ArrayList<>();
+    for (int port : ports) {
+      three.add(start("it", upstreams, ports.stream().filter(p -> p != port).toList(), port, extra));
+    }
+    three.forEach(n -> Http.await("3 members seen by the node on " + n.clusterPort(), START, () -> clusterSize(n) == 3));
+    return three;
+  }
+
+  private JsonObject admin(Node node, String method, String path, String body) {
+    HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort() + "/admin" + path))
+      .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(10))
+      .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    try {
+      HttpResponse<String> resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+      return new JsonObject(resp.body()).put("_status", resp.statusCode());
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private int clusterSize(Node node) {
+    try {
+      return admin(node, "GET", "/cluster", null).getInteger("size", 0);
+    } catch (AssertionError e) { // not answering (yet, or any more)
+      return -1;
+    }
+  }
+
+  private JsonObject upstream(Node node, String id) {
+    return admin(node, "GET", "/upstreams/" + id, null);
+  }
+
+  private static JsonArray upstreams(TestUpstream... ups) {
+    JsonArray list = new JsonArray();
+    for (TestUpstream u : ups) list.add(new JsonObject().put("address", u.id()));
+    return list;
+  }
+
+  @Test
+  void anAdminChangeOnOneNodeReachesTheOthersAndALateJoinerGetsIt(Vertx vertx) throws IOException {
+    TestUpstream a = TestUpstream.start(vertx, "a");
+    TestUpstream b = TestUpstream.start(vertx, "b");
+    List<Node> three = threeNodes(upstreams(a, b), new JsonObject());
+
+    JsonObject changed = admin(three.get(0), "PUT", "/upstreams/" + b.id(), "{\"weight\":7,\"max-conns\":6,\"state\":\"drain\"}");
+    assertThat(changed.getInteger("_status")).isEqualTo(200);
+    long changedAt = System.nanoTime();
+    for (Node other : three.subList(1, 3)) {
+      Http.await("the change seen on the node on " + other.clusterPort(), Duration.ofSeconds(2), () -> {
+        JsonObject u = upstream(other, b.id());
+        return u.getInteger("weight") == 7 && u.getInteger("max_conns") == 6 && "drain".equals(u.getString("state"));
+      });
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - changedAt)).isLessThan(Duration.ofSeconds(2));
+    // max-conns 6 over three nodes: 2 each
+    for (Node n : three) assertThat(upstream(n, b.id()).getInteger("node_max_conns")).isEqualTo(2);
+
+    JsonObject added = admin(three.get(2), "POST", "/upstreams", "{\"address\":\"127.0.0.1:1\",\"down\":true}");
+    assertThat(added.getInteger("_status")).isEqualTo(201);
+    Http.await("the added upstream on the first node", Duration.ofSeconds(2), () -> upstream(three.get(0), "127.0.0.1:1").getInteger("_status") == 200);
+
+    // a fourth node, configured with only upstream a, takes the cluster's set as it is now
+    Node late = start("it", upstreams(a), three.stream().map(Node::clusterPort).toList(), Proxies.freePort(), new JsonObject());
+    Http.await("4 members", START, () -> clusterSize(three.get(0)) == 4);
+    JsonObject seen = upstream(late, b.id());
+    assertThat(seen.getInteger("weight")).isEqualTo(7);
+    assertThat(seen.getString("state")).isEqualTo("drain");
+    assertThat(seen.getInteger("node_max_conns")).as("6 over four nodes: 2, 2, 1, 1").isBetween(1, 2);
+    assertThat(upstream(late, "127.0.0.1:1").getString("state")).isEqualTo("down");
+  }
+
+  @Test
+  void aBackendWithMaxConnsTwoBehindThreeNodesNeverHasMoreThanTwoRequests(Vertx vertx) throws Exception {
+    TestUpstream slow = TestUpstream.start(vertx, "slow");
+    AtomicInteger now = new AtomicInteger();
+    AtomicInteger peak = new AtomicInteger();
+    slow.handler = req -> {
+      peak.accumulateAndGet(now.incrementAndGet(), Math::max);
+      vertx.setTimer(300, id -> {
+        now.decrementAndGet();
+        req.response().end("done");
+      });
+    };
+    JsonArray ups = new JsonArray().add(new JsonObject().put("address", slow.id()).put("max-conns", 2));
+    List<Node> three = threeNodes(ups, new JsonObject().put("queue-timeout", "60s"));
+    for (Node n : three) Http.await("upstream up on " + n.clusterPort(), START, () -> "UP".equals(upstream(n, slow.id()).getString("status")));
+
+    // the shares add up to the limit: two nodes hold one each, the third none
+    List<Integer> shares = three.stream().map(n -> upstream(n, slow.id()).getInteger("node_max_conns")).sorted().toList();
+    assertThat(shares).containsExactly(-1, 1, 1);
+
+    List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+    List<Node> withShare = three.stream().filter(n -> upstream(n, slow.id()).getInteger("node_max_conns") > 0).toList();
+    for (int i = 0; i < 20; i++) {
+      Node n = withShare.get(i % withShare.size());
+      sent.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.proxyPort() + "/job/" + i))
+        .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    for (CompletableFuture<HttpResponse<String>> f : sent) assertThat(f.get().statusCode()).isEqualTo(200);
+    assertThat(slow.hits.get()).isEqualTo(20);
+    assertThat(peak.get()).as("most requests at once on the backend").isEqualTo(2);
+  }
+
+  @Test
+  void aNodeKilledUnderLoadCostsTheOtherNodesClientsNothing(Vertx vertx) throws Exception {
+    TestUpstream a = TestUpstream.start(vertx, "a");
+    TestUpstream b = TestUpstream.start(vertx, "b");
+    TestUpstream c = TestUpstream.start(vertx, "c");
+    List<Node> three = threeNodes(upstreams(a, b, c), new JsonObject());
+    Node victim = three.get(1);
+    List<Node> survivors = List.of(three.get(0), three.get(2));
+    List<String> victimProbes = admin(victim, "GET", "/cluster", null).getJsonArray("members").stream()
+      .map(JsonObject.class::cast).filter(m -> m.getBoolean("self", false)).findFirst().orElseThrow()
+      .getJsonArray("probes").stream().map(String::valueOf).toList();
+
+    AtomicInteger ok = new AtomicInteger();
+    List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+    long end = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+    List<CompletableFuture<Void>> loops = new ArrayList<>();
+    for (Node n : survivors) {
+      loops.add(CompletableFuture.runAsync(() -> {
+        for (int i = 0; i < 20_000 && System.nanoTime() < end; i++) {
+          try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.proxyPort() + "/")).build(),
+              HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) ok.incrementAndGet();
+            else errors.add(r.statusCode() + " " + r.body());
+          } catch (IOException | InterruptedException e) {
+            errors.add(e.toString());
+          }
+        }
+      }));
+    }
+    Http.await("some requests served before the kill", Duration.ofSeconds(10), () -> ok.get() > 200);
+    new ProcessBuilder("kill", "-9", String.valueOf(victim.process().pid())).start().waitFor();
+    long killedAt = System.nanoTime();
+    for (Node n : survivors) Http.await("2 members seen on " + n.clusterPort(), Duration.ofSeconds(10), () -> clusterSize(n) == 2);
+    assertThat(Duration.ofNanos(System.nanoTime() - killedAt)).isLessThan(Duration.ofSeconds(10));
+    CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new)).get();
+    assertThat(errors).as("errors seen by the surviving nodes' clients").isEmpty();
+    assertThat(ok.get()).isGreaterThan(400);
+
+    // what the killed node probed is probed by a survivor now
+    JsonArray members = admin(survivors.get(0), "GET", "/cluster", null).getJsonArray("members");
+    List<String> probedNow = members.stream().map(JsonObject.class::cast)
+      .flatMap(m -> m.getJsonArray("probes", new JsonArray()).stream().map(String::valueOf)).toList();
+    assertThat(probedNow).containsAll(victimProbes).containsExactlyInAnyOrder(a.id(), b.id(), c.id());
+  }
+
+  @Test
+  void nodesWithDifferentClusterNamesNeverJoin(Vertx vertx) throws IOException {
+    TestUpstream a = TestUpstream.start(vertx, "a");
+    int p1 = Proxies.freePort();
+    int p2 = Proxies.freePort();
+    Node one = start("blue", upstreams(a), List.of(p2), p1, new JsonObject());
+    Node two = start("green", upstreams(a), List.of(p1), p2, new JsonObject());
+    assertThat(clusterSize(one)).isEqualTo(1);
+    assertThat(clusterSize(two)).isEqualTo(1);
+    assertThat(admin(one, "GET", "/cluster", null).getString("name")).isEqualTo("blue");
+  }
+
+  @Test
+  void requiredMembersThatNeverAnswerStopTheStartNamingThem(Vertx vertx) throws IOException {
+    TestUpstream a = TestUpstream.start(vertx, "a");
+    int absent = Proxies.freePort();
+    JsonObject config = new JsonObject()
+      .put("listen", new JsonObject().put("host", "127.0.0.1").put("port", Proxies.freePort()))
+      .put("admin", new JsonObject().put("port", Proxies.freePort()))
+      .put("upstreams", upstreams(a)).put("access-log", "off")
+      .put("cluster", new JsonObject().put("host", "127.0.0.1").put("port", Proxies.freePort())
+        .put("members", "127.0.0.1:" + absent).put("require-members", 2).put("join-timeout", "2s"));
+    Path file = Files.writeString(dir.resolve("alone.yaml"), config.encode());
+    FairwayProcess p = FairwayProcess.start("--config", file.toString());
+    nodes.add(new Node(p, 0, 0, 0));
+    assertThat(p.exitCode(START)).isEqualTo(1);
+    assertThat(p.stderr()).contains("cluster.require-members: 2 node(s) required, but 1 joined").contains("127.0.0.1:" + absent);
+  }
+
+  @Test
+  void aMalformedMemberListIsAUsageError() {
+    FairwayProcess p = FairwayProcess.start("-u", "127.0.0.1:5000", "--cluster-members", "10.0.0.5,10.0.0.6:99999");
+    nodes.add(new Node(p, 0, 0, 0));
+    assertThat(p.exitCode(START)).isEqualTo(2);
+    assertThat(p.stderr()).contains("fairway: --cluster-members: 10.0.0.6:99999 (expected: host[:port] with a port from 1 to 65535)");
+  }
+}
