@@ -28,17 +28,25 @@ class DeployFilesTest {
   @SuppressWarnings("unchecked")
   void kubernetesManifestsHaveConfigDeploymentProbesAndService() throws IOException {
     List<Object> docs = yaml("deploy/kubernetes/fairway.yaml");
-    assertThat(docs).extracting(d -> ((Map<String, Object>) d).get("kind")).containsExactly("ConfigMap", "Deployment", "Service");
+    assertThat(docs).extracting(d -> ((Map<String, Object>) d).get("kind"))
+      .containsExactly("ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Deployment", "Service", "Service");
     String config = (String) ((Map<String, Object>) ((Map<String, Object>) docs.get(0)).get("data")).get("fairway.yaml");
-    assertThat(new dev.fairway.config.FairwayOptions(dev.fairway.config.ConfigLoader.parseYaml("configmap", config)).validate()
-      .getUpstreams()).hasSize(3);
-    String deployment = docs.get(1).toString();
-    assertThat(deployment).contains("path=/health/live", "path=/health/ready", "terminationGracePeriodSeconds=45");
+    var options = new dev.fairway.config.FairwayOptions(dev.fairway.config.ConfigLoader.parseYaml("configmap", config)).validate();
+    assertThat(options.getUpstreams()).hasSize(3);
+    assertThat(options.getCluster().isEnabled()).isTrue();
+    assertThat(options.getCluster().getKubernetesService()).isEqualTo("fairway-cluster");
+    String deployment = docs.get(4).toString();
+    assertThat(deployment).contains("path=/health/live", "path=/health/ready", "terminationGracePeriodSeconds=45", "replicas=2",
+      "serviceAccountName=fairway", "containerPort=5701");
+    assertThat(docs.get(6).toString()).contains("name=fairway-cluster", "clusterIP=None");
+    assertThat(docs.get(2).toString()).contains("endpoints", "pods", "list");
   }
 
   @Test
   void composeAndTunnelFilesParse() throws IOException {
     assertThat(yaml("deploy/docker-compose.yml").get(0).toString()).contains("fairway", "backend-1:5000");
+    assertThat(yaml("deploy/docker-compose.cluster.yml").get(0).toString())
+      .contains("fairway-1", "fairway-2", "--cluster-members, fairway-2:5701", "--cluster-members, fairway-1:5701");
     assertThat(yaml("deploy/cloudflare/config.yml").get(0).toString()).contains("http://localhost:8080");
   }
 
