@@ -18,6 +18,8 @@ public final class Candidates {
   final AtomicInteger[] inFlight;
   /** Each upstream's reported capacity (entries null: none followed). */
   final Capacities.Reported[] reported;
+  /** In a cluster, each upstream's requests in flight from the other nodes, as last heard (zeros alone). */
+  final AtomicInteger[] elsewhere;
 
   /**
    * @param maxConns 0 for no limit
@@ -27,11 +29,28 @@ public final class Candidates {
   }
 
   public Candidates(String[] ids, int[] weights, int[] maxConns, AtomicInteger[] inFlight, Capacities.Reported[] reported) {
+    this(ids, weights, maxConns, inFlight, reported, zeros(ids.length));
+  }
+
+  public Candidates(String[] ids, int[] weights, int[] maxConns, AtomicInteger[] inFlight, Capacities.Reported[] reported,
+                    AtomicInteger[] elsewhere) {
     this.ids = ids;
     this.weights = weights;
     this.maxConns = maxConns;
     this.inFlight = inFlight;
     this.reported = reported;
+    this.elsewhere = elsewhere;
+  }
+
+  private static AtomicInteger[] zeros(int n) {
+    AtomicInteger[] none = new AtomicInteger[n];
+    for (int i = 0; i < n; i++) none[i] = new AtomicInteger();
+    return none;
+  }
+
+  /** What least-conn and p2c compare: this node's requests in flight to {@code i} plus the other nodes' (as last heard). */
+  int load(int i, int local) {
+    return local + elsewhere[i].get();
   }
 
   /** Given weights, no limits, fresh counters (padded, as in production): for tests and benchmarks. */
@@ -55,7 +74,12 @@ public final class Candidates {
   }
 
   public Candidates withMaxConns(int... limits) {
-    return new Candidates(ids, weights, limits, inFlight, reported);
+    return new Candidates(ids, weights, limits, inFlight, reported, elsewhere);
+  }
+
+  /** The same candidates, as a node of a cluster whose other nodes have these requests in flight to each. */
+  public Candidates withElsewhere(AtomicInteger... counts) {
+    return new Candidates(ids, weights, maxConns, inFlight, reported, counts);
   }
 
   /** Takes one in-flight slot on {@code i} if it is below its limit. */

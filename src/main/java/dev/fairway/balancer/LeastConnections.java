@@ -4,7 +4,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Fewest in-flight requests relative to weight, ties broken round-robin. The slot is claimed with a compare-and-set
- * on the count that was seen, so two proxy instances picking at once never both take the same idle upstream.
+ * on the count that was seen, so two proxy instances picking at once never both take the same idle upstream. In a
+ * cluster the count compared includes the other nodes' requests, as last heard (at most 200 ms old).
  */
 final class LeastConnections implements Strategy {
 
@@ -27,14 +28,17 @@ final class LeastConnections implements Strategy {
     while (true) {
       int best = -1;
       int bestCount = 0;
+      int bestLoad = 0;
       for (int k = 0; k < n; k++) {
         int i = (start + k) % n;
         int count = c.inFlight[i].get();
-        // count/weight < bestCount/bestWeight, without division
-        if (c.hasCapacity(i, count) && (best < 0 || (long) count * c.weights[best] < (long) bestCount * c.weights[i])) {
+        int load = c.load(i, count);
+        // load/weight < bestLoad/bestWeight, without division
+        if (c.hasCapacity(i, count) && (best < 0 || (long) load * c.weights[best] < (long) bestLoad * c.weights[i])) {
           best = i;
           bestCount = count;
-          if (count == 0) break; // nothing beats an idle upstream: no need to scan the rest
+          bestLoad = load;
+          if (load == 0) break; // nothing beats an idle upstream: no need to scan the rest
         }
       }
       if (best < 0) return -1;

@@ -25,8 +25,8 @@ final class PowerOfTwoChoices implements Strategy {
     int a = random.nextInt(n);
     int b = random.nextInt(n - 1);
     if (b >= a) b++;
-    long loadA = (long) c.inFlight[a].get() * c.weights[b];
-    long loadB = (long) c.inFlight[b].get() * c.weights[a];
+    long loadA = (long) c.load(a, c.inFlight[a].get()) * c.weights[b];
+    long loadB = (long) c.load(b, c.inFlight[b].get()) * c.weights[a];
     int first = loadA <= loadB ? a : b;
     int second = first == a ? b : a;
     if (c.tryClaim(first)) return first;

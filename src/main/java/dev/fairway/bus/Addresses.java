@@ -43,7 +43,7 @@ public final class Addresses {
    */
   public static final String CLUSTER_ADMIN_APPLIED = "fairway.cluster.admin-applied";
   /**
-   * Cluster-wide. Published by each node's cluster verticle every second: {@code {"node","version","started_at",
+   * Cluster-wide. Published by each node's cluster verticle every 200 ms: {@code {"node","version","started_at",
    * "address","in_flight":{UPSTREAM:N},"probes":[UPSTREAM],"shares":{UPSTREAM:N}}}.
    */
   public static final String CLUSTER_NODE_STATUS = "fairway.cluster.node-status";

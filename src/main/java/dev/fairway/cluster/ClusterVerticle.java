@@ -22,13 +22,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What every node of a cluster tells the others about itself, once a second: its version, uptime, requests in flight
- * per upstream, which upstreams it probes and its share of each one's max-conns. From these it answers
+ * What every node of a cluster tells the others about itself, five times a second: its version, uptime, requests in
+ * flight per upstream, which upstreams it probes and its share of each one's max-conns. From the others' it keeps
+ * the requests they have in flight to each upstream (what least-conn and p2c add to this node's own), answers
  * {@code GET /admin/cluster} and keeps the cluster metrics. Deployed only with {@code --cluster}.
  */
 public class ClusterVerticle extends VerticleBase {
 
-  static final long STATUS_INTERVAL_MILLIS = 1_000;
+  static final long STATUS_INTERVAL_MILLIS = 200;
+  private static final JsonObject EMPTY = new JsonObject();
 
   private final ClusterNode node;
   private final InFlightCounters inFlight;
@@ -55,14 +57,17 @@ public class ClusterVerticle extends VerticleBase {
     vertx.setPeriodic(STATUS_INTERVAL_MILLIS, id -> vertx.eventBus().publish(Addresses.CLUSTER_NODE_STATUS, status()));
     return Future.all(
         vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_NODE_STATUS, this::onStatus).completion(),
-        vertx.eventBus().<JsonObject>localConsumer(Addresses.CLUSTER_MEMBERS_CHANGED,
-          msg -> peers.keySet().retainAll(Membership.membersOf(msg.body()))).completion(),
+        vertx.eventBus().<JsonObject>localConsumer(Addresses.CLUSTER_MEMBERS_CHANGED, msg -> {
+          peers.keySet().retainAll(Membership.membersOf(msg.body()));
+          countElsewhere();
+        }).completion(),
         vertx.eventBus().<JsonObject>localConsumer(Addresses.CLUSTER_GET, msg -> msg.reply(view())).completion())
       .compose(v -> UpstreamFeed.follow(vertx, this::onSnapshot));
   }
 
   private void onSnapshot(UpstreamSet set) {
     upstreams = set;
+    countElsewhere();
     shares.register(set.upstreams().stream()
       .map(u -> MultiGauge.Row.of(Tags.of("upstream", u.id()), u.nodeMaxConns())).toList(), true);
   }
@@ -71,6 +76,17 @@ public class ClusterVerticle extends VerticleBase {
     String from = msg.body().getString("node");
     if (from == null || from.equals(node.membership().self()) || !node.membership().members().contains(from)) return;
     peers.put(from, msg.body());
+    countElsewhere();
+  }
+
+  /** Sums the other nodes' in-flight requests per upstream into the counters every pick reads. */
+  private void countElsewhere() {
+    if (upstreams == null) return;
+    for (Upstream u : upstreams.upstreams()) {
+      int sum = 0;
+      for (JsonObject peer : peers.values()) sum += peer.getJsonObject("in_flight", EMPTY).getInteger(u.id(), 0);
+      inFlight.elsewhere(u.id()).set(sum);
+    }
   }
 
   /** This node's status: what it publishes, and its own row of /admin/cluster. */

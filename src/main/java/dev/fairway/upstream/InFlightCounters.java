@@ -12,10 +12,17 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class InFlightCounters {
 
   private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+  /** In a cluster: requests in flight from the other nodes, per upstream, as their last status said. */
+  private final ConcurrentHashMap<String, AtomicInteger> elsewhere = new ConcurrentHashMap<>();
   private final AtomicLong sequence = new AtomicLong();
 
   public AtomicInteger of(String upstreamId) {
     return inFlight.computeIfAbsent(upstreamId, id -> new PaddedCounter());
+  }
+
+  /** The other nodes' requests in flight to this upstream (0 when not clustered), kept by the cluster verticle. */
+  public AtomicInteger elsewhere(String upstreamId) {
+    return elsewhere.computeIfAbsent(upstreamId, id -> new PaddedCounter());
   }
 
   public int get(String upstreamId) {

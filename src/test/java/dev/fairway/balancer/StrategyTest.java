@@ -61,6 +61,20 @@ class StrategyTest {
   }
 
   @Test
+  void leastConnCountsTheOtherNodesRequestsButClaimsOnlyThisNodesSlot() {
+    Candidates c = Candidates.of(1, 1, 1).withElsewhere(new AtomicInteger(5), new AtomicInteger(0), new AtomicInteger(2));
+    Strategy s = create(StrategyName.LEAST_CONN, c);
+    // loads 5, 0, 2: the second takes picks until it is as busy as the third, then they alternate; the first waits
+    int[] picks = new int[3];
+    for (int i = 0; i < 6; i++) picks[s.pick(null)]++;
+    assertThat(picks).containsExactly(0, 4, 2);
+    assertThat(c.inFlight(1).get()).as("only this node's own count is claimed").isEqualTo(4);
+    Candidates p2c = Candidates.of(1, 1).withElsewhere(new AtomicInteger(50), new AtomicInteger(0));
+    Strategy two = create(StrategyName.P2C, p2c);
+    for (int i = 0; i < 10; i++) assertThat(two.pick(null)).isEqualTo(1);
+  }
+
+  @Test
   void everyPickClaimsAnInFlightSlot() {
     for (StrategyName name : StrategyName.values()) {
       Candidates c = Candidates.of(1, 1);
