@@ -102,6 +102,14 @@ class ClusterIT {
     }
   }
 
+  /** Requests in flight from node {@code of}, summed over upstreams, as node {@code seenBy} last heard. */
+  private int inFlightOf(Node seenBy, Node of) {
+    return admin(seenBy, "GET", "/cluster", null).getJsonArray("members").stream().map(JsonObject.class::cast)
+      .filter(m -> m.getString("address", "").endsWith(":" + of.clusterPort()))
+      .mapToInt(m -> m.getJsonObject("in_flight", new JsonObject()).stream().mapToInt(e -> ((Number) e.getValue()).intValue()).sum())
+      .sum();
+  }
+
   private JsonObject upstream(Node node, String id) {
     return admin(node, "GET", "/upstreams/" + id, null);
   }
@@ -221,6 +229,78 @@ class ClusterIT {
     List<String> probedNow = members.stream().map(JsonObject.class::cast)
       .flatMap(m -> m.getJsonArray("probes", new JsonArray()).stream().map(String::valueOf)).toList();
     assertThat(probedNow).containsAll(victimProbes).containsExactlyInAnyOrder(a.id(), b.id(), c.id());
+  }
+
+  @Test
+  void leastConnCountsTheRequestsOtherNodesHaveInFlight(Vertx vertx) throws Exception {
+    List<io.vertx.core.http.HttpServerRequest> held = java.util.Collections.synchronizedList(new ArrayList<>());
+    TestUpstream a = TestUpstream.start(vertx, "a");
+    TestUpstream b = TestUpstream.start(vertx, "b");
+    for (TestUpstream u : List.of(a, b)) u.handler = held::add;
+    int p1 = Proxies.freePort();
+    int p2 = Proxies.freePort();
+    JsonObject leastConn = new JsonObject().put("strategy", "least-conn");
+    Node one = start("lc", upstreams(a, b), List.of(p2), p1, leastConn);
+    Node two = start("lc", upstreams(a, b), List.of(p1), p2, leastConn);
+    Http.await("2 members", START, () -> clusterSize(one) == 2 && clusterSize(two) == 2);
+    for (Node n : List.of(one, two)) {
+      for (TestUpstream u : List.of(a, b)) Http.await("up", START, () -> "UP".equals(upstream(n, u.id()).getString("status")));
+    }
+    // one long request through each node in turn: each node sends its request to the upstream the other node's is not on
+    List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Node n = i % 2 == 0 ? one : two;
+      int before = a.hits.get() + b.hits.get();
+      sent.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.proxyPort() + "/long/" + i)).build(),
+        HttpResponse.BodyHandlers.ofString()));
+      Http.await("request " + i + " at an upstream", Duration.ofSeconds(10), () -> a.hits.get() + b.hits.get() == before + 1);
+      Node other = n == one ? two : one;
+      int sentThrough = i / 2 + 1;
+      Http.await("the other node hears of request " + i, Duration.ofSeconds(5), () -> inFlightOf(other, n) == sentThrough);
+    }
+    assertThat(a.hits.get()).as("a").isEqualTo(2);
+    assertThat(b.hits.get()).as("b").isEqualTo(2);
+    synchronized (held) {
+      held.forEach(r -> r.response().end("done"));
+    }
+    for (CompletableFuture<HttpResponse<String>> f : sent) assertThat(f.get().statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aNodePausedForThirtySecondsIsDroppedThenComesBack(Vertx vertx) throws Exception {
+    TestUpstream a = TestUpstream.start(vertx, "a");
+    JsonArray ups = new JsonArray().add(new JsonObject().put("address", a.id()).put("max-conns", 4));
+    List<Node> three = threeNodes(ups, new JsonObject());
+    Node paused = three.get(2);
+    List<Node> others = three.subList(0, 2);
+    AtomicInteger ok = new AtomicInteger();
+    List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+    new ProcessBuilder("kill", "-STOP", String.valueOf(paused.process().pid())).start().waitFor();
+    try {
+      long pausedAt = System.nanoTime();
+      for (Node n : others) Http.await("the paused node dropped by " + n.clusterPort(), Duration.ofSeconds(15), () -> clusterSize(n) == 2);
+      // its share of max-conns went to the two that remain
+      assertThat(others.stream().mapToInt(n -> upstream(n, a.id()).getInteger("node_max_conns")).sum()).isEqualTo(4);
+      while (System.nanoTime() - pausedAt < Duration.ofSeconds(30).toNanos()) {
+        for (Node n : others) {
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.proxyPort() + "/")).build(),
+            HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200) ok.incrementAndGet();
+          else errors.add(r.statusCode() + " " + r.body());
+        }
+        Thread.sleep(50); // a steady trickle of requests through the pause, bounded by its 30 s
+      }
+    } finally {
+      new ProcessBuilder("kill", "-CONT", String.valueOf(paused.process().pid())).start().waitFor();
+    }
+    assertThat(errors).as("errors on the nodes that kept running").isEmpty();
+    assertThat(ok.get()).isGreaterThan(100);
+    for (Node n : three) Http.await("3 members again on " + n.clusterPort(), Duration.ofSeconds(60), () -> clusterSize(n) == 3);
+    int sum = three.stream().mapToInt(n -> Math.max(0, upstream(n, a.id()).getInteger("node_max_conns"))).sum();
+    assertThat(sum).as("shares add up to max-conns again").isEqualTo(4);
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + paused.proxyPort() + "/")).build(),
+      HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
   }
 
   @Test

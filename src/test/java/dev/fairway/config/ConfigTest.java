@@ -20,6 +20,7 @@ class ConfigTest {
     assertThat(o.getUpstreams()).extracting(UpstreamOptions::id)
       .containsExactly("127.0.0.1:5000", "127.0.0.1:5001", "127.0.0.1:5002");
     assertThat(o.getStrategy()).isEqualTo(StrategyName.ROUND_ROBIN);
+    assertThat(o.getCluster().isEnabled()).as("a single node unless asked").isFalse();
     assertThat(o.getHealth().getPath()).isEqualTo("/api/system/health");
     assertThat(o.getTimeouts().getConnectMillis()).isEqualTo(60_000);
     assertThat(o.getTimeouts().getReadMillis()).isEqualTo(1_800_000);
