@@ -15,6 +15,8 @@
 #          nginx-log: nginx with its access log on, for comparison)
 #        TARGETS="nginx vertx-pipe fairway-bare fairway" load-tests/run.sh   (vertx-pipe: load-tests/VertxPipe.java,
 #          the least a proxy on Vert.x's core HTTP server and client does: what Vert.x itself costs, next to Fairway)
+#        TARGETS="nginx fairway fairway-cluster" load-tests/run.sh   (fairway-cluster: one node of a three-node cluster,
+#          started with --cluster on loopback; the load goes to that node, the other two run on CPU 1)
 #        BASE_JAR=/path/to/other/fairway.jar TARGETS="nginx fairway-base fairway" load-tests/run.sh   (two builds
 #          side by side: fairway-base runs BASE_JAR with the same flags as fairway, e.g. the build before a change)
 # Each round starts one target further along the list, so no target always runs right after the same other one.
@@ -70,13 +72,27 @@ if [[ " $TARGETS " == *" fairway-base "* ]]; then
   pids+=($!); pid_of[fairway-base]=$!
 fi
 
+if [[ " $TARGETS " == *" fairway-cluster "* ]]; then
+  # three nodes of one cluster on loopback; the measured one alone on CPU 0, like the others under test
+  for n in 1 2 3; do
+    others=$(for m in 1 2 3; do [ "$m" = "$n" ] || printf '127.0.0.1:%s,' $((18110 + m)); done)
+    cpu=$([ "$n" = 1 ] && echo 0 || echo 1)
+    # shellcheck disable=SC2086
+    taskset -c "$cpu" java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p $((18101 + n * 2)) --admin-port $((18102 + n * 2)) -i 1 \
+      -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off \
+      --cluster-host 127.0.0.1 --cluster-port $((18110 + n)) --cluster-members "${others%,}" > "$work/fairway-cluster-$n.log" 2>&1 &
+    pids+=($!)
+    if [ "$n" = 1 ]; then pid_of[fairway-cluster]=$!; fi
+  done
+fi
+
 if [[ " $TARGETS " == *" vertx-pipe "* ]]; then
   # shellcheck disable=SC2086
   taskset -c 0 java $FAIRWAY_JVM_OPTS -cp "$root/target/fairway.jar" "$here/VertxPipe.java" 18099 18081 18082 18083 \
     > "$work/vertx-pipe.log" 2>&1 & pids+=($!); pid_of[vertx-pipe]=$!
 fi
 
-port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; fairway-base) echo 18100;; esac; }
+port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; fairway-base) echo 18100;; fairway-cluster) echo 18103;; esac; }
 for t in $TARGETS; do
   await_http "http://127.0.0.1:$(port_of "$t")/"
 done

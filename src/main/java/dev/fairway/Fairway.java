@@ -171,7 +171,7 @@ public final class Fairway {
         ? vertx.deployVerticle(new HealthVerticle(options.getHealth(), options.getUpstreamTls(), shared.proxy().capacities(), membership))
         : Future.succeededFuture())
       .compose(v -> cluster == null ? Future.succeededFuture()
-        : vertx.deployVerticle(new ClusterVerticle(cluster, shared.proxy().counters(), registry)))
+        : vertx.deployVerticle(new ClusterVerticle(cluster, shared.proxy().counters(), shared.proxy().queue(), registry)))
       .compose(v -> vertx.deployVerticle(() -> shared.newProxy(options), new DeploymentOptions().setInstances(options.getProcess().effectiveInstances())))
       .compose(v -> reloader == null ? Future.succeededFuture() : reloader.listen())
       .compose(v -> vertx.deployVerticle(admin))

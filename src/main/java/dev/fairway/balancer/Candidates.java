@@ -20,6 +20,8 @@ public final class Candidates {
   final Capacities.Reported[] reported;
   /** In a cluster, each upstream's requests in flight from the other nodes, as last heard (zeros alone). */
   final AtomicInteger[] elsewhere;
+  /** In a cluster, slots of a limited upstream borrowed from (positive) or lent to (negative) the other nodes. */
+  final AtomicInteger[] lent;
 
   /**
    * @param maxConns 0 for no limit
@@ -29,17 +31,22 @@ public final class Candidates {
   }
 
   public Candidates(String[] ids, int[] weights, int[] maxConns, AtomicInteger[] inFlight, Capacities.Reported[] reported) {
-    this(ids, weights, maxConns, inFlight, reported, zeros(ids.length));
+    this(ids, weights, maxConns, inFlight, reported, zeros(ids.length), zeros(ids.length));
   }
 
+  /**
+   * @param maxConns this node's share of each upstream's max-conns: 0 for no limit, -1 for none
+   * @param lent     slots borrowed (positive) or lent (negative) on top of the share
+   */
   public Candidates(String[] ids, int[] weights, int[] maxConns, AtomicInteger[] inFlight, Capacities.Reported[] reported,
-                    AtomicInteger[] elsewhere) {
+                    AtomicInteger[] elsewhere, AtomicInteger[] lent) {
     this.ids = ids;
     this.weights = weights;
     this.maxConns = maxConns;
     this.inFlight = inFlight;
     this.reported = reported;
     this.elsewhere = elsewhere;
+    this.lent = lent;
   }
 
   private static AtomicInteger[] zeros(int n) {
@@ -74,12 +81,17 @@ public final class Candidates {
   }
 
   public Candidates withMaxConns(int... limits) {
-    return new Candidates(ids, weights, limits, inFlight, reported, elsewhere);
+    return new Candidates(ids, weights, limits, inFlight, reported, elsewhere, lent);
   }
 
   /** The same candidates, as a node of a cluster whose other nodes have these requests in flight to each. */
   public Candidates withElsewhere(AtomicInteger... counts) {
-    return new Candidates(ids, weights, maxConns, inFlight, reported, counts);
+    return new Candidates(ids, weights, maxConns, inFlight, reported, counts, lent);
+  }
+
+  /** The same candidates, with these slots borrowed (positive) or lent (negative) on top of each share. */
+  public Candidates withLent(AtomicInteger... slots) {
+    return new Candidates(ids, weights, maxConns, inFlight, reported, elsewhere, slots);
   }
 
   /** Takes one in-flight slot on {@code i} if it is below its limit. */
@@ -107,6 +119,10 @@ public final class Candidates {
     Capacities.Reported r = reported[i];
     int report = r == null ? -1 : r.limit();
     int max = maxConns[i];
+    if (max != 0) { // a limited upstream: this node's share, and what it borrowed or lent (read afresh: it moves)
+      int slots = Math.max(0, max) + lent[i].get();
+      max = slots > 0 ? slots : -1;
+    }
     if (report < 0) return max;
     if (report == 0) return -1;
     return max == 0 ? report : Math.min(max, report);

@@ -44,9 +44,15 @@ public final class Addresses {
   public static final String CLUSTER_ADMIN_APPLIED = "fairway.cluster.admin-applied";
   /**
    * Cluster-wide. Published by each node's cluster verticle every 200 ms: {@code {"node","version","started_at",
-   * "address","in_flight":{UPSTREAM:N},"probes":[UPSTREAM],"shares":{UPSTREAM:N}}}.
+   * "address","in_flight":{UPSTREAM:N},"probes":[UPSTREAM],"shares":{UPSTREAM:N},"slots":{UPSTREAM:{"share","limit",
+   * "waiting","epoch"}}}}.
    */
   public static final String CLUSTER_NODE_STATUS = "fairway.cluster.node-status";
+  /**
+   * Cluster-wide, point to point: {@code fairway.cluster.slots-sent.<node id>} takes slots of a limited upstream that
+   * another node lends or gives back: {@code {"from":ID,"upstream":"10.0.0.5:5000","slots":1,"epoch":"…"}}.
+   */
+  public static final String CLUSTER_SLOTS_SENT = "fairway.cluster.slots-sent";
   /** Request/reply to the cluster verticle: the body of {@code GET /admin/cluster}. No consumer: not clustered. */
   public static final String CLUSTER_GET = "fairway.cluster.get";
 

@@ -31,6 +31,7 @@ final class OriginPool {
     AtomicInteger[] inFlight = new AtomicInteger[n];
     Capacities.Reported[] reported = new Capacities.Reported[n];
     AtomicInteger[] elsewhere = new AtomicInteger[n];
+    AtomicInteger[] lent = new AtomicInteger[n];
     for (int i = 0; i < n; i++) {
       Upstream u = eligible.get(i);
       origins[i] = new Origin(u, SocketAddress.inetSocketAddress(u.port(), u.host()), counters.of(u.id()),
@@ -41,9 +42,10 @@ final class OriginPool {
       inFlight[i] = origins[i].inFlight();
       reported[i] = capacities == null ? null : capacities.of(u.id());
       elsewhere[i] = counters.elsewhere(u.id());
+      lent[i] = counters.lent(u.id());
     }
     strategyName = StrategyName.parseOrDefault(set.strategies().get(group));
-    strategy = Strategy.create(strategyName, new Candidates(ids, weights, maxConns, inFlight, reported, elsewhere), counters::next);
+    strategy = Strategy.create(strategyName, new Candidates(ids, weights, maxConns, inFlight, reported, elsewhere, lent), counters::next);
   }
 
   /** @return an origin whose in-flight slot is already claimed, or null if none is eligible or all are full */

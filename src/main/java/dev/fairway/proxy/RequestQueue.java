@@ -68,6 +68,11 @@ public final class RequestQueue {
     return size.get();
   }
 
+  /** Slots were added from outside the request path (a cluster node lent some): dispatch what waits for them. */
+  public void slotsAdded() {
+    drain();
+  }
+
   /** @return the waiter, or null when the queue is full */
   Waiter offer(String key, String client, Function<String, Origin> picker, Consumer<Origin> onDispatch) {
     while (true) {

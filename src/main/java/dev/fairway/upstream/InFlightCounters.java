@@ -14,6 +14,8 @@ public final class InFlightCounters {
   private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   /** In a cluster: requests in flight from the other nodes, per upstream, as their last status said. */
   private final ConcurrentHashMap<String, AtomicInteger> elsewhere = new ConcurrentHashMap<>();
+  /** In a cluster: slots of a limited upstream borrowed from (positive) or lent to (negative) the other nodes. */
+  private final ConcurrentHashMap<String, AtomicInteger> lent = new ConcurrentHashMap<>();
   private final AtomicLong sequence = new AtomicLong();
 
   public AtomicInteger of(String upstreamId) {
@@ -23,6 +25,11 @@ public final class InFlightCounters {
   /** The other nodes' requests in flight to this upstream (0 when not clustered), kept by the cluster verticle. */
   public AtomicInteger elsewhere(String upstreamId) {
     return elsewhere.computeIfAbsent(upstreamId, id -> new PaddedCounter());
+  }
+
+  /** Slots of this upstream borrowed (positive) or lent (negative) on top of this node's share, kept by the cluster verticle. */
+  public AtomicInteger lent(String upstreamId) {
+    return lent.computeIfAbsent(upstreamId, id -> new PaddedCounter());
   }
 
   public int get(String upstreamId) {

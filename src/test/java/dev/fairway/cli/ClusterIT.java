@@ -154,7 +154,7 @@ class ClusterIT {
   }
 
   @Test
-  void aBackendWithMaxConnsTwoBehindThreeNodesNeverHasMoreThanTwoRequests(Vertx vertx) throws Exception {
+  void aBackendWithMaxConnsTwoBehindThreeNodesNeverHasMoreThanTwoRequestsAndEveryNodeIsServed(Vertx vertx) throws Exception {
     TestUpstream slow = TestUpstream.start(vertx, "slow");
     AtomicInteger now = new AtomicInteger();
     AtomicInteger peak = new AtomicInteger();
@@ -172,17 +172,25 @@ class ClusterIT {
     // the shares add up to the limit: two nodes hold one each, the third none
     List<Integer> shares = three.stream().map(n -> upstream(n, slow.id()).getInteger("node_max_conns")).sorted().toList();
     assertThat(shares).containsExactly(-1, 1, 1);
+    Node noShare = three.stream().filter(n -> upstream(n, slow.id()).getInteger("node_max_conns") < 0).findFirst().orElseThrow();
 
+    // the node without a share borrows the idle nodes' slots: its requests are served, two at a time
     List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
-    List<Node> withShare = three.stream().filter(n -> upstream(n, slow.id()).getInteger("node_max_conns") > 0).toList();
-    for (int i = 0; i < 20; i++) {
-      Node n = withShare.get(i % withShare.size());
-      sent.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.proxyPort() + "/job/" + i))
-        .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString()));
-    }
+    for (int i = 0; i < 6; i++) sent.add(send(noShare, "/borrowed/" + i));
     for (CompletableFuture<HttpResponse<String>> f : sent) assertThat(f.get().statusCode()).isEqualTo(200);
-    assertThat(slow.hits.get()).isEqualTo(20);
+    assertThat(peak.get()).as("most requests at once on the backend, all through one node").isEqualTo(2);
+
+    // then 20 at once through all three: every one served, never more than 2 at the backend
+    sent.clear();
+    for (int i = 0; i < 20; i++) sent.add(send(three.get(i % 3), "/job/" + i));
+    for (CompletableFuture<HttpResponse<String>> f : sent) assertThat(f.get().statusCode()).isEqualTo(200);
+    assertThat(slow.hits.get()).isEqualTo(26);
     assertThat(peak.get()).as("most requests at once on the backend").isEqualTo(2);
+  }
+
+  private CompletableFuture<HttpResponse<String>> send(Node node, String path) {
+    return http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.proxyPort() + path))
+      .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
