@@ -2,6 +2,7 @@ package dev.fairway;
 
 import dev.fairway.balancer.BalancerVerticle;
 import dev.fairway.cli.FairwayCommand;
+import dev.fairway.cluster.ClusterJobDirectory;
 import dev.fairway.cluster.ClusterNode;
 import dev.fairway.cluster.ClusterVerticle;
 import dev.fairway.cluster.Membership;
@@ -177,6 +178,11 @@ public final class Fairway {
       .compose(v -> vertx.deployVerticle(admin))
       .map(v -> {
         Fairway f = new Fairway(vertx, registry, options, shared, admin.actualPort());
+        if (cluster != null && shared.proxy().jobs() != null) { // a resume or a repeated key on another node reaches this node's jobs
+          String host = cluster.host().contains(":") ? "[" + cluster.host() + "]" : cluster.host();
+          shared.proxy().jobs().useDirectory(new ClusterJobDirectory(vertx, membership, host + ":" + f.proxyPort(),
+            options.getJobs().getRetentionMillis()));
+        }
         f.stopSupervision = Supervision.install(vertx, registry, shared::proxyEventLoops);
         if (reloader != null && watchFile != null && options.getProcess().isWatchConfig()) reloader.watch(watchFile);
         f.report();

@@ -152,6 +152,11 @@ public final class ClusterNode {
     return options.getName();
   }
 
+  /** The host the other nodes reach this one at: cluster.host, or the address Hazelcast bound. */
+  public String host() {
+    return options.getHost() != null ? options.getHost() : manager.getHazelcastInstance().getCluster().getLocalMember().getAddress().getHost();
+  }
+
   /** Where the other nodes reach this one (host:port of the member protocol). */
   public String address() {
     return manager.getHazelcastInstance().getCluster().getLocalMember().getAddress().toString();

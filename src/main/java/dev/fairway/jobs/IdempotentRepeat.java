@@ -52,4 +52,10 @@ public final class IdempotentRepeat {
       req.response().writeContinue();
     }
   }
+
+  /** A repeated key whose job ran on a node that has left the cluster: not run again (it may have reached its upstream). */
+  public static void lostWithItsNode(io.vertx.core.http.HttpServerResponse resp, String jobId) {
+    Problem.send(resp, 409, "job interrupted", "the job of this Idempotency-Key (" + jobId
+      + ") ran on a node that left the cluster; send the request with a new key to run it again");
+  }
 }

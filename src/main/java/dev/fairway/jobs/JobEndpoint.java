@@ -5,6 +5,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
 
 /**
  * {@code <prefix>/<id>} on the proxy port: GET replays and follows a job's response (or, with
@@ -14,9 +15,12 @@ import io.vertx.core.http.HttpServerResponse;
 public final class JobEndpoint {
 
   private final JobStore store;
+  /** Passes requests for jobs of other nodes of a cluster to them. */
+  private final JobForwarder forwarder;
 
-  public JobEndpoint(JobStore store) {
+  public JobEndpoint(JobStore store, JobForwarder forwarder) {
     this.store = store;
+    this.forwarder = forwarder;
   }
 
   /** Whether {@code path} is under the jobs prefix. */
@@ -40,6 +44,24 @@ public final class JobEndpoint {
       return;
     }
     Job job = store.get(id);
+    JobDirectory directory = store.directory();
+    if (job == null && directory != null && req.getHeader(JobDirectory.FORWARDED) == null) {
+      req.pause();
+      directory.locate(id).onComplete(ar -> {
+        JobDirectory.Location where = ar.succeeded() ? ar.result() : null;
+        if (where != null && !where.gone()) {
+          forwarder.forward(req, where.address());
+          return;
+        }
+        req.resume();
+        if (where == null || !JobScope.same(where.status().getString("scope", ""), req, client)) {
+          Problem.send(resp, 404, "no such job", "no job " + id + " for this caller");
+        } else {
+          answerGone(where.status().copy(), req, resp);
+        }
+      });
+      return;
+    }
     if (job == null || !JobScope.same(job.scope(), req, client)) {
       Problem.send(resp, 404, "no such job", "no job " + id + " for this caller");
       return;
@@ -52,6 +74,19 @@ public final class JobEndpoint {
       resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(job.statusJson().encode() + "\n");
     } else {
       JobReplay.serve(store, job, req, false);
+    }
+  }
+
+  /** A job of a node that has left the cluster: what was last recorded of it; its response left with the node. */
+  private static void answerGone(JsonObject status, HttpServerRequest req, HttpServerResponse resp) {
+    status.remove("scope");
+    if (req.method() == HttpMethod.DELETE) {
+      Problem.send(resp, 409, "job already ended", "the job is " + status.getString("state") + ": the node that ran it left the cluster");
+    } else if (wantsStatus(req)) {
+      resp.putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(status.encode() + "\n");
+    } else {
+      Problem.send(resp, 410, "job gone with its node", "the job is " + status.getString("state")
+        + ": the node that ran it left the cluster, and its response with it");
     }
   }
 

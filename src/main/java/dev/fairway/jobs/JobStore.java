@@ -53,6 +53,7 @@ public final class JobStore {
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
   private final Map<String, Job> byKey = new ConcurrentHashMap<>();
   private final Map<String, Future<Void>> metaWrites = new ConcurrentHashMap<>();
+  private volatile JobDirectory directory;
   /** Jobs whose metadata is to be written shortly ({@link #writeMetaSoon}). */
   private final java.util.Set<String> metaDue = ConcurrentHashMap.newKeySet();
   private final AtomicLong spoolBytes = new AtomicLong();
@@ -142,6 +143,21 @@ public final class JobStore {
     return ID.matcher(id).matches();
   }
 
+  /** Where the cluster's other jobs run; null when not clustered. */
+  public JobDirectory directory() {
+    return directory;
+  }
+
+  /** Set once, as a clustered Fairway starts: from then on its jobs are recorded for the other nodes. */
+  public void useDirectory(JobDirectory directory) {
+    this.directory = directory;
+  }
+
+  private void record(Job job) {
+    JobDirectory d = directory;
+    if (d != null) d.recorded(job);
+  }
+
   public Job get(String id) {
     return jobs.get(id);
   }
@@ -162,6 +178,7 @@ public final class JobStore {
     }
     jobs.put(id, job);
     writeMetaSoon(job);
+    record(job);
     return new Claim(job, true);
   }
 
@@ -227,6 +244,7 @@ public final class JobStore {
     }
     metaDue.remove(job.id());
     writeMeta(job);
+    record(job);
   }
 
   private void forgetKey(Job job) {

@@ -24,6 +24,8 @@ import dev.fairway.jobs.IdempotentRepeat;
 import dev.fairway.jobs.JobRun;
 import dev.fairway.jobs.JobScope;
 import dev.fairway.jobs.JobState;
+import dev.fairway.jobs.JobDirectory;
+import dev.fairway.jobs.JobScope;
 import dev.fairway.jobs.JobStore;
 
 import java.net.ConnectException;
@@ -167,7 +169,45 @@ final class ProxyExchange {
       reject(Failure.RATE_LIMITED, null);
       return;
     }
-    if (route.jobs() != null && !startJob()) return;
+    if (route.jobs() != null) {
+      if (keyHeldElsewhere()) return;
+      if (!startJob()) return;
+    }
+    proceed();
+  }
+
+  /**
+   * In a cluster, a request with an Idempotency-Key claims the key for this node first; if another node holds it,
+   * the request goes there, where its job runs. Resumes {@link #proceed} here otherwise.
+   *
+   * @return true if the request left this path (it waits for the cluster's answer)
+   */
+  private boolean keyHeldElsewhere() {
+    JobDirectory directory = proxy.jobs().directory();
+    String key = req.getHeader(IdempotentRepeat.HEADER);
+    if (directory == null || key == null || !IdempotentRepeat.wellFormed(key) || req.getHeader(JobDirectory.FORWARDED) != null) {
+      return false;
+    }
+    req.pause();
+    directory.claimKey(JobScope.of(route.jobs().getKeyScope(), req, client), key).onComplete(ar -> {
+      JobDirectory.Location where = ar.succeeded() ? ar.result() : null;
+      if (where == null) { // this node holds the key (or the cluster could not say): the job runs here
+        if (!hasBody) req.resume();
+        if (startJob()) proceed();
+      } else if (where.gone()) {
+        proxy.clientDeadlines().requestEnded(req.connection());
+        req.resume();
+        IdempotentRepeat.lostWithItsNode(resp, where.status().getString("id"));
+      } else {
+        proxy.clientDeadlines().requestEnded(req.connection());
+        proxy.jobForwarder().forward(req, where.address());
+      }
+    });
+    return true;
+  }
+
+  /** The request past its job's claim: to an upstream now, or into the queue. */
+  private void proceed() {
     if (hasBody) {
       req.pause(); // the body waits in the socket (TCP back-pressure) until the upstream can take it
     }

@@ -3,6 +3,7 @@ package dev.fairway.proxy;
 import dev.fairway.accesslog.AccessLog;
 import dev.fairway.bus.Addresses;
 import dev.fairway.bus.UpstreamFailure;
+import dev.fairway.jobs.JobForwarder;
 import dev.fairway.jobs.JobStore;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.ops.Lifecycle;
@@ -28,6 +29,7 @@ final class ProxyInstance {
   private final Lifecycle lifecycle;
   private final JobStore jobs;
   private final WaitEstimates waits;
+  private final JobForwarder jobForwarder;
   private ProxySettings settings;
   private AccessLog.Lines accessLines;
 
@@ -46,6 +48,12 @@ final class ProxyInstance {
     this.lifecycle = lifecycle;
     this.jobs = jobs;
     this.waits = waits;
+    this.jobForwarder = new JobForwarder(vertx);
+  }
+
+  /** Passes requests for a job that runs on another node of a cluster to that node. */
+  JobForwarder jobForwarder() {
+    return jobForwarder;
   }
 
   WaitEstimates waits() {

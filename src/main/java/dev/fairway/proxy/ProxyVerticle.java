@@ -81,7 +81,7 @@ public class ProxyVerticle extends VerticleBase {
       readDeadlines, new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
       shared.waits());
     shared.ages().register(context, readDeadlines);
-    jobEndpoint = shared.jobs() == null ? null : new JobEndpoint(shared.jobs());
+    jobEndpoint = shared.jobs() == null ? null : new JobEndpoint(shared.jobs(), instance.jobForwarder());
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);
     webSockets = new WebSocketRelay(instance, vertx.createWebSocketClient(

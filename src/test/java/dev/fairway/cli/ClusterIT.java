@@ -311,6 +311,134 @@ class ClusterIT {
     assertThat(r.statusCode()).isEqualTo(200);
   }
 
+  /** A node whose requests under /job run as long jobs, spooled in a folder of its own. */
+  private Node jobNode(String name, JsonArray upstreams, List<Integer> memberPorts, int clusterPort) throws IOException {
+    JsonObject jobs = new JsonObject()
+      .put("routes", new JsonArray().add(new JsonObject().put("path", "/job").put("jobs", new JsonObject().put("enabled", true))))
+      .put("jobs", new JsonObject().put("dir", Files.createDirectories(dir.resolve("spool-" + clusterPort)).toString()));
+    return start(name, upstreams, memberPorts, clusterPort, jobs);
+  }
+
+  /** 1 MiB of bytes that tell where they are, written in 16 KiB pieces 20 ms apart. */
+  private static byte[] slowBody(Vertx vertx, io.vertx.core.http.HttpServerRequest req) {
+    byte[] all = new byte[1 << 20];
+    new java.util.Random(42).nextBytes(all);
+    req.response().putHeader("content-length", String.valueOf(all.length));
+    AtomicInteger sentPieces = new AtomicInteger();
+    vertx.setPeriodic(20, id -> {
+      int i = sentPieces.getAndIncrement();
+      if (i >= 64 || req.response().closed()) {
+        vertx.cancelTimer(id);
+        if (i >= 64 && !req.response().ended()) req.response().end();
+        return;
+      }
+      req.response().write(io.vertx.core.buffer.Buffer.buffer(java.util.Arrays.copyOfRange(all, i << 14, (i + 1) << 14)));
+    });
+    return all;
+  }
+
+  @Test
+  void aJobStartedThroughOneNodeIsReadByteExactThroughAnother(Vertx vertx) throws Exception {
+    TestUpstream backend = TestUpstream.start(vertx, "backend");
+    byte[][] expected = new byte[1][];
+    backend.handler = req -> expected[0] = slowBody(vertx, req);
+    int pa = Proxies.freePort();
+    int pc = Proxies.freePort();
+    Node a = jobNode("jobs", upstreams(backend), List.of(pc), pa);
+    Node c = jobNode("jobs", upstreams(backend), List.of(pa), pc);
+    Http.await("2 members", START, () -> clusterSize(a) == 2 && clusterSize(c) == 2);
+    for (Node n : List.of(a, c)) Http.await("up", START, () -> "UP".equals(upstream(n, backend.id()).getString("status")));
+
+    HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.proxyPort() + "/job/report"))
+      .header("Prefer", "respond-async").build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(accepted.statusCode()).isEqualTo(202);
+    String id = accepted.headers().firstValue("Fairway-Job").orElseThrow();
+
+    // through the other node, while it runs: the whole response, followed live to its end, then a range of it
+    HttpResponse<byte[]> whole = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.proxyPort() + "/.fairway/jobs/" + id))
+      .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(whole.statusCode()).isEqualTo(200);
+    assertThat(whole.body()).isEqualTo(expected[0]);
+    HttpResponse<byte[]> tail = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.proxyPort() + "/.fairway/jobs/" + id))
+      .header("Range", "bytes=1000000-").build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(tail.statusCode()).isEqualTo(206);
+    assertThat(tail.body()).isEqualTo(java.util.Arrays.copyOfRange(expected[0], 1_000_000, 1 << 20));
+    assertThat(backend.hits.get()).isEqualTo(1);
+
+    // an unknown id is 404 through either node
+    HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.proxyPort()
+      + "/.fairway/jobs/AAAAAAAAAAAAAAAAAAAAAA")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void anIdempotencyKeyRepeatedThroughAnotherNodeReachesTheSameJob(Vertx vertx) throws Exception {
+    TestUpstream backend = TestUpstream.start(vertx, "backend");
+    backend.handler = req -> req.body().onSuccess(body -> vertx.setTimer(1_000, id -> req.response().end("ran once: " + body)));
+    int pa = Proxies.freePort();
+    int pb = Proxies.freePort();
+    Node a = jobNode("keys", upstreams(backend), List.of(pb), pa);
+    Node b = jobNode("keys", upstreams(backend), List.of(pa), pb);
+    Http.await("2 members", START, () -> clusterSize(a) == 2 && clusterSize(b) == 2);
+    for (Node n : List.of(a, b)) Http.await("up", START, () -> "UP".equals(upstream(n, backend.id()).getString("status")));
+
+    HttpRequest.Builder post = HttpRequest.newBuilder().header("Idempotency-Key", "order-7")
+      .POST(HttpRequest.BodyPublishers.ofString("{\"doc\":1}"));
+    CompletableFuture<HttpResponse<String>> first = http.sendAsync(post.copy().uri(URI.create("http://127.0.0.1:" + a.proxyPort() + "/job/run")).build(),
+      HttpResponse.BodyHandlers.ofString());
+    Http.await("the first request at the backend", Duration.ofSeconds(10), () -> backend.hits.get() == 1);
+    HttpResponse<String> repeat = http.send(post.copy().uri(URI.create("http://127.0.0.1:" + b.proxyPort() + "/job/run")).build(),
+      HttpResponse.BodyHandlers.ofString());
+    assertThat(first.get().statusCode()).isEqualTo(200);
+    assertThat(repeat.statusCode()).isEqualTo(200);
+    assertThat(repeat.body()).isEqualTo(first.get().body()).isEqualTo("ran once: {\"doc\":1}");
+    assertThat(repeat.headers().firstValue("Fairway-Job")).isEqualTo(first.get().headers().firstValue("Fairway-Job"));
+    assertThat(backend.hits.get()).isEqualTo(1);
+
+    HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + b.proxyPort() + "/job/run"))
+      .header("Idempotency-Key", "order-7").POST(HttpRequest.BodyPublishers.ofString("{\"doc\":2}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(other.statusCode()).as("the same key with another body, through the other node").isEqualTo(422);
+    assertThat(backend.hits.get()).isEqualTo(1);
+  }
+
+  @Test
+  void theJobsOfAKilledNodeAreInterruptedOnTheOthers(Vertx vertx) throws Exception {
+    TestUpstream backend = TestUpstream.start(vertx, "backend");
+    backend.handler = req -> req.response().setChunked(true).write("started\n"); // and never ends
+    int pa = Proxies.freePort();
+    int pc = Proxies.freePort();
+    Node a = jobNode("dies", upstreams(backend), List.of(pc), pa);
+    Node c = jobNode("dies", upstreams(backend), List.of(pa), pc);
+    Http.await("2 members", START, () -> clusterSize(a) == 2 && clusterSize(c) == 2);
+    for (Node n : List.of(a, c)) Http.await("up", START, () -> "UP".equals(upstream(n, backend.id()).getString("status")));
+    HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.proxyPort() + "/job/long"))
+      .header("Prefer", "respond-async").build(), HttpResponse.BodyHandlers.ofString());
+    String id = accepted.headers().firstValue("Fairway-Job").orElseThrow();
+    HttpRequest status = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.proxyPort() + "/.fairway/jobs/" + id))
+      .header("Accept", "application/json").build();
+    Http.await("running, as seen through the other node", Duration.ofSeconds(10),
+      () -> new JsonObject(send(status).body()).getString("state").equals("running"));
+
+    new ProcessBuilder("kill", "-9", String.valueOf(a.process().pid())).start().waitFor();
+    long killedAt = System.nanoTime();
+    Http.await("interrupted", Duration.ofSeconds(10), () -> {
+      HttpResponse<String> r = send(status);
+      return r.statusCode() == 200 && new JsonObject(r.body()).getString("state").equals("interrupted");
+    });
+    assertThat(Duration.ofNanos(System.nanoTime() - killedAt)).isLessThan(Duration.ofSeconds(10));
+    HttpResponse<String> body = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + c.proxyPort() + "/.fairway/jobs/" + id)).build());
+    assertThat(body.statusCode()).isEqualTo(410);
+    assertThat(body.body()).contains("left the cluster");
+  }
+
+  private HttpResponse<String> send(HttpRequest req) {
+    try {
+      return http.send(req, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   @Test
   void nodesWithDifferentClusterNamesNeverJoin(Vertx vertx) throws IOException {
     TestUpstream a = TestUpstream.start(vertx, "a");
