@@ -112,6 +112,11 @@ public final class ClusterNode {
     });
     log.info("cluster {}: this node is {} at {}; {} member(s): {}", options.getName(), membership.self(),
       manager.getHazelcastInstance().getCluster().getLocalMember().getAddress(), membership.members().size(), membership.members());
+    if (membership.members().size() == 1 && (!options.getMembers().isEmpty() || options.getKubernetesService() != null)) {
+      log.warn("cluster {}: no other node answered within cluster.join-timeout ({}); running alone until one joins ({})",
+        options.getName(), Durations.format(options.getJoinTimeoutMillis()),
+        options.getKubernetesService() != null ? "kubernetes service " + options.getKubernetesService() : "members " + String.join(",", options.getMembers()));
+    }
   }
 
   private void changed(String what, Member member) {

@@ -130,25 +130,38 @@ public class MetricsVerticle extends VerticleBase {
   /** The figures of the dashboard as JSON: per upstream, its state and its last minute; the newest jobs. */
   private void stats(RoutingContext ctx) {
     UpstreamSet set = current;
-    healthDetails().onSuccess(details -> {
-      JsonArray list = new JsonArray();
-      int inFlightTotal = 0;
-      for (Upstream u : set.upstreams()) {
-        int n = inFlight.get(u.id());
-        inFlightTotal += n;
-        JsonObject detail = details.getJsonObject(u.id(), new JsonObject());
-        list.add(new JsonObject().put("id", u.id()).put("group", u.group()).put("status", u.up() ? "UP" : "DOWN").put("state", u.state())
-          .put("reason", u.reason()).put("weight", u.weight()).put("max_conns", u.maxConns()).put("in_flight", n)
-          .put("capacity", capacities.of(u.id()).toJson())
-          .put("last_failure", detail.getString("last_failure")).put("ejections", detail.getInteger("ejections", 0))
-          .mergeIn(proxyMetrics.liveStats(u.id())));
-      }
-      json(ctx, 200, new JsonObject().put("time", System.currentTimeMillis()).put("revision", set.revision())
-        .put("strategy", set.strategy()).put("draining", lifecycle.draining())
-        .put("queue_length", queueLength.getAsInt()).put("in_flight", inFlightTotal).put("upstreams", list)
-        .put("rejected", proxyMetrics.liveStats(ProxyMetrics.NO_UPSTREAM))
-        .put("jobs", jobs == null ? null : jobs.recent(STATS_JOBS)));
-    });
+    Future<JsonObject> cluster = clusterView();
+    healthDetails().compose(details -> cluster.map(c -> {
+      statsWith(ctx, set, details, c);
+      return null;
+    }));
+  }
+
+  /** The cluster as its verticle last heard it; null when not clustered. */
+  private Future<JsonObject> clusterView() {
+    return vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_GET, null, new DeliveryOptions().setSendTimeout(1_000))
+      .map(reply -> reply.body())
+      .otherwise((JsonObject) null);
+  }
+
+  private void statsWith(RoutingContext ctx, UpstreamSet set, JsonObject details, JsonObject cluster) {
+    JsonArray list = new JsonArray();
+    int inFlightTotal = 0;
+    for (Upstream u : set.upstreams()) {
+      int n = inFlight.get(u.id());
+      inFlightTotal += n;
+      JsonObject detail = details.getJsonObject(u.id(), new JsonObject());
+      list.add(new JsonObject().put("id", u.id()).put("group", u.group()).put("status", u.up() ? "UP" : "DOWN").put("state", u.state())
+        .put("reason", u.reason()).put("weight", u.weight()).put("max_conns", u.maxConns()).put("in_flight", n)
+        .put("capacity", capacities.of(u.id()).toJson())
+        .put("last_failure", detail.getString("last_failure")).put("ejections", detail.getInteger("ejections", 0))
+        .mergeIn(proxyMetrics.liveStats(u.id())));
+    }
+    json(ctx, 200, new JsonObject().put("time", System.currentTimeMillis()).put("revision", set.revision())
+      .put("strategy", set.strategy()).put("draining", lifecycle.draining())
+      .put("queue_length", queueLength.getAsInt()).put("in_flight", inFlightTotal).put("upstreams", list)
+      .put("rejected", proxyMetrics.liveStats(ProxyMetrics.NO_UPSTREAM))
+      .put("jobs", jobs == null ? null : jobs.recent(STATS_JOBS)).put("cluster", cluster));
   }
 
   private Future<JsonObject> healthDetails() {

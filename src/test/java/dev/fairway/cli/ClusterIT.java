@@ -73,7 +73,7 @@ class ClusterIT {
 
   /** Three nodes of one cluster in front of {@code upstreams}, each started once the ones before it run. */
   private List<Node> threeNodes(JsonArray upstreams, JsonObject extra) throws IOException {
-    List<Integer> ports = List.of(Proxies.freePort(), Proxies.freePort(), Proxies.freePort());
+    List<Integer> ports = List.of(Proxies.portBelowEphemeral(), Proxies.portBelowEphemeral(), Proxies.portBelowEphemeral());
     List<Node> three = new ArrayList<>();
     for (int port : ports) {
       three.add(start("it", upstreams, ports.stream().filter(p -> p != port).toList(), port, extra));
@@ -144,7 +144,7 @@ class ClusterIT {
     Http.await("the added upstream on the first node", Duration.ofSeconds(2), () -> upstream(three.get(0), "127.0.0.1:1").getInteger("_status") == 200);
 
     // a fourth node, configured with only upstream a, takes the cluster's set as it is now
-    Node late = start("it", upstreams(a), three.stream().map(Node::clusterPort).toList(), Proxies.freePort(), new JsonObject());
+    Node late = start("it", upstreams(a), three.stream().map(Node::clusterPort).toList(), Proxies.portBelowEphemeral(), new JsonObject());
     Http.await("4 members", START, () -> clusterSize(three.get(0)) == 4);
     JsonObject seen = upstream(late, b.id());
     assertThat(seen.getInteger("weight")).isEqualTo(7);
@@ -245,8 +245,8 @@ class ClusterIT {
     TestUpstream a = TestUpstream.start(vertx, "a");
     TestUpstream b = TestUpstream.start(vertx, "b");
     for (TestUpstream u : List.of(a, b)) u.handler = held::add;
-    int p1 = Proxies.freePort();
-    int p2 = Proxies.freePort();
+    int p1 = Proxies.portBelowEphemeral();
+    int p2 = Proxies.portBelowEphemeral();
     JsonObject leastConn = new JsonObject().put("strategy", "least-conn");
     Node one = start("lc", upstreams(a, b), List.of(p2), p1, leastConn);
     Node two = start("lc", upstreams(a, b), List.of(p1), p2, leastConn);
@@ -342,8 +342,8 @@ class ClusterIT {
     TestUpstream backend = TestUpstream.start(vertx, "backend");
     byte[][] expected = new byte[1][];
     backend.handler = req -> expected[0] = slowBody(vertx, req);
-    int pa = Proxies.freePort();
-    int pc = Proxies.freePort();
+    int pa = Proxies.portBelowEphemeral();
+    int pc = Proxies.portBelowEphemeral();
     Node a = jobNode("jobs", upstreams(backend), List.of(pc), pa);
     Node c = jobNode("jobs", upstreams(backend), List.of(pa), pc);
     Http.await("2 members", START, () -> clusterSize(a) == 2 && clusterSize(c) == 2);
@@ -375,8 +375,8 @@ class ClusterIT {
   void anIdempotencyKeyRepeatedThroughAnotherNodeReachesTheSameJob(Vertx vertx) throws Exception {
     TestUpstream backend = TestUpstream.start(vertx, "backend");
     backend.handler = req -> req.body().onSuccess(body -> vertx.setTimer(1_000, id -> req.response().end("ran once: " + body)));
-    int pa = Proxies.freePort();
-    int pb = Proxies.freePort();
+    int pa = Proxies.portBelowEphemeral();
+    int pb = Proxies.portBelowEphemeral();
     Node a = jobNode("keys", upstreams(backend), List.of(pb), pa);
     Node b = jobNode("keys", upstreams(backend), List.of(pa), pb);
     Http.await("2 members", START, () -> clusterSize(a) == 2 && clusterSize(b) == 2);
@@ -405,8 +405,8 @@ class ClusterIT {
   void theJobsOfAKilledNodeAreInterruptedOnTheOthers(Vertx vertx) throws Exception {
     TestUpstream backend = TestUpstream.start(vertx, "backend");
     backend.handler = req -> req.response().setChunked(true).write("started\n"); // and never ends
-    int pa = Proxies.freePort();
-    int pc = Proxies.freePort();
+    int pa = Proxies.portBelowEphemeral();
+    int pc = Proxies.portBelowEphemeral();
     Node a = jobNode("dies", upstreams(backend), List.of(pc), pa);
     Node c = jobNode("dies", upstreams(backend), List.of(pa), pc);
     Http.await("2 members", START, () -> clusterSize(a) == 2 && clusterSize(c) == 2);
@@ -440,11 +440,45 @@ class ClusterIT {
   }
 
   @Test
+  void aFailureSeenByANodeThatDoesNotProbeTheUpstreamEjectsItEverywhere(Vertx vertx) throws Exception {
+    TestUpstream flaky = TestUpstream.start(vertx, "flaky");
+    flaky.handler = req -> req.connection().close(); // healthy to probes, but every request is cut
+    int p1 = Proxies.portBelowEphemeral();
+    int p2 = Proxies.portBelowEphemeral();
+    // probes every 30 s: only the failure can take it out within this test
+    JsonObject slowProbes = new JsonObject().put("health", new JsonObject().put("path", "/health").put("interval", "30s")
+      .put("max-fails", 1).put("fail-timeout", "30s"));
+    Node one = start("passive", upstreams(flaky), List.of(p2), p1, slowProbes);
+    Node two = start("passive", upstreams(flaky), List.of(p1), p2, slowProbes);
+    Http.await("2 members", START, () -> clusterSize(one) == 2 && clusterSize(two) == 2);
+    for (Node n : List.of(one, two)) Http.await("up", START, () -> "UP".equals(upstream(n, flaky.id()).getString("status")));
+    Node prober = probes(one).contains(flaky.id()) ? one : two;
+    Node other = prober == one ? two : one;
+    assertThat(probes(other)).doesNotContain(flaky.id());
+
+    HttpResponse<String> cut = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + other.proxyPort() + "/x")).build());
+    assertThat(cut.statusCode()).isEqualTo(502);
+    for (Node n : List.of(prober, other)) {
+      Http.await("ejected, as seen on the node on " + n.clusterPort(), Duration.ofSeconds(5),
+        () -> "DOWN".equals(upstream(n, flaky.id()).getString("status")));
+    }
+    assertThat(upstream(other, flaky.id()).getString("reason")).contains("ejected");
+  }
+
+  /** The upstreams this node probes, as it says of itself. */
+  private List<String> probes(Node node) {
+    return admin(node, "GET", "/cluster", null).getJsonArray("members").stream().map(JsonObject.class::cast)
+      .filter(m -> m.getBoolean("self", false)).findFirst().orElseThrow()
+      .getJsonArray("probes").stream().map(String::valueOf).toList();
+  }
+
+  @Test
   void nodesWithDifferentClusterNamesNeverJoin(Vertx vertx) throws IOException {
     TestUpstream a = TestUpstream.start(vertx, "a");
-    int p1 = Proxies.freePort();
-    int p2 = Proxies.freePort();
+    int p1 = Proxies.portBelowEphemeral();
+    int p2 = Proxies.portBelowEphemeral();
     Node one = start("blue", upstreams(a), List.of(p2), p1, new JsonObject());
+    one.process().awaitOutput("no other node answered within cluster.join-timeout (3s); running alone until one joins (members 127.0.0.1:" + p2 + ")", START);
     Node two = start("green", upstreams(a), List.of(p1), p2, new JsonObject());
     assertThat(clusterSize(one)).isEqualTo(1);
     assertThat(clusterSize(two)).isEqualTo(1);
@@ -454,12 +488,12 @@ class ClusterIT {
   @Test
   void requiredMembersThatNeverAnswerStopTheStartNamingThem(Vertx vertx) throws IOException {
     TestUpstream a = TestUpstream.start(vertx, "a");
-    int absent = Proxies.freePort();
+    int absent = Proxies.portBelowEphemeral();
     JsonObject config = new JsonObject()
       .put("listen", new JsonObject().put("host", "127.0.0.1").put("port", Proxies.freePort()))
       .put("admin", new JsonObject().put("port", Proxies.freePort()))
       .put("upstreams", upstreams(a)).put("access-log", "off")
-      .put("cluster", new JsonObject().put("host", "127.0.0.1").put("port", Proxies.freePort())
+      .put("cluster", new JsonObject().put("host", "127.0.0.1").put("port", Proxies.portBelowEphemeral())
         .put("members", "127.0.0.1:" + absent).put("require-members", 2).put("join-timeout", "2s"));
     Path file = Files.writeString(dir.resolve("alone.yaml"), config.encode());
     FairwayProcess p = FairwayProcess.start("--config", file.toString());

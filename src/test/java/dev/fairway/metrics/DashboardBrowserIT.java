@@ -56,4 +56,20 @@ class DashboardBrowserIT {
       fairway.close().await();
     }
   }
+
+  @Test
+  void aClusteredNodesDashboardListsTheMembers(Vertx vertx) throws Exception {
+    Assumptions.assumeTrue(HeadlessChromium.installed() || "true".equals(System.getenv("CI")), "chromium not installed");
+    TestUpstream a = TestUpstream.start(vertx, "a");
+    int clusterPort = Proxies.portBelowEphemeral();
+    Fairway fairway = Proxies.start(Proxies.options(a).with(o -> o.getCluster().setEnabled(true).setHost("127.0.0.1").setPort(clusterPort)));
+    try (HeadlessChromium chromium = HeadlessChromium.open(vertx, "http://127.0.0.1:" + fairway.adminPort() + "/")) {
+      Http.await("this node listed with its address", Duration.ofSeconds(20), () -> {
+        String table = chromium.evaluate("document.querySelector('#cluster tbody').innerText");
+        return table.contains("(this node)\t[127.0.0.1]:" + clusterPort) && table.contains(a.id());
+      });
+    } finally {
+      fairway.close().await();
+    }
+  }
 }

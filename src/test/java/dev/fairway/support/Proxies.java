@@ -39,4 +39,20 @@ public final class Proxies {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * A free port below Linux's ephemeral range (32768 and up), for a port a child process binds a while after it is
+   * chosen (a cluster node's member port): one chosen in that range could meanwhile be taken by an outgoing connection.
+   */
+  public static int portBelowEphemeral() {
+    java.util.Random random = new java.util.Random();
+    while (true) {
+      int port = 20_000 + random.nextInt(12_000);
+      try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return port;
+      } catch (IOException taken) {
+        // try another
+      }
+    }
+  }
 }
