@@ -9,7 +9,7 @@ import java.util.Arrays;
  * address of 127.0.0.0/8 lands somewhere different, unlike nginx's ip_hash on three octets. A key whose upstream
  * is at its limit walks on to the next one; a request without a key falls back to round-robin.
  */
-final class ConsistentHash implements Strategy {
+public final class ConsistentHash implements Strategy {
 
   static final int POINTS_PER_WEIGHT = 100;
 
@@ -61,7 +61,7 @@ final class ConsistentHash implements Strategy {
   }
 
   /** FNV-1a over the characters, then MurmurHash3's 64-bit finalizer to spread nearby keys (127.0.0.2, .3, ...). */
-  static long hash(String s) {
+  public static long hash(String s) {
     long h = 0xcbf29ce484222325L;
     for (int i = 0; i < s.length(); i++) {
       h ^= s.charAt(i);

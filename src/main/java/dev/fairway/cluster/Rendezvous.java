@@ -1,5 +1,7 @@
 package dev.fairway.cluster;
 
+import dev.fairway.balancer.ConsistentHash;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,14 +37,8 @@ public final class Rendezvous {
     return best;
   }
 
-  /** String.hashCode is specified, so every JVM computes the same score; the mix spreads its bits. */
+  /** The same on every JVM (a hash of the characters, no seed), spread so that similar ids score apart. */
   private static long score(String member, String key) {
-    long h = ((long) member.hashCode() << 32) ^ (key.hashCode() & 0xffffffffL);
-    h ^= h >>> 33;
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    h *= 0xc4ceb9fe1a85ec53L;
-    h ^= h >>> 33;
-    return h;
+    return ConsistentHash.hash(member + '|' + key);
   }
 }
