@@ -79,7 +79,7 @@ final class SlotLending {
       int borrowed = lent.get();
       int slots = 0;
       if (borrowed > 0 && p.limit() < Math.max(0, p.share())) {
-        slots = Math.min(borrowed, Math.min(Math.max(0, p.share()) - p.limit(), p.waiting())); // back to its owner
+        slots = Math.min(borrowed, Math.min(Math.max(0, p.share()) - p.limit(), p.waiting())); // back to the node that lent it
       } else if (waiting == 0) {
         slots = Math.min(limit - inFlight, p.waiting()); // unused here
       }

@@ -50,17 +50,17 @@ class SlotLendingTest {
   }
 
   @Test
-  void aBorrowerGivesTheSlotBackWhenItsOwnerNeedsItOnceItsRequestsFit() {
+  void aBorrowerGivesTheSlotBackWhenItsLenderNeedsItOnceItsRequestsFit() {
     SlotLending c = new SlotLending();
     AtomicInteger borrowed = new AtomicInteger();
     c.round(U, EPOCH, Shares.NONE, borrowed, 0, 0, List.of(), 1);
     c.received(U, EPOCH, 1, borrowed);
-    // the owner a (share 1, limit 0 since it lent) now has waiting requests; c is busy with the borrowed slot and has a queue
-    List<SlotLending.Peer> owner = List.of(new SlotLending.Peer("a", 1, 0, 0, 2, EPOCH));
-    assertThat(c.round(U, EPOCH, Shares.NONE, borrowed, 1, 5, owner, 2)).isEmpty();
+    // a, which lent its slot (share 1, limit 0), now has waiting requests; c is busy with the borrowed slot and has a queue
+    List<SlotLending.Peer> lender = List.of(new SlotLending.Peer("a", 1, 0, 0, 2, EPOCH));
+    assertThat(c.round(U, EPOCH, Shares.NONE, borrowed, 1, 5, lender, 2)).isEmpty();
     assertThat(borrowed.get()).as("no new request of c's gets the slot").isZero();
-    assertThat(c.round(U, EPOCH, Shares.NONE, borrowed, 1, 5, owner, 3)).as("still in use").isEmpty();
-    assertThat(c.round(U, EPOCH, Shares.NONE, borrowed, 0, 5, owner, 4)).containsExactly(new SlotLending.Grant("a", U, 1, EPOCH));
+    assertThat(c.round(U, EPOCH, Shares.NONE, borrowed, 1, 5, lender, 3)).as("still in use").isEmpty();
+    assertThat(c.round(U, EPOCH, Shares.NONE, borrowed, 0, 5, lender, 4)).containsExactly(new SlotLending.Grant("a", U, 1, EPOCH));
   }
 
   @Test
