@@ -35,6 +35,16 @@ fairway_jar() {
   [ -f "$root/target/fairway.jar" ] || (cd "$root" && mvn -B -q package -DskipTests)
 }
 
+# http_proxy_jar: prints the path of the Web Proxy library's jar (io.vertx:vertx-http-proxy) at the version of the
+# Vert.x BOM in pom.xml, fetched into the local Maven repository if it is not there yet.
+http_proxy_jar() {
+  local version jar
+  version=$(grep -A1 '<artifactId>vertx-stack-depchain</artifactId>' "$root/pom.xml" | sed -n 's#.*<version>\(.*\)</version>.*#\1#p')
+  jar="$HOME/.m2/repository/io/vertx/vertx-http-proxy/$version/vertx-http-proxy-$version.jar"
+  [ -f "$jar" ] || mvn -B -q dependency:get -Dartifact="io.vertx:vertx-http-proxy:$version" -Dtransitive=false >&2
+  echo "$jar"
+}
+
 # scratch NAME: sets `work` to a new directory under /tmp, removed on exit (with the logs written into it).
 work=""
 scratch() {
