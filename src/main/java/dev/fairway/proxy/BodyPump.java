@@ -1,6 +1,5 @@
 package dev.fairway.proxy;
 
-import io.netty.channel.Channel;
 import io.vertx.core.Handler;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.core.streams.WriteStream;
@@ -29,34 +28,13 @@ final class BodyPump {
    * @return the handler to install on {@code from} (its {@code handler} or, for WebSocket frames, {@code frameHandler})
    */
   static <T> Handler<T> between(ReadStream<?> from, WriteStream<?> to, Writer<T> writer) {
-    return between(from, null, to, writer);
-  }
-
-  /**
-   * The loop for a source read from {@code socket} (null when it is not known): paused, the socket stops reading at
-   * once. Otherwise Vert.x goes on reading into its queue until 16 chunks wait there: up to 1 MiB per stream with
-   * 64 KiB reads, which 100 slow streams turn into 100 MiB.
-   */
-  static <T> Handler<T> between(ReadStream<?> from, Channel socket, WriteStream<?> to, Writer<T> writer) {
-    Handler<Void> resume = v -> {
-      if (socket != null) socket.config().setAutoRead(true);
-      from.resume(); // may pause again at once, with the chunks Vert.x held
-    };
+    Handler<Void> resume = v -> from.resume();
     return item -> {
       if (writer.write(item) && to.writeQueueFull()) {
         from.pause();
-        if (socket != null) socket.config().setAutoRead(false);
         to.drainHandler(resume);
       }
     };
-  }
-
-  /**
-   * Has {@code socket} read again, if a pump stopped it and its exchange ended before the destination drained (a
-   * kept-alive connection must read its next request or response).
-   */
-  static void readAgain(Channel socket) {
-    if (socket != null && !socket.config().isAutoRead()) socket.config().setAutoRead(true);
   }
 
   /** The same loop towards a destination that is not one stream (a job's client and its spool). */

@@ -446,7 +446,7 @@ final class ProxyExchange {
     int retryBuffer = settings.retryBuffer();
     bodyCopy = IDEMPOTENT.contains(req.method()) && retryBuffer > 0 ? Buffer.buffer() : null;
     long max = route.maxBodyBytes();
-    req.handler(BodyPump.<Buffer>between(req, RelayBuffers.http1Channel(req.connection()), creq, chunk -> {
+    req.handler(BodyPump.<Buffer>between(req, creq, chunk -> {
       if (max > 0 && req.bytesRead() > max) {
         if (!done) {
           fail(Failure.BODY_TOO_LARGE, String.valueOf(max));
@@ -618,7 +618,7 @@ final class ProxyExchange {
         return true;
       }));
     } else {
-      cres.handler(BodyPump.<Buffer>between(cres, RelayBuffers.http1Channel(cres.request().connection()), resp, chunk -> {
+      cres.handler(BodyPump.<Buffer>between(cres, resp, chunk -> {
         if (done) return false; // cut by a timeout or the client; the upstream request is being reset
         lastUpstreamNanos = System.nanoTime();
         Future<Void> written = resp.write(chunk);
@@ -806,7 +806,6 @@ final class ProxyExchange {
     done = true;
     proxy.readDeadlines().unwatch(this);
     if (clientAttached()) proxy.clientDeadlines().requestEnded(req.connection());
-    if (req.isEnded()) BodyPump.readAgain(RelayBuffers.http1Channel(req.connection())); // the connection lives on
     if (job != null) endJob();
     if (totalTimer >= 0) proxy.vertx().cancelTimer(totalTimer);
     cancelUploadWatch();

@@ -78,16 +78,11 @@ final class RelayBuffers extends AbstractByteBufAllocator {
    * client connection from {@code HttpClient.connect}); any other connection is left as it is.
    */
   static void readInto(HttpConnection connection) {
-    Channel channel = http1Channel(connection);
-    if (channel != null) channel.config().setAllocator(ALLOCATOR);
-  }
-
-  /** The socket under an HTTP/1.x connection, or null for any other connection. */
-  static Channel http1Channel(HttpConnection connection) {
     HttpConnection actual = connection instanceof UnpooledHttpClientConnection c ? c.unwrap() : connection;
-    return actual instanceof Http1ServerConnection || actual instanceof Http1ClientConnection
-      ? ((ConnectionBase) actual).channel()
-      : null;
+    if (actual instanceof Http1ServerConnection || actual instanceof Http1ClientConnection) {
+      Channel channel = ((ConnectionBase) actual).channel();
+      channel.config().setAllocator(ALLOCATOR);
+    }
   }
 
   /**
@@ -185,7 +180,7 @@ final class RelayBuffers extends AbstractByteBufAllocator {
     private ByteBuffer first;
 
     UnsafeChunk(ByteBufAllocator alloc, ByteBuffer first, int maxCapacity) {
-      super(alloc, false, first, maxCapacity); // the memory as it is: no slice of it to allocate
+      super(alloc, first, maxCapacity);
       this.first = first;
     }
 

@@ -150,7 +150,6 @@ final class UpstreamConnections {
       conn.close();
       return;
     }
-    BodyPump.readAgain(RelayBuffers.http1Channel(conn));
     ArrayDeque<Idle> q = idle.computeIfAbsent(origin.id(), id -> new ArrayDeque<>());
     q.addLast(new Idle(conn, System.nanoTime()));
     if (q.size() > maxIdlePerOrigin) q.pollFirst().connection().close(); // after a burst, keep what a normal load reuses
