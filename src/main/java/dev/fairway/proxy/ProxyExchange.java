@@ -463,8 +463,7 @@ final class ProxyExchange {
         // upstream without a body rather than as an empty chunked one
         creq.setChunked(true);
       }
-      Future<Void> written = creq.write(chunk);
-      if (job == null) written.onComplete(ar -> RelayBuffers.release(chunk)); // else the spool may still read it
+      creq.write(chunk);
       return true;
     }));
     req.exceptionHandler(err -> onClientClosed()); // the client's side broke: not the upstream's fault
@@ -621,9 +620,8 @@ final class ProxyExchange {
       cres.handler(BodyPump.<Buffer>between(cres, resp, chunk -> {
         if (done) return false; // cut by a timeout or the client; the upstream request is being reset
         lastUpstreamNanos = System.nanoTime();
-        Future<Void> written = resp.write(chunk);
+        resp.write(chunk);
         if (heartbeat != null) heartbeat.relayed(chunk);
-        written.onComplete(ar -> RelayBuffers.release(chunk)); // last: the write may have completed already
         return true;
       }));
     }

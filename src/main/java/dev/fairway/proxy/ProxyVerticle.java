@@ -105,7 +105,6 @@ public class ProxyVerticle extends VerticleBase {
 
   /** Counts a new client connection, and closes it at once if it is over max-connections or max-client-connections. */
   private void opened(HttpConnection conn) {
-    RelayBuffers.readInto(conn);
     ProxySettings settings = instance.settings();
     int open = metrics.clientConnections().incrementAndGet();
     String address = conn.remoteAddress().hostAddress() == null ? "unknown" : conn.remoteAddress().hostAddress();

@@ -112,7 +112,6 @@ final class UpstreamConnections {
           count[0]--;
         } else {
           HttpClientConnection conn = ar.result();
-          RelayBuffers.readInto(conn);
           conn.closeHandler(v -> {
             count[0]--;
             onClose.accept(conn);

@@ -115,9 +115,7 @@ class StreamingTest extends FairwayTest {
   }
 
   @Test
-  void largeBodiesPassThroughIntactBothWaysInRelayBuffersThatAreGivenBack() throws Exception {
-    long inUseBefore = RelayBuffers.inUseBytes();
-    long relayedBefore = RelayBuffers.relayedBytes();
+  void largeBodiesPassThroughIntactBothWays() throws Exception {
     int size = 32 * 1024 * 1024;
     Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
     for (int i = 0; i < chunk.length(); i++) chunk.setByte(i, (byte) (i * 31));
@@ -142,10 +140,6 @@ class StreamingTest extends FairwayTest {
     writeChunks(req, chunk, size / chunk.length(), sent);
     assertThat(done.future().timeout(60, TimeUnit.SECONDS).await()).isEqualTo(size);
     assertThat(HexFormat.of().formatHex(got.digest())).isEqualTo(HexFormat.of().formatHex(sent.digest()));
-    // read into direct relay buffers both ways (no heap copy), each given back once written
-    assertThat(RelayBuffers.relayedBytes() - relayedBefore).isEqualTo(2L * size);
-    Http.await("the relay buffers given back", java.time.Duration.ofSeconds(10),
-      () -> RelayBuffers.inUseBytes() - inUseBefore <= 64 * 1024);
   }
 
   /** Writes {@code count} chunks, waiting on drain whenever the write queue is full. */
