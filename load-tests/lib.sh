@@ -45,6 +45,22 @@ http_proxy_jar() {
   echo "$jar"
 }
 
+# big_file_backend DIR PORT: writes DIR/big.bin (1 GiB, sparse: served with sendfile, costs no disk) and
+# DIR/backend.conf, an nginx serving it on 127.0.0.1:PORT (with /health) and taking uploads of any size.
+big_file_backend() {
+  local dir=$1 port=$2
+  truncate -s 1G "$dir/big.bin"
+  chmod 755 "$dir"; chmod 644 "$dir/big.bin"   # nginx workers run unprivileged
+  cat > "$dir/backend.conf" <<CONF
+worker_processes 1; daemon off; pid $dir/backend.pid; error_log $dir/backend-error.log;
+events { worker_connections 1024; }
+http { access_log off; sendfile on;
+  server { listen 127.0.0.1:$port; client_max_body_size 0;
+    location = /big.bin { root $dir; }
+    location = /health { return 200 "ok\n"; } } }
+CONF
+}
+
 # scratch NAME: sets `work` to a new directory under /tmp, removed on exit (with the logs written into it).
 work=""
 scratch() {

@@ -16,16 +16,7 @@ need nginx haproxy curl taskset
 fairway_jar
 
 
-truncate -s 1G "$work/big.bin"   # sparse: served with sendfile, costs no disk
-chmod 755 "$work"; chmod 644 "$work/big.bin"   # nginx workers run unprivileged
-cat > "$work/backend.conf" <<CONF
-worker_processes 1; daemon off; pid $work/backend.pid; error_log $work/backend-error.log;
-events { worker_connections 1024; }
-http { access_log off; sendfile on;
-  server { listen 127.0.0.1:18181; client_max_body_size 0;
-    location = /big.bin { root $work; }
-    location = /health { return 200 "ok\n"; } } }
-CONF
+big_file_backend "$work" 18181
 cat > "$work/nginx.conf" <<CONF
 worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx-error.log;
 events { worker_connections 1024; }
