@@ -245,28 +245,53 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
     assertThat(reply.body()).isEqualTo("upstream sent an invalid response\n");
   }
 
-  /** After a burst, idle upstream connections are capped at once and the rest closed after the idle timeout. */
+  /** After a burst, idle upstream connections beyond the cap are closed within seconds, the rest after the idle timeout. */
   @Test
   void keptAliveUpstreamConnectionsAreCappedAndClosedWhenIdle() {
     AtomicInteger open = new AtomicInteger();
-    int port = vertx.createHttpServer()
-      .connectionHandler(conn -> {
-        open.incrementAndGet();
-        conn.closeHandler(v -> open.decrementAndGet());
-      })
-      .requestHandler(req -> vertx.setTimer(200, id -> req.response().end("ok"))) // slow: concurrent requests need a connection each
-      .listen(0, "127.0.0.1").await().actualPort();
+    int port = countingSlowUpstream(open, new AtomicInteger());
     FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
     o.getHealth().setEnabled(false);
-    o.getProcess().setUpstreamMaxIdle(2).setUpstreamIdleTimeoutMillis(1_000);
+    o.getProcess().setUpstreamMaxIdle(2).setUpstreamIdleTimeoutMillis(4_000);
     fairway = Proxies.start(o);
-    HttpClient burst = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(8));
+    concurrentGets(6);
+    Http.await("idle connections capped at 2", java.time.Duration.ofSeconds(4), () -> open.get() == 2);
+    Http.await("and closed after the idle timeout", java.time.Duration.ofSeconds(10), () -> open.get() == 0);
+  }
+
+  /** A load steadily above the cap reuses its connections: the surplus is closed only once it goes unused. */
+  @Test
+  void connectionsBeyondTheIdleCapAreReusedByTheNextRequests() {
+    AtomicInteger accepted = new AtomicInteger();
+    int port = countingSlowUpstream(new AtomicInteger(), accepted);
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    o.getProcess().setUpstreamMaxIdle(2);
+    fairway = Proxies.start(o);
+    concurrentGets(6);
+    concurrentGets(6);
+    assertThat(accepted.get()).as("upstream connections opened for two waves of 6").isEqualTo(6);
+  }
+
+  /** An upstream that answers after 200 ms (so concurrent requests need a connection each) and counts its connections. */
+  private int countingSlowUpstream(AtomicInteger open, AtomicInteger accepted) {
+    return vertx.createHttpServer()
+      .connectionHandler(conn -> {
+        open.incrementAndGet();
+        accepted.incrementAndGet();
+        conn.closeHandler(v -> open.decrementAndGet());
+      })
+      .requestHandler(req -> vertx.setTimer(200, id -> req.response().end("ok")))
+      .listen(0, "127.0.0.1").await().actualPort();
+  }
+
+  private void concurrentGets(int n) {
+    HttpClient burst = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(n));
     List<io.vertx.core.Future<Http.Reply>> replies = new java.util.ArrayList<>();
-    for (int i = 0; i < 6; i++) replies.add(Http.get(burst, fairway.proxyPort(), "/burst"));
+    for (int i = 0; i < n; i++) replies.add(Http.get(burst, fairway.proxyPort(), "/burst"));
     io.vertx.core.Future.all(replies).await();
     assertThat(replies).allSatisfy(r -> assertThat(r.result().status()).isEqualTo(200));
-    Http.await("idle connections capped at 2", java.time.Duration.ofSeconds(5), () -> open.get() == 2);
-    Http.await("and closed after the idle timeout", java.time.Duration.ofSeconds(10), () -> open.get() == 0);
+    burst.close();
   }
 
   @Test
