@@ -8,7 +8,10 @@
 #   3. 100 concurrent 100 MiB downloads, then 100 concurrent 100 MiB uploads; the RSS growth over the whole run.
 # Pinning as in run.sh: the proxy on CPU 0, backends and curl on CPU 1. Loopback only; every transfer is bounded by
 # curl --max-time. Needs nginx, curl, python3 (apt-get install -y nginx curl python3).
+# A JVM pinned to one CPU picks the serial collector; FAIRWAY_CPUS=0-1 lets it see both and pick G1, as it does on a
+# machine with more cores. FAIRWAY_JVM_OPTS passes flags (none by default: plain `java -jar`).
 # Usage: load-tests/memory.sh        BASE_JAR=/path/to/other/fairway.jar load-tests/memory.sh
+#        FAIRWAY_CPUS=0-1 FAIRWAY_JVM_OPTS="-XX:+UseSerialGC -Xmn16m" load-tests/memory.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 scratch memory
@@ -48,7 +51,8 @@ PY
 
 declare -A pid_of port_of=([fairway]=18392 [fairway-base]=18394)
 start_fairway() {   # target jar
-  taskset -c 0 java -jar "$2" -c "$work/fairway.yaml" -p "${port_of[$1]}" --admin-port $((port_of[$1] + 1)) > "$work/$1.log" 2>&1 &
+  # shellcheck disable=SC2086
+  taskset -c "${FAIRWAY_CPUS:-0}" java ${FAIRWAY_JVM_OPTS:-} -jar "$2" -c "$work/fairway.yaml" -p "${port_of[$1]}" --admin-port $((port_of[$1] + 1)) > "$work/$1.log" 2>&1 &
   pids+=($!); pid_of[$1]=$!
 }
 targets="fairway"
@@ -78,7 +82,7 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
 {
-  echo "# Heap allocated per relayed MiB and RSS growth, plain \`java -jar\`, $(date -u), $(nproc) cores, $(java -version 2>&1 | head -1)"
+  echo "# Heap allocated per relayed MiB and RSS growth, \`java ${FAIRWAY_JVM_OPTS:-}${FAIRWAY_JVM_OPTS:+ }-jar\` on CPUs ${FAIRWAY_CPUS:-0}, $(date -u), $(nproc) cores, $(java -version 2>&1 | head -1)"
   echo
   echo "| target | upload (Content-Length) KiB/MiB | upload (chunked) KiB/MiB | download KiB/MiB | SSE KiB/MiB | RSS at start MiB | after 1 GiB each way MiB | after 100 x 100 MiB each way MiB | peak MiB |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
