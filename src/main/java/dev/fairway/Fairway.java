@@ -42,6 +42,7 @@ import dev.fairway.config.Durations;
 import dev.fairway.ops.ConfigReloader;
 import dev.fairway.ops.ObservabilitySwitch;
 import dev.fairway.ops.Logging;
+import dev.fairway.ops.JvmDefaults;
 import dev.fairway.ops.Lifecycle;
 import dev.fairway.ops.PidFile;
 import dev.fairway.ops.Signals;
@@ -77,6 +78,7 @@ public final class Fairway {
   }
 
   public static void main(String[] args) {
+    JvmDefaults.applyOrContinue(args);
     FairwayCommand command = new FairwayCommand();
     CommandLine cli = new CommandLine(command);
     FairwayOptions options;
@@ -105,6 +107,10 @@ public final class Fairway {
       return;
     }
     Logging.configure(options.getProcess().getLogLevel(), options.getProcess().getErrorLog());
+    if (JvmDefaults.applied()) {
+      log.info("JVM flags: {} (Fairway's defaults; any JVM flag, or {}=off, leaves them to you)",
+        String.join(" ", JvmDefaults.FLAGS), JvmDefaults.ENV_SWITCH);
+    }
     Fairway fairway;
     try {
       fairway = start(options, command.demo(), command.configFile() == null ? null : command::toOptions, command.configFile()).await();

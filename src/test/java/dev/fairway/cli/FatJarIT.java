@@ -42,6 +42,26 @@ class FatJarIT {
   }
 
   @Test
+  void bareJavaJarRunsWithFairwaysJvmFlagsInTheSameProcess() throws IOException {
+    try (FairwayProcess p = FairwayProcess.start("-u", "127.0.0.1:9", "-p", "0", "--admin-port", "0")) {
+      p.awaitOutput("JVM flags: -XX:+UseSerialGC -Xms32m -Xmn16m", Duration.ofSeconds(30));
+      // execv: the PID this test started now runs the JVM with the flags
+      String cmdline = Files.readString(Path.of("/proc/" + p.pid() + "/cmdline")).replace('\0', ' ');
+      assertThat(cmdline).contains("-XX:+UseSerialGC -Xms32m -Xmn16m -Dfairway.jvm-defaults=on -jar ")
+        .endsWith("-u 127.0.0.1:9 -p 0 --admin-port 0 ");
+    }
+  }
+
+  @Test
+  void aJvmFlagLeavesTheJvmAsGiven() throws IOException {
+    try (FairwayProcess p = FairwayProcess.start(java.util.List.of("-Xmx64m"), "-u", "127.0.0.1:9", "-p", "0", "--admin-port", "0")) {
+      p.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      assertThat(Files.readString(Path.of("/proc/" + p.pid() + "/cmdline"))).doesNotContain("UseSerialGC");
+      assertThat(p.stdout() + p.stderr()).doesNotContain("JVM flags:");
+    }
+  }
+
+  @Test
   void unknownFlagExitsWith2() {
     assertUsageError("fairway: Unknown option: '--bogus'", "--bogus");
   }

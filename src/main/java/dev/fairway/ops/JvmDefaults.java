@@ -1,0 +1,96 @@
+package dev.fairway.ops;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Fairway's JVM flags for {@code java -jar fairway.jar} started without any. A JVM without flags sizes its heap from the
+ * machine (up to a quarter of its memory, with a young generation of hundreds of MiB on a large one), and a proxy
+ * allocates as it relays, so its memory grows with traffic to what the machine allows. Flags can only be set as a JVM
+ * starts, so Fairway replaces its own process with the same java, jar and arguments plus {@link #FLAGS}, through
+ * execv(2): the process keeps its PID, descriptors and environment, so a shell, a supervisor or a pipe sees one process
+ * throughout. Any JVM flag (on the command line, in JAVA_TOOL_OPTIONS or JDK_JAVA_OPTIONS) means the JVM is the
+ * user's to size and nothing happens; so does {@code FAIRWAY_JVM_DEFAULTS=off}.
+ */
+public final class JvmDefaults {
+
+  /**
+   * A small fixed young generation that relayed chunks cycle through, and a heap that starts small and grows only with
+   * what stays live (load-tests/memory.sh: the figures behind these are in load-tests/RESULTS.md).
+   */
+  public static final List<String> FLAGS = List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m");
+  /** Set by {@link #FLAGS}' JVM so that Fairway can say what it runs with. */
+  static final String MARKER = "-Dfairway.jvm-defaults=on";
+  public static final String ENV_SWITCH = "FAIRWAY_JVM_DEFAULTS";
+
+  private JvmDefaults() {
+  }
+
+  /** The C library's execv: replaces the process image, returning only if it could not. */
+  private interface LibC extends Library {
+    int execv(String path, String[] argv);
+  }
+
+  /**
+   * Starts Fairway again under {@link #FLAGS} when this JVM was started as a bare {@code java -jar} on Linux or macOS;
+   * returns (and Fairway starts in this JVM) otherwise, or if the exec fails, having said why on standard error.
+   */
+  public static void applyOrContinue(String[] args) {
+    List<String> argv = relaunchCommand(ManagementFactory.getRuntimeMXBean().getInputArguments(), System.getenv(),
+      System.getProperty("os.name", ""), System.getProperty("java.class.path", ""),
+      System.getProperty("sun.java.command", ""), javaExecutable(), args);
+    if (argv == null) return;
+    try {
+      System.out.flush();
+      System.err.flush();
+      LibC libc = Native.load("c", LibC.class);
+      libc.execv(argv.get(0), argv.toArray(String[]::new));
+      System.err.println("fairway: could not restart with " + String.join(" ", FLAGS) + " (errno " + Native.getLastError()
+        + "); running with the JVM's own defaults");
+    } catch (Throwable e) { // no native access (a read-only temp directory for JNA's library, an exotic platform)
+      System.err.println("fairway: could not restart with " + String.join(" ", FLAGS) + " (" + e + "); running with the JVM's own defaults");
+    }
+  }
+
+  /** True when this JVM is the one Fairway restarted itself into. */
+  public static boolean applied() {
+    return ManagementFactory.getRuntimeMXBean().getInputArguments().contains(MARKER);
+  }
+
+  /**
+   * The command that restarts this JVM with Fairway's flags, or null when it should run as it is: flags were given,
+   * the switch is off, the platform has no execv, or Fairway was not started with {@code -jar}.
+   */
+  static List<String> relaunchCommand(List<String> jvmArguments, Map<String, String> env, String osName, String classPath,
+                                      String javaCommand, String java, String[] args) {
+    if (!jvmArguments.isEmpty() || java == null) return null;
+    if ("off".equalsIgnoreCase(env.getOrDefault(ENV_SWITCH, ""))) return null;
+    String os = osName.toLowerCase(Locale.ROOT);
+    if (!os.contains("linux") && !os.contains("mac")) return null;
+    boolean startedWithJar = classPath.endsWith(".jar") && !classPath.contains(File.pathSeparator)
+      && (javaCommand.equals(classPath) || javaCommand.startsWith(classPath + " "));
+    if (!startedWithJar) return null;
+    List<String> argv = new ArrayList<>();
+    argv.add(java);
+    argv.addAll(FLAGS);
+    argv.add(MARKER);
+    argv.add("-jar");
+    argv.add(classPath);
+    argv.addAll(List.of(args));
+    return argv;
+  }
+
+  private static String javaExecutable() {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    return Files.isExecutable(java) ? java.toString() : null;
+  }
+}

@@ -1,0 +1,52 @@
+package dev.fairway.ops;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** When a bare {@code java -jar} is restarted with Fairway's JVM flags, and with what command. */
+class JvmDefaultsTest {
+
+  private static final String JAVA = "/opt/jdk/bin/java";
+  private static final String[] ARGS = {"-u", "127.0.0.1:5000", "-p", "8080"};
+
+  private static List<String> relaunch(List<String> jvmArgs, Map<String, String> env, String os, String classPath, String command) {
+    return JvmDefaults.relaunchCommand(jvmArgs, env, os, classPath, command, JAVA, ARGS);
+  }
+
+  @Test
+  void bareJavaJarIsRestartedWithTheFlagsTheSameJarAndArguments() {
+    assertThat(relaunch(List.of(), Map.of(), "Linux", "target/fairway.jar", "target/fairway.jar -u 127.0.0.1:5000 -p 8080"))
+      .containsExactly(JAVA, "-XX:+UseSerialGC", "-Xms32m", "-Xmn16m", "-Dfairway.jvm-defaults=on",
+        "-jar", "target/fairway.jar", "-u", "127.0.0.1:5000", "-p", "8080");
+    assertThat(relaunch(List.of(), Map.of(), "Mac OS X", "/opt/fairway.jar", "/opt/fairway.jar")).isNotNull();
+  }
+
+  @Test
+  void anyJvmFlagLeavesTheJvmAsStarted() {
+    assertThat(relaunch(List.of("-Xmx64m"), Map.of(), "Linux", "fairway.jar", "fairway.jar")).isNull();
+    // JAVA_TOOL_OPTIONS and JDK_JAVA_OPTIONS reach the JVM as input arguments too
+    assertThat(relaunch(List.of("-Dsomething=1"), Map.of(), "Linux", "fairway.jar", "fairway.jar")).isNull();
+    // and the restarted JVM has flags, so it never restarts again
+    List<String> restarted = relaunch(List.of(), Map.of(), "Linux", "fairway.jar", "fairway.jar");
+    assertThat(relaunch(restarted.subList(1, restarted.indexOf("-jar")), Map.of(), "Linux", "fairway.jar", "fairway.jar")).isNull();
+  }
+
+  @Test
+  void theSwitchTurnsItOff() {
+    assertThat(relaunch(List.of(), Map.of("FAIRWAY_JVM_DEFAULTS", "off"), "Linux", "fairway.jar", "fairway.jar")).isNull();
+    assertThat(relaunch(List.of(), Map.of("FAIRWAY_JVM_DEFAULTS", "on"), "Linux", "fairway.jar", "fairway.jar")).isNotNull();
+  }
+
+  @Test
+  void onlyAJarStartedWithDashJarOnAPlatformWithExecv() {
+    assertThat(relaunch(List.of(), Map.of(), "Windows 11", "fairway.jar", "fairway.jar")).isNull();
+    // java -cp fairway.jar dev.fairway.Fairway: the main class is named, not the jar
+    assertThat(relaunch(List.of(), Map.of(), "Linux", "fairway.jar", "dev.fairway.Fairway -p 8080")).isNull();
+    // an IDE or a test run: a class path of directories and jars
+    assertThat(relaunch(List.of(), Map.of(), "Linux", "target/classes:lib/a.jar", "dev.fairway.Fairway")).isNull();
+  }
+}
