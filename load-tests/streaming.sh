@@ -5,7 +5,8 @@
 #
 # Each target gets one warm-up transfer each way, then ROUNDS measured ones (median).
 # Needs: nginx, haproxy, curl (apt-get install -y nginx haproxy curl). Usage: ROUNDS=3 load-tests/streaming.sh
-# (FW_OPTS="-D..." passes JVM options to both Fairways, for A/B runs.)
+# (FW_OPTS="-D..." passes JVM options to both Fairways, for A/B runs; BASE_JAR=/path/to/other/fairway.jar adds
+# fairway-base, that build at its default heap, e.g. the build before a change.)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 FW_OPTS=${FW_OPTS:-}
@@ -64,9 +65,18 @@ taskset -c 0 java $FW_OPTS -jar "$root/target/fairway.jar" -c "$work/fairway.yam
 taskset -c 0 java -Xmx64m $FW_OPTS -jar "$root/target/fairway.jar" -c "$work/fairway.yaml" -p 18194 --admin-port 18195 \
   > "$work/fairway64.log" 2>&1 & pids+=($!); fairway64_pid=$!
 
-port_of() { case $1 in direct) echo 18181;; nginx) echo 18190;; haproxy) echo 18191;; fairway) echo 18192;; fairway-64m) echo 18194;; esac; }
-pid_of() { case $1 in nginx) echo "$nginx_pid";; haproxy) echo "$haproxy_pid";; fairway) echo "$fairway_pid";; fairway-64m) echo "$fairway64_pid";; *) echo "";; esac; }
-for t in direct nginx haproxy fairway fairway-64m; do
+targets="direct nginx haproxy fairway fairway-64m"
+base_pid=""
+if [ -n "${BASE_JAR:-}" ]; then
+  # shellcheck disable=SC2086
+  taskset -c 0 java $FW_OPTS -jar "$BASE_JAR" -c "$work/fairway.yaml" -p 18196 --admin-port 18197 \
+    > "$work/fairway-base.log" 2>&1 & pids+=($!); base_pid=$!
+  targets="direct nginx haproxy fairway-base fairway fairway-64m"
+fi
+
+port_of() { case $1 in direct) echo 18181;; nginx) echo 18190;; haproxy) echo 18191;; fairway) echo 18192;; fairway-64m) echo 18194;; fairway-base) echo 18196;; esac; }
+pid_of() { case $1 in nginx) echo "$nginx_pid";; haproxy) echo "$haproxy_pid";; fairway) echo "$fairway_pid";; fairway-64m) echo "$fairway64_pid";; fairway-base) echo "$base_pid";; *) echo "";; esac; }
+for t in $targets; do
   for _ in $(seq 1 100); do curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$(port_of "$t")/big.bin" && break; sleep 0.1; done
 done
 
@@ -87,7 +97,7 @@ transfer() {   # one upload and one download through target $1; prints "up_bytes
   echo "${up%% *} ${down%% *}"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-for t in direct nginx haproxy fairway fairway-64m; do
+for t in $targets; do
   echo "  $t warm-up:" >> "$out.raw"
   transfer "$t" > /dev/null   # the JVM's JIT compiles the streaming path on the first GiB (a cold Fairway uploads ~3x slower)
   : > "$work/rates"
