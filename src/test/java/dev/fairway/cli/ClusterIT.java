@@ -51,8 +51,8 @@ class ClusterIT {
 
   /** A node with {@code upstreams}, joining the nodes on {@code memberPorts}; started once it says where its admin is. */
   private Node start(String clusterName, JsonArray upstreams, List<Integer> memberPorts, int clusterPort, JsonObject extra) throws IOException {
-    int proxyPort = Proxies.freePort();
-    int adminPort = Proxies.freePort();
+    int proxyPort = Proxies.portBelowEphemeral();
+    int adminPort = Proxies.portBelowEphemeral();
     JsonObject cluster = new JsonObject().put("name", clusterName).put("host", "127.0.0.1").put("port", clusterPort)
       .put("join-timeout", "3s");
     if (!memberPorts.isEmpty()) cluster.put("members", new JsonArray(memberPorts.stream().map(p -> "127.0.0.1:" + p).toList()));
@@ -489,8 +489,8 @@ class ClusterIT {
     TestUpstream a = TestUpstream.start(vertx, "a");
     int absent = Proxies.portBelowEphemeral();
     JsonObject config = new JsonObject()
-      .put("listen", new JsonObject().put("host", "127.0.0.1").put("port", Proxies.freePort()))
-      .put("admin", new JsonObject().put("port", Proxies.freePort()))
+      .put("listen", new JsonObject().put("host", "127.0.0.1").put("port", Proxies.portBelowEphemeral()))
+      .put("admin", new JsonObject().put("port", Proxies.portBelowEphemeral()))
       .put("upstreams", upstreams(a)).put("access-log", "off")
       .put("cluster", new JsonObject().put("host", "127.0.0.1").put("port", Proxies.portBelowEphemeral())
         .put("members", "127.0.0.1:" + absent).put("require-members", 2).put("join-timeout", "2s"));
