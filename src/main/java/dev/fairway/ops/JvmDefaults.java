@@ -35,10 +35,15 @@ public final class JvmDefaults {
   private JvmDefaults() {
   }
 
-  /** The C library's execv: replaces the process image, returning only if it could not. */
+  /** The C library's execv (replaces the process image, returning only if it could not), and fcntl. */
   private interface LibC extends Library {
     int execv(String path, String[] argv);
+
+    int fcntl(int fd, int cmd, int arg);
   }
+
+  private static final int F_SETFD = 2;
+  private static final int FD_CLOEXEC = 1;
 
   /**
    * Starts Fairway again under {@link #FLAGS} when this JVM was started as a bare {@code java -jar} on Linux or macOS;
@@ -53,12 +58,16 @@ public final class JvmDefaults {
       System.out.flush();
       System.err.flush();
       LibC libc = Native.load("c", LibC.class);
+      closeOnExec(libc, argv.get(argv.indexOf("-jar") + 1));
       libc.execv(argv.get(0), argv.toArray(String[]::new));
-      System.err.println("fairway: could not restart with " + String.join(" ", FLAGS) + " (errno " + Native.getLastError()
-        + "); running with the JVM's own defaults");
+      notRestarted("errno " + Native.getLastError());
     } catch (Throwable e) { // no native access (a read-only temp directory for JNA's library, an exotic platform)
-      System.err.println("fairway: could not restart with " + String.join(" ", FLAGS) + " (" + e + "); running with the JVM's own defaults");
+      notRestarted(e.toString());
     }
+  }
+
+  private static void notRestarted(String why) {
+    System.err.println("fairway: could not restart with " + String.join(" ", FLAGS) + " (" + why + "); running with the JVM's own defaults");
   }
 
   /** True when this JVM is the one Fairway restarted itself into. */
@@ -87,6 +96,31 @@ public final class JvmDefaults {
     argv.add(classPath);
     argv.addAll(List.of(args));
     return argv;
+  }
+
+  /**
+   * Marks the descriptors this JVM opened on its own runtime image and on the jar to close on exec: the JVM opens them
+   * without, and the new JVM opens its own. Descriptors Fairway was started with (a supervisor's) are left alone.
+   */
+  private static void closeOnExec(LibC libc, String jar) {
+    Path fds = Path.of("/proc/self/fd");
+    if (!Files.isDirectory(fds)) return; // not Linux: the two descriptors stay open, unused
+    Path javaHome = Path.of(System.getProperty("java.home")).toAbsolutePath();
+    Path jarPath = Path.of(jar).toAbsolutePath();
+    try (var entries = Files.list(fds)) {
+      for (Path fd : (Iterable<Path>) entries::iterator) {
+        int n = Integer.parseInt(fd.getFileName().toString());
+        if (n < 3) continue;
+        try {
+          Path target = Files.readSymbolicLink(fd);
+          if (target.startsWith(javaHome) || target.equals(jarPath)) libc.fcntl(n, F_SETFD, FD_CLOEXEC);
+        } catch (java.io.IOException closedMeanwhile) {
+          // the directory stream's own descriptor, gone once listed
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // best effort: at worst two descriptors stay open
+    }
   }
 
   private static String javaExecutable() {
