@@ -452,6 +452,7 @@ final class ProxyExchange {
           fail(Failure.BODY_TOO_LARGE, String.valueOf(max));
           cancelUpstream();
         }
+        RelayBuffers.release(chunk);
         return false;
       }
       if (bodyCopy != null) {
@@ -463,7 +464,7 @@ final class ProxyExchange {
         // upstream without a body rather than as an empty chunked one
         creq.setChunked(true);
       }
-      creq.write(chunk);
+      creq.write(chunk).onComplete(ar -> RelayBuffers.release(chunk)); // the copy and the fingerprint are taken
       return true;
     }));
     req.exceptionHandler(err -> onClientClosed()); // the client's side broke: not the upstream's fault
@@ -618,10 +619,14 @@ final class ProxyExchange {
       }));
     } else {
       cres.handler(BodyPump.<Buffer>between(cres, resp, chunk -> {
-        if (done) return false; // cut by a timeout or the client; the upstream request is being reset
+        if (done) { // cut by a timeout or the client; the upstream request is being reset
+          RelayBuffers.release(chunk);
+          return false;
+        }
         lastUpstreamNanos = System.nanoTime();
-        resp.write(chunk);
+        Future<Void> written = resp.write(chunk);
         if (heartbeat != null) heartbeat.relayed(chunk);
+        written.onComplete(ar -> RelayBuffers.release(chunk)); // last: the write may have completed already
         return true;
       }));
     }
