@@ -233,7 +233,6 @@ public final class Fairway {
       RequestQueue queue = proxy.queue();
       Gauge.builder("fairway.access.log.dropped", observability, o -> o.accessLog().dropped())
         .description("Access log lines dropped because the writer fell behind").register(registry);
-      RelayTransport.bindMetrics(registry);
       Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
         .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
       return new Shared(proxy, observability, new CopyOnWriteArrayList<>());

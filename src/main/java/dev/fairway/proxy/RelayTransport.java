@@ -1,7 +1,5 @@
 package dev.fairway.proxy;
 
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelFactory;
@@ -37,16 +35,6 @@ public final class RelayTransport implements Transport {
   public static RelayTransport preferNative() {
     Transport natives = Transport.nativeTransport();
     return new RelayTransport(natives != null && natives.available() ? natives : Transport.NIO);
-  }
-
-  /** Gauges of the relay buffers' direct memory: held by chunks in flight, and kept for reuse. */
-  public static void bindMetrics(MeterRegistry registry) {
-    Gauge.builder("fairway.relay.buffers", RelayBuffers::inUseBytes).tag("state", "in-use").baseUnit("bytes")
-      .description("Direct memory of relay buffers: held by chunks read and not yet written, or kept for reuse")
-      .register(registry);
-    Gauge.builder("fairway.relay.buffers", RelayBuffers::cachedBytes).tag("state", "cached").baseUnit("bytes")
-      .description("Direct memory of relay buffers: held by chunks read and not yet written, or kept for reuse")
-      .register(registry);
   }
 
   @Override
