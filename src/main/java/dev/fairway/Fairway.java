@@ -15,7 +15,6 @@ import dev.fairway.metrics.MetricsVerticle;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.proxy.ProxyShared;
 import dev.fairway.proxy.ProxyVerticle;
-import dev.fairway.proxy.RelayTransport;
 import dev.fairway.proxy.RequestQueue;
 import io.micrometer.core.instrument.Gauge;
 import dev.fairway.upstream.InFlightCounters;
@@ -213,8 +212,7 @@ public final class Fairway {
   }
 
   private static VertxBuilder vertxBuilder(PrometheusMeterRegistry registry) {
-    // Relayed bytes are read into direct buffers Vert.x passes on without a heap copy (see RelayBuffers)
-    return Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry)).withTransport(RelayTransport.preferNative());
+    return Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
   }
 
   /**

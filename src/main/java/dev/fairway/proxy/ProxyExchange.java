@@ -452,7 +452,6 @@ final class ProxyExchange {
           fail(Failure.BODY_TOO_LARGE, String.valueOf(max));
           cancelUpstream();
         }
-        RelayBuffers.release(chunk);
         return false;
       }
       if (bodyCopy != null) {
@@ -464,7 +463,7 @@ final class ProxyExchange {
         // upstream without a body rather than as an empty chunked one
         creq.setChunked(true);
       }
-      creq.write(chunk).onComplete(ar -> RelayBuffers.release(chunk)); // the copy and the fingerprint are taken
+      creq.write(chunk);
       return true;
     }));
     req.exceptionHandler(err -> onClientClosed()); // the client's side broke: not the upstream's fault
@@ -619,14 +618,10 @@ final class ProxyExchange {
       }));
     } else {
       cres.handler(BodyPump.<Buffer>between(cres, resp, chunk -> {
-        if (done) { // cut by a timeout or the client; the upstream request is being reset
-          RelayBuffers.release(chunk);
-          return false;
-        }
+        if (done) return false; // cut by a timeout or the client; the upstream request is being reset
         lastUpstreamNanos = System.nanoTime();
-        Future<Void> written = resp.write(chunk);
+        resp.write(chunk);
         if (heartbeat != null) heartbeat.relayed(chunk);
-        written.onComplete(ar -> RelayBuffers.release(chunk)); // last: the write may have completed already
         return true;
       }));
     }
