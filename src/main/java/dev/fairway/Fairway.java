@@ -15,6 +15,7 @@ import dev.fairway.metrics.MetricsVerticle;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.proxy.ProxyShared;
 import dev.fairway.proxy.ProxyVerticle;
+import dev.fairway.proxy.RelayTransport;
 import dev.fairway.proxy.RequestQueue;
 import io.micrometer.core.instrument.Gauge;
 import dev.fairway.upstream.InFlightCounters;
@@ -212,7 +213,8 @@ public final class Fairway {
   }
 
   private static VertxBuilder vertxBuilder(PrometheusMeterRegistry registry) {
-    return Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
+    // Relayed bytes are read into direct buffers Vert.x passes on without a heap copy (see RelayBuffers)
+    return Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry)).withTransport(RelayTransport.preferNative());
   }
 
   /**
@@ -231,6 +233,7 @@ public final class Fairway {
       RequestQueue queue = proxy.queue();
       Gauge.builder("fairway.access.log.dropped", observability, o -> o.accessLog().dropped())
         .description("Access log lines dropped because the writer fell behind").register(registry);
+      RelayTransport.bindMetrics(registry);
       Gauge.builder("fairway.queue.length", queue, RequestQueue::size)
         .description("Requests waiting for an upstream slot, across all proxy instances").register(registry);
       return new Shared(proxy, observability, new CopyOnWriteArrayList<>());

@@ -137,8 +137,8 @@ public final class JobRun {
   /** Relays one chunk: to the client while attached, and to the spool. */
   public void write(Buffer chunk) {
     Buffer out = sse == null ? chunk : sse.apply(chunk, spool.position());
+    spool.write(out); // first: the spool copies it, and once written to the client its memory may be freed
     if (client != null) client.write(out);
-    spool.write(out);
   }
 
   public boolean writeQueueFull() {

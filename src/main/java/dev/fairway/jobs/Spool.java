@@ -39,7 +39,7 @@ final class Spool {
   /** The spool file as it opens (on a worker thread): chunks queue until it is open. */
   private final Future<FileChannel> file;
   private final long maxSize;
-  private List<Buffer> pending = new ArrayList<>();
+  private List<byte[]> pending = new ArrayList<>();
   private int pendingBytes;
   private long written;
   /** Bytes accepted so far: the spool offset the next chunk starts at. */
@@ -58,7 +58,10 @@ final class Spool {
     this.maxSize = maxSize;
   }
 
-  /** Queues {@code chunk} for the file (the buffer is not changed, and kept only until it is written). */
+  /**
+   * Queues a copy of {@code chunk} for the file: the relay frees a chunk's memory once it is written to the client,
+   * which may be before the spool's turn comes.
+   */
   void write(Buffer chunk) {
     if (stopped) return;
     long room = maxSize - accepted;
@@ -71,7 +74,7 @@ final class Spool {
       stop("max-total reached", false);
       return;
     }
-    pending.add(chunk);
+    pending.add(chunk.getBytes());
     pendingBytes += chunk.length();
     accepted += chunk.length();
     if (writing) return;
@@ -109,12 +112,12 @@ final class Spool {
       return;
     }
     writing = true;
-    List<Buffer> batch = pending;
+    List<byte[]> batch = pending;
     int bytes = pendingBytes;
     pending = new ArrayList<>();
     file.compose(channel -> vertx.executeBlocking(() -> {
       ByteBuffer[] parts = new ByteBuffer[batch.size()];
-      for (int i = 0; i < parts.length; i++) parts[i] = ByteBuffer.wrap(batch.get(i).getBytes()); // public API: a copy per chunk
+      for (int i = 0; i < parts.length; i++) parts[i] = ByteBuffer.wrap(batch.get(i));
       long left = bytes;
       while (left > 0) left -= channel.write(parts);
       return null;
@@ -154,8 +157,8 @@ final class Spool {
     if (stopped) return;
     stopped = true;
     if (dropQueued) {
-      for (Buffer b : pending) store.release(b.length());
-      pendingBytes -= pending.stream().mapToInt(Buffer::length).sum();
+      for (byte[] b : pending) store.release(b.length);
+      pendingBytes -= pending.stream().mapToInt(b -> b.length).sum();
       pending.clear();
     }
     job.truncate();

@@ -612,16 +612,16 @@ final class ProxyExchange {
       cres.handler(BodyPump.<Buffer>between(cres, run::writeQueueFull, run::drainHandler, chunk -> {
         if (done) return false;
         lastUpstreamNanos = System.nanoTime();
+        if (heartbeat != null) heartbeat.relayed(chunk); // first: once written, the chunk's memory may be freed
         run.write(chunk);
-        if (heartbeat != null) heartbeat.relayed(chunk);
         return true;
       }));
     } else {
       cres.handler(BodyPump.<Buffer>between(cres, resp, chunk -> {
         if (done) return false; // cut by a timeout or the client; the upstream request is being reset
         lastUpstreamNanos = System.nanoTime();
+        if (heartbeat != null) heartbeat.relayed(chunk); // first: once written, the chunk's memory may be freed
         resp.write(chunk);
-        if (heartbeat != null) heartbeat.relayed(chunk);
         return true;
       }));
     }

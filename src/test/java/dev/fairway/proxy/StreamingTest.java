@@ -11,7 +11,15 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import dev.fairway.config.HealthCheckOptions;
+import dev.fairway.config.UpstreamOptions;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -115,18 +123,53 @@ class StreamingTest extends FairwayTest {
   }
 
   @Test
-  void largeBodiesPassThroughIntactBothWays() throws Exception {
+  void largeBodiesPassThroughIntactBothWaysWithoutAHeapCopy() throws Exception {
+    long relayedBefore = RelayBuffers.relayedBytes();
     int size = 32 * 1024 * 1024;
+    upstream.handler = StreamingTest::echo;
+    echoThrough(client, size);
+    // every byte both ways went from socket to socket in the direct buffer it was read into, freed once written
+    assertThat(RelayBuffers.relayedBytes() - relayedBefore).isEqualTo(2L * size);
+    assertThat(Http.get(client, fairway.adminPort(), "/metrics").await().body())
+      .containsPattern("fairway_relayed_direct_bytes_total [1-9]");
+  }
+
+  @Test
+  void largeBodiesPassThroughIntactBetweenAnHttp2ClientAndAnHttp11Upstream() throws Exception {
+    fairway.close().await();
+    fairway = Proxies.start(Proxies.options(upstream).with(o -> o.getListen().setHttp2Cleartext(true)));
+    upstream.handler = StreamingTest::echo;
+    int size = 16 * 1024 * 1024;
+    // Vert.x reads HTTP/2 DATA into the heap; the upstream's bytes go to the HTTP/2 stream in relay buffers
+    echoThrough(vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+      .setHttp2ClearTextUpgrade(false)), size);
+  }
+
+  @Test
+  void largeBodiesPassThroughIntactBetweenAnHttp11ClientAndAnHttp2Upstream() throws Exception {
+    HttpServer h2 = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true))
+      .requestHandler(StreamingTest::echo).listen(0, "127.0.0.1").await();
+    fairway.close().await();
+    fairway = Proxies.start(Proxies.options().setHealth(new HealthCheckOptions().setEnabled(false))
+      .setUpstreams(List.of(new UpstreamOptions("127.0.0.1", h2.actualPort()).setProtocol(UpstreamOptions.HTTP2))));
+    int size = 16 * 1024 * 1024;
+    echoThrough(client, size); // the client's bytes go to the upstream's HTTP/2 stream in relay buffers
+    h2.close().await();
+  }
+
+  /** Echoes the body back as it arrives, with back-pressure. */
+  private static void echo(HttpServerRequest req) {
+    req.response().setChunked(req.version() != HttpVersion.HTTP_2);
+    req.pipeTo(req.response());
+  }
+
+  /** PUTs {@code size} patterned bytes through Fairway to an echoing upstream; the same bytes must come back. */
+  private void echoThrough(HttpClient via, int size) throws Exception {
     Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
     for (int i = 0; i < chunk.length(); i++) chunk.setByte(i, (byte) (i * 31));
-    // the upstream echoes the body back as it arrives, with back-pressure
-    upstream.handler = req -> {
-      req.response().setChunked(true);
-      req.pipeTo(req.response());
-    };
     MessageDigest sent = MessageDigest.getInstance("SHA-256");
     MessageDigest got = MessageDigest.getInstance("SHA-256");
-    HttpClientRequest req = client.request(to(HttpMethod.PUT, "/echo")).await();
+    HttpClientRequest req = via.request(to(HttpMethod.PUT, "/echo")).await();
     req.putHeader("Content-Length", String.valueOf(size));
     Promise<Long> done = Promise.promise();
     req.response().onSuccess(resp -> {

@@ -1,0 +1,235 @@
+package dev.fairway.proxy;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.InternetProtocolFamily;
+import io.vertx.core.datagram.DatagramSocketOptions;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.TcpConfig;
+import io.vertx.core.transport.Transport;
+
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * A Vert.x transport (epoll, io_uring, kqueue or NIO: whichever it wraps) whose TCP connections, accepted or opened,
+ * read into {@link RelayBuffers} instead of Netty's pooled allocator, so Vert.x passes what it reads on without a heap
+ * copy, and free those buffers once written ({@link ReleaseAfterWrite}). All through the public transport SPI: Vert.x
+ * calls {@code configure} after it sets its own allocator, and makes its channels with the factories here.
+ */
+public final class RelayTransport implements Transport {
+
+  private final Transport base;
+  private final Relaying implementation;
+
+  private RelayTransport(Transport base) {
+    this.base = base;
+    this.implementation = new Relaying(base.implementation());
+  }
+
+  /** The native transport when this platform has one (what {@code preferNativeTransport} picks), else NIO. */
+  public static RelayTransport preferNative() {
+    Transport natives = Transport.nativeTransport();
+    return new RelayTransport(natives != null && natives.available() ? natives : Transport.NIO);
+  }
+
+  /** Counts the bytes relayed in relay buffers, freed once written (the relay without a heap copy, at work). */
+  public static void bindMetrics(MeterRegistry registry) {
+    FunctionCounter.builder("fairway.relayed.direct", RelayBuffers.class, c -> RelayBuffers.relayedBytes())
+      .baseUnit("bytes").description("Bytes relayed from socket to socket in the direct buffers they were read into")
+      .register(registry);
+  }
+
+  @Override
+  public String name() {
+    return base.name();
+  }
+
+  @Override
+  public boolean available() {
+    return base.available();
+  }
+
+  @Override
+  public Throwable unavailabilityCause() {
+    return base.unavailabilityCause();
+  }
+
+  @Override
+  public io.vertx.core.spi.transport.Transport implementation() {
+    return implementation;
+  }
+
+  /** Everything as the wrapped transport does it, then the relay allocator on TCP channels. */
+  private record Relaying(io.vertx.core.spi.transport.Transport base) implements io.vertx.core.spi.transport.Transport {
+
+    @Override
+    public void configure(TcpConfig config, boolean domainSocket, ServerBootstrap bootstrap) {
+      base.configure(config, domainSocket, bootstrap);
+      bootstrap.childOption(ChannelOption.ALLOCATOR, RelayBuffers.ALLOCATOR);
+    }
+
+    @Override
+    public void configure(TcpConfig config, boolean domainSocket, Bootstrap bootstrap) {
+      base.configure(config, domainSocket, bootstrap);
+      bootstrap.option(ChannelOption.ALLOCATOR, RelayBuffers.ALLOCATOR);
+    }
+
+    @Override
+    public boolean supportsDomainSockets() {
+      return base.supportsDomainSockets();
+    }
+
+    @Override
+    public boolean supportFileRegion() {
+      return base.supportFileRegion();
+    }
+
+    @Override
+    public boolean isAvailable() {
+      return base.isAvailable();
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+      return base.unavailabilityCause();
+    }
+
+    @Override
+    public java.net.SocketAddress convert(SocketAddress address) {
+      return base.convert(address);
+    }
+
+    @Override
+    public SocketAddress convert(java.net.SocketAddress address) {
+      return base.convert(address);
+    }
+
+    @Override
+    public IoHandlerFactory ioHandlerFactory() {
+      return base.ioHandlerFactory();
+    }
+
+    @Override
+    public EventLoopGroup eventLoopGroup(int type, int threads, ThreadFactory threadFactory, int ioRatio) {
+      return base.eventLoopGroup(type, threads, threadFactory, ioRatio);
+    }
+
+    @Override
+    public DatagramChannel datagramChannel(InternetProtocolFamily family) {
+      return base.datagramChannel(family);
+    }
+
+    @Override
+    public ChannelFactory<? extends DatagramChannel> datagramChannelFactory() {
+      return base.datagramChannelFactory();
+    }
+
+    @Override
+    public ChannelFactory<? extends Channel> channelFactory(boolean domainSocket) {
+      ChannelFactory<? extends Channel> channels = base.channelFactory(domainSocket);
+      return () -> ReleaseInstaller.addTo(channels.newChannel());
+    }
+
+    @Override
+    public ChannelFactory<? extends ServerChannel> serverChannelFactory(boolean domainSocket) {
+      ChannelFactory<? extends ServerChannel> servers = base.serverChannelFactory(domainSocket);
+      return () -> {
+        ServerChannel server = servers.newChannel();
+        server.pipeline().addLast(AcceptedChannels.INSTANCE); // before the acceptor Netty adds once it is registered
+        return server;
+      };
+    }
+
+    @Override
+    public void configure(DatagramChannel channel, DatagramSocketOptions options) {
+      base.configure(channel, options);
+    }
+  }
+
+  /** Gives each accepted connection a {@link ReleaseInstaller}, ahead of the handlers Vert.x gives it. */
+  @ChannelHandler.Sharable
+  private static final class AcceptedChannels extends ChannelInboundHandlerAdapter {
+    static final AcceptedChannels INSTANCE = new AcceptedChannels();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof Channel accepted) ReleaseInstaller.addTo(accepted);
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  /**
+   * Puts {@link ReleaseAfterWrite} right before Vert.x's handler once Vert.x has built the pipeline (after a TLS
+   * handshake, for one), then steps out. It watches the first events: a connection reads or writes nothing before.
+   */
+  private static final class ReleaseInstaller extends ChannelDuplexHandler {
+    private boolean installed;
+
+    static <C extends Channel> C addTo(C channel) {
+      channel.pipeline().addFirst(new ReleaseInstaller());
+      return channel;
+    }
+
+    private void install(ChannelHandlerContext ctx) {
+      if (installed || !installIn(ctx.pipeline())) return;
+      installed = true;
+      ctx.pipeline().remove(this);
+    }
+
+    /** @return whether the pipeline has Vert.x's handler, and so now the release before it */
+    private static boolean installIn(ChannelPipeline pipeline) {
+      if (pipeline.get(ReleaseAfterWrite.VERTX_HANDLER) == null) return false;
+      if (pipeline.get(ReleaseAfterWrite.NAME) == null) {
+        pipeline.addBefore(ReleaseAfterWrite.VERTX_HANDLER, ReleaseAfterWrite.NAME, ReleaseAfterWrite.INSTANCE);
+      }
+      return true;
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+      if (installed) return;
+      // Vert.x's HTTP client clears the pipeline it connected with, then builds its own in the same task
+      Channel channel = ctx.channel();
+      channel.eventLoop().execute(() -> installIn(channel.pipeline()));
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      install(ctx);
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      install(ctx);
+      ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      install(ctx);
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      install(ctx);
+      ctx.write(msg, promise);
+    }
+  }
+}
