@@ -1,11 +1,20 @@
 package dev.fairway.proxy;
 
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.UnpooledDirectByteBuf;
 
+import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.IntStream;
 
 /**
  * The buffers Fairway's TCP connections read into, so relayed bytes go from socket to socket without a copy through
@@ -21,11 +30,28 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class RelayBuffers {
 
+  /** What TCP connections allocate with: relay chunks for what they read, pooled memory for what Netty writes. */
+  static final ByteBufAllocator ALLOCATOR = new ReadIntoChunks();
+
   /**
-   * Direct, unpooled, freed on release or else by the GC (its Cleaner). Netty's leak detector is off for them: a
-   * chunk left to the GC is expected here, not a leak.
+   * The most direct memory relay chunks may take: in flight, kept for reuse, or dropped and waiting for the GC (a
+   * chunk written to an HTTP/2 stream, which Vert.x never gives back, is freed only by a collection, and with so
+   * little allocated on the heap those are rare). Past it, sockets read into Netty's pool again and Vert.x copies to
+   * the heap as it does by default, which brings a collection, which frees them.
    */
-  static final ByteBufAllocator ALLOCATOR = new UnpooledByteBufAllocator(true, true, false);
+  static final long MAX_HELD_BYTES = 32L * 1024 * 1024;
+  private static final AtomicLong HELD = new AtomicLong();
+  /** Counts memory back when the GC frees it. */
+  private static final Cleaner COLLECTED = Cleaner.create();
+
+  /** Sizes 1 KiB to 64 KiB (the largest socket read) are reused; others are allocated for one chunk. */
+  private static final int MIN_SHIFT = 10;
+  private static final int MAX_SHIFT = 16;
+  /** Memory kept for reuse, per size: a stream's chunks in flight all come back at once when it drains. */
+  private static final int CACHED_BYTES_PER_SIZE = 2 * 1024 * 1024;
+  private static final List<BlockingQueue<ByteBuffer>> FREE = IntStream.rangeClosed(MIN_SHIFT, MAX_SHIFT)
+    .mapToObj(shift -> (BlockingQueue<ByteBuffer>) new ArrayBlockingQueue<ByteBuffer>(CACHED_BYTES_PER_SIZE >> shift))
+    .toList();
 
   /** The type Vert.x wraps a chunk in when it writes it (Netty's own buffers are written as they are). */
   private static final Class<?> UNRELEASABLE = Unpooled.unreleasableBuffer(Unpooled.buffer(0)).getClass();
@@ -45,7 +71,7 @@ final class RelayBuffers {
     if (written.getClass() != UNRELEASABLE) return null;
     ByteBuf chunk = written;
     for (ByteBuf inner = chunk.unwrap(); inner != null; inner = chunk.unwrap()) chunk = inner;
-    return chunk.alloc() == ALLOCATOR ? chunk : null;
+    return chunk instanceof Chunk ? chunk : null;
   }
 
   /** Frees the reference the relayed {@code bytes} held on {@code chunk}, once their write completed. */
@@ -56,8 +82,107 @@ final class RelayBuffers {
     }
   }
 
+  /** Bytes of direct memory relay chunks take: in flight, kept for reuse, or dropped and waiting for the GC. */
+  static long heldBytes() {
+    return HELD.get();
+  }
+
   /** Bytes relayed from socket to socket in these buffers and freed once written. */
   static long relayedBytes() {
     return RELAYED.sum();
+  }
+
+  /**
+   * Sockets read into direct (or "io") buffers: those are relay chunks. Encoders ask for a plain {@code buffer()} for
+   * the bytes they write (headers, chunk sizes), which Netty frees once written: those come from Netty's pool, as a
+   * fresh direct buffer costs more than a pooled one, and Vert.x copies such a buffer on the rare read it carries (a
+   * decoder's merged leftovers), as it does by default.
+   */
+  private static final class ReadIntoChunks extends AbstractByteBufAllocator {
+    private static final ByteBufAllocator POOLED = PooledByteBufAllocator.DEFAULT;
+
+    ReadIntoChunks() {
+      super(true);
+    }
+
+    @Override
+    protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+      ByteBuffer memory = memory(initialCapacity);
+      if (memory == null) return POOLED.directBuffer(initialCapacity, maxCapacity);
+      return new Chunk(this, memory, initialCapacity).clear(); // Netty takes the memory given as already written
+    }
+
+    @Override
+    protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+      return POOLED.heapBuffer(initialCapacity, maxCapacity);
+    }
+
+    @Override
+    public ByteBuf buffer() {
+      return POOLED.buffer();
+    }
+
+    @Override
+    public ByteBuf buffer(int initialCapacity) {
+      return POOLED.buffer(initialCapacity);
+    }
+
+    @Override
+    public ByteBuf buffer(int initialCapacity, int maxCapacity) {
+      return POOLED.buffer(initialCapacity, maxCapacity);
+    }
+
+    @Override
+    public boolean isDirectBufferPooled() {
+      return false;
+    }
+  }
+
+  /** Memory for a chunk of {@code capacity} bytes: reused if there is some, else new unless past the budget (null). */
+  private static ByteBuffer memory(int capacity) {
+    int shift = shiftFor(capacity);
+    ByteBuffer memory = shift < 0 ? null : FREE.get(shift - MIN_SHIFT).poll();
+    if (memory == null) {
+      if (HELD.get() >= MAX_HELD_BYTES) return null;
+      int size = shift < 0 ? capacity : 1 << shift;
+      memory = ByteBuffer.allocateDirect(size); // the JDK frees it once collected, whatever else happens
+      HELD.addAndGet(size);
+      COLLECTED.register(memory, () -> HELD.addAndGet(-size)); // captures the size only
+    }
+    return memory.clear().limit(capacity);
+  }
+
+  /** Keeps a released chunk's memory for the next read while there is room; otherwise leaves it to the GC. */
+  private static void giveBack(ByteBuffer memory) {
+    int shift = shiftFor(memory.capacity());
+    if (shift >= 0 && memory.capacity() == 1 << shift) FREE.get(shift - MIN_SHIFT).offer(memory);
+  }
+
+  /** The size class of {@code capacity} (its power of two, at least 1 KiB), or -1 when it is not reused. */
+  private static int shiftFor(int capacity) {
+    int shift = Math.max(MIN_SHIFT, 32 - Integer.numberOfLeadingZeros(Math.max(capacity, 1) - 1));
+    return shift > MAX_SHIFT ? -1 : shift;
+  }
+
+  /**
+   * A relay chunk: direct memory of the JDK's (so the GC frees it if nothing releases it, on any JDK), which goes
+   * back to the cache when released. It never grows (its maximum is its size): a decoder that needs more room merges
+   * into a buffer of Netty's pool instead.
+   */
+  private static final class Chunk extends UnpooledDirectByteBuf {
+    private ByteBuffer memory;
+
+    Chunk(ByteBufAllocator alloc, ByteBuffer memory, int capacity) {
+      super(alloc, memory, capacity);
+      this.memory = memory;
+    }
+
+    @Override
+    protected void deallocate() {
+      ByteBuffer released = memory;
+      memory = null;
+      super.deallocate(); // leaves memory it was given alone
+      if (released != null) giveBack(released);
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.fairway.proxy;
 
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -47,10 +48,13 @@ public final class RelayTransport implements Transport {
     return new RelayTransport(natives != null && natives.available() ? natives : Transport.NIO);
   }
 
-  /** Counts the bytes relayed in relay buffers, freed once written (the relay without a heap copy, at work). */
+  /** The relay buffers on /metrics: bytes relayed in them (the relay without a heap copy, at work) and held. */
   public static void bindMetrics(MeterRegistry registry) {
     FunctionCounter.builder("fairway.relayed.direct", RelayBuffers.class, c -> RelayBuffers.relayedBytes())
       .baseUnit("bytes").description("Bytes relayed from socket to socket in the direct buffers they were read into")
+      .register(registry);
+    Gauge.builder("fairway.relay.buffers.held", RelayBuffers::heldBytes).baseUnit("bytes")
+      .description("Direct memory relay buffers hold: in flight, or dropped and waiting for the GC (bounded)")
       .register(registry);
   }
 

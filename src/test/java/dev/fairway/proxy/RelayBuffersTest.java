@@ -9,24 +9,46 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RelayBuffersTest {
 
   @Test
-  void aChunkVertxWritesForTheRelayIsFoundThroughTheSliceItWraps() {
-    ByteBuf read = RelayBuffers.ALLOCATOR.directBuffer(1024).writeBytes(new byte[100]);
+  void aChunkVertxWritesForTheRelayIsFoundThroughTheSliceItWrapsAndItsMemoryIsReused() {
+    ByteBuf read = RelayBuffers.ALLOCATOR.directBuffer(4096).writeBytes(new byte[100]);
     ByteBuf content = read.readRetainedSlice(60); // what the HTTP decoder hands Vert.x
     read.release(); // the decoder is done with its read buffer
-    // what Vert.x writes for a Buffer wrapping content
-    ByteBuf written = Unpooled.unreleasableBuffer(content.slice());
+    ByteBuf written = Unpooled.unreleasableBuffer(content.slice()); // what Vert.x writes for a Buffer of content
     assertThat(RelayBuffers.relayedChunk(written)).isSameAs(read);
-    long before = RelayBuffers.relayedBytes();
+    long relayed = RelayBuffers.relayedBytes();
     RelayBuffers.written(read, written.readableBytes());
     assertThat(read.refCnt()).as("the slice's reference, freed").isZero();
-    assertThat(RelayBuffers.relayedBytes() - before).isEqualTo(60);
+    assertThat(RelayBuffers.relayedBytes() - relayed).isEqualTo(60);
+    long held = RelayBuffers.heldBytes();
+    ByteBuf next = RelayBuffers.ALLOCATOR.directBuffer(3000);
+    assertThat(RelayBuffers.heldBytes()).as("the same memory again").isEqualTo(held);
+    assertThat(next.readableBytes()).isZero();
+    assertThat(next.capacity()).isEqualTo(3000);
+    next.release();
   }
 
   @Test
   void buffersNettyFreesItselfOrThatAreNotRelayBuffersAreLeftAlone() {
-    ByteBuf own = RelayBuffers.ALLOCATOR.directBuffer(64); // an encoder's, released by Netty once written
+    ByteBuf own = RelayBuffers.ALLOCATOR.buffer(64); // an encoder's, released by Netty once written
     assertThat(RelayBuffers.relayedChunk(own)).isNull();
     assertThat(RelayBuffers.relayedChunk(Unpooled.unreleasableBuffer(Unpooled.directBuffer(64)))).isNull();
     own.release();
+  }
+
+  @Test
+  void pastTheMostChunksMayTakeSocketsReadIntoNettysPoolUntilTheGcFreesWhatWasDropped() throws Exception {
+    ByteBuf dropped = RelayBuffers.ALLOCATOR.directBuffer((int) RelayBuffers.MAX_HELD_BYTES); // never released
+    ByteBuf next = RelayBuffers.ALLOCATOR.directBuffer(1 << 20);
+    assertThat(next.alloc()).isNotSameAs(RelayBuffers.ALLOCATOR); // Vert.x copies these to the heap, as by default
+    next.release();
+    dropped = null;
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (RelayBuffers.heldBytes() >= RelayBuffers.MAX_HELD_BYTES && System.nanoTime() < deadline) {
+      System.gc(); // what the heap copies past the budget bring about
+      Thread.onSpinWait();
+    }
+    ByteBuf again = RelayBuffers.ALLOCATOR.directBuffer(1 << 20);
+    assertThat(again.alloc()).isSameAs(RelayBuffers.ALLOCATOR);
+    again.release();
   }
 }
