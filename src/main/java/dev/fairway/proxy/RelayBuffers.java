@@ -22,11 +22,11 @@ import java.util.stream.IntStream;
  * <p>
  * Vert.x copies every chunk it reads into a new heap buffer when the channel reads with Netty's pooled allocators
  * (its default): about 1 GB of heap allocation per GiB relayed, which the GC then sizes the heap for. With any other
- * allocator Vert.x hands the buffer read on as the chunk, and ownership with it. These are plain direct buffers:
- * {@link ReleaseAfterWrite} frees one as soon as the HTTP/1.1 or WebSocket write that relayed it completed, and one
- * that is never written that way (a body an admin endpoint reads, a chunk written to an HTTP/2 stream or kept by a
- * job's spool) is freed by the garbage collector like any direct buffer: a missed release costs a GC's delay, never a
- * leak, and a chunk is never freed while anything can still read it.
+ * allocator Vert.x hands the buffer read on as the chunk, and ownership with it. {@link ReleaseAfterWrite} releases
+ * one as soon as the HTTP/1.1 or WebSocket write that relayed it completed, and its memory serves the next read. One
+ * that is never written that way (a body an admin endpoint reads, a chunk written to an HTTP/2 stream) is freed by
+ * the garbage collector like any direct buffer: a missed release costs a GC's delay, never a leak, and a chunk is
+ * never released while anything can still read it. What waits for the GC is bounded ({@link #MAX_HELD_BYTES}).
  */
 final class RelayBuffers {
 

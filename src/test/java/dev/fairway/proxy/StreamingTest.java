@@ -128,8 +128,9 @@ class StreamingTest extends FairwayTest {
     int size = 32 * 1024 * 1024;
     upstream.handler = StreamingTest::echo;
     echoThrough(client, size);
-    // every byte both ways went from socket to socket in the direct buffer it was read into, freed once written
-    assertThat(RelayBuffers.relayedBytes() - relayedBefore).isEqualTo(2L * size);
+    // the bytes both ways went from socket to socket in the direct buffers they were read into, released once
+    // written; all but the odd read a decoder merged with leftovers (in a buffer of Netty's pool: copied)
+    assertThat(RelayBuffers.relayedBytes() - relayedBefore).isBetween(2L * size * 95 / 100, 2L * size);
     assertThat(Http.get(client, fairway.adminPort(), "/metrics").await().body())
       .containsPattern("fairway_relayed_direct_bytes_total [1-9]");
   }
