@@ -10,8 +10,8 @@ import io.netty.buffer.UnpooledDirectByteBuf;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.IntStream;
@@ -44,14 +44,15 @@ final class RelayBuffers {
   /** Counts memory back when the GC frees it. */
   private static final Cleaner COLLECTED = Cleaner.create();
 
-  /** Sizes 1 KiB to 64 KiB (the largest socket read) are reused; others are allocated for one chunk. */
+  /**
+   * Released memory of sizes 1 KiB to 64 KiB (the largest socket read) is kept for the next reads of its size, all of
+   * it: the JDK frees direct memory only by collecting it, and what is kept counts toward the bound. Other sizes are
+   * left to the GC.
+   */
   private static final int MIN_SHIFT = 10;
   private static final int MAX_SHIFT = 16;
-  /** Memory kept for reuse, per size: a stream's chunks in flight all come back at once when it drains. */
-  private static final int CACHED_BYTES_PER_SIZE = 2 * 1024 * 1024;
-  private static final List<BlockingQueue<ByteBuffer>> FREE = IntStream.rangeClosed(MIN_SHIFT, MAX_SHIFT)
-    .mapToObj(shift -> (BlockingQueue<ByteBuffer>) new ArrayBlockingQueue<ByteBuffer>(CACHED_BYTES_PER_SIZE >> shift))
-    .toList();
+  private static final List<Queue<ByteBuffer>> FREE = IntStream.rangeClosed(MIN_SHIFT, MAX_SHIFT)
+    .mapToObj(shift -> (Queue<ByteBuffer>) new ConcurrentLinkedQueue<ByteBuffer>()).toList();
 
   /** The type Vert.x wraps a chunk in when it writes it (Netty's own buffers are written as they are). */
   private static final Class<?> UNRELEASABLE = Unpooled.unreleasableBuffer(Unpooled.buffer(0)).getClass();
@@ -138,21 +139,31 @@ final class RelayBuffers {
     }
   }
 
-  /** Memory for a chunk of {@code capacity} bytes: reused if there is some, else new unless past the budget (null). */
+  /**
+   * Memory for a chunk of {@code capacity} bytes: kept memory of its size, else new memory within the bound, else
+   * kept memory of a larger size; null past the bound (the read goes to Netty's pool), when kept memory of smaller
+   * sizes is let go for the GC to free.
+   */
   private static ByteBuffer memory(int capacity) {
     int shift = shiftFor(capacity);
     ByteBuffer memory = shift < 0 ? null : FREE.get(shift - MIN_SHIFT).poll();
-    if (memory == null) {
-      if (HELD.get() >= MAX_HELD_BYTES) return null;
+    if (memory == null && HELD.get() < MAX_HELD_BYTES) {
       int size = shift < 0 ? capacity : 1 << shift;
       memory = ByteBuffer.allocateDirect(size); // the JDK frees it once collected, whatever else happens
       HELD.addAndGet(size);
       COLLECTED.register(memory, () -> HELD.addAndGet(-size)); // captures the size only
     }
+    for (int larger = shift + 1; memory == null && shift >= 0 && larger <= MAX_SHIFT; larger++) {
+      memory = FREE.get(larger - MIN_SHIFT).poll();
+    }
+    if (memory == null) {
+      for (int smaller = MIN_SHIFT; smaller < shift; smaller++) FREE.get(smaller - MIN_SHIFT).poll();
+      return null;
+    }
     return memory.clear().limit(capacity);
   }
 
-  /** Keeps a released chunk's memory for the next read while there is room; otherwise leaves it to the GC. */
+  /** Keeps a released chunk's memory for the next read of its size (memory of other sizes is left to the GC). */
   private static void giveBack(ByteBuffer memory) {
     int shift = shiftFor(memory.capacity());
     if (shift >= 0 && memory.capacity() == 1 << shift) FREE.get(shift - MIN_SHIFT).offer(memory);
