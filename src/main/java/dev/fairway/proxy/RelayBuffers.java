@@ -57,7 +57,7 @@ final class RelayBuffers {
   /** The type Vert.x wraps a chunk in when it writes it (Netty's own buffers are written as they are). */
   private static final Class<?> UNRELEASABLE = Unpooled.unreleasableBuffer(Unpooled.buffer(0)).getClass();
 
-  /** Bytes relayed in these buffers and freed once written. */
+  /** Bytes relayed in these buffers and released once written. */
   private static final LongAdder RELAYED = new LongAdder();
 
   private RelayBuffers() {
@@ -75,7 +75,7 @@ final class RelayBuffers {
     return chunk instanceof Chunk ? chunk : null;
   }
 
-  /** Frees the reference the relayed {@code bytes} held on {@code chunk}, once their write completed. */
+  /** Releases the reference the relayed {@code bytes} held on {@code chunk}, once their write completed. */
   static void written(ByteBuf chunk, int bytes) {
     if (chunk.refCnt() > 0) {
       RELAYED.add(bytes);
@@ -88,7 +88,7 @@ final class RelayBuffers {
     return HELD.get();
   }
 
-  /** Bytes relayed from socket to socket in these buffers and freed once written. */
+  /** Bytes relayed from socket to socket in these buffers and released once written. */
   static long relayedBytes() {
     return RELAYED.sum();
   }
@@ -121,6 +121,17 @@ final class RelayBuffers {
     @Override
     public ByteBuf buffer() {
       return POOLED.buffer();
+    }
+
+    /** Without a size it is an encoder's buffer that grows as it writes (a chunk never grows); reads give a size. */
+    @Override
+    public ByteBuf ioBuffer() {
+      return POOLED.ioBuffer();
+    }
+
+    @Override
+    public ByteBuf directBuffer() {
+      return POOLED.directBuffer();
     }
 
     @Override

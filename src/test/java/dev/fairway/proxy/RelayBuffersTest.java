@@ -31,6 +31,9 @@ class RelayBuffersTest {
   void buffersNettyFreesItselfOrThatAreNotRelayBuffersAreLeftAlone() {
     ByteBuf own = RelayBuffers.ALLOCATOR.buffer(64); // an encoder's, released by Netty once written
     assertThat(RelayBuffers.relayedChunk(own)).isNull();
+    ByteBuf growing = RelayBuffers.ALLOCATOR.ioBuffer(); // a MessageToByteEncoder's: it writes past 256 bytes
+    growing.writeBytes(new byte[4096]);
+    growing.release();
     assertThat(RelayBuffers.relayedChunk(Unpooled.unreleasableBuffer(Unpooled.directBuffer(64)))).isNull();
     own.release();
   }
