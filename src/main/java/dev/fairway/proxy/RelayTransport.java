@@ -206,9 +206,9 @@ public final class RelayTransport implements Transport {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-      if (installed) return;
-      // Vert.x's HTTP client clears the pipeline it connected with, then builds its own in the same task
       Channel channel = ctx.channel();
+      if (installed || !channel.isRegistered()) return; // placed, or the channel is gone
+      // Vert.x's HTTP client clears the pipeline it connected with, then builds its own in the same task
       channel.eventLoop().execute(() -> installIn(channel.pipeline()));
     }
 
