@@ -192,7 +192,7 @@ final class RelayBuffers {
    * into a buffer of Netty's pool instead.
    */
   private static final class Chunk extends UnpooledDirectByteBuf {
-    private ByteBuffer memory;
+    private final ByteBuffer memory;
 
     Chunk(ByteBufAllocator alloc, ByteBuffer memory, int capacity) {
       super(alloc, memory, capacity);
@@ -201,10 +201,8 @@ final class RelayBuffers {
 
     @Override
     protected void deallocate() {
-      ByteBuffer released = memory;
-      memory = null;
       super.deallocate(); // leaves memory it was given alone
-      if (released != null) giveBack(released);
+      giveBack(memory);
     }
   }
 }

@@ -54,7 +54,7 @@ public final class RelayTransport implements Transport {
       .baseUnit("bytes").description("Bytes relayed from socket to socket in the direct buffers they were read into")
       .register(registry);
     Gauge.builder("fairway.relay.buffers.held", RelayBuffers::heldBytes).baseUnit("bytes")
-      .description("Direct memory relay buffers hold: in flight, or dropped and waiting for the GC (bounded)")
+      .description("Direct memory relay buffers take: in flight, kept for reuse, or waiting for the GC (at most 32 MiB)")
       .register(registry);
   }
 
