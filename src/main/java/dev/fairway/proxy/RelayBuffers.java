@@ -41,6 +41,8 @@ final class RelayBuffers {
    */
   static final long MAX_HELD_BYTES = 32L * 1024 * 1024;
   private static final AtomicLong HELD = new AtomicLong();
+  /** Of those, the bytes kept for reuse (the rest are in use: in flight, or waiting for the GC). */
+  private static final AtomicLong KEPT = new AtomicLong();
   /** Counts memory back when the GC frees it. */
   private static final Cleaner COLLECTED = Cleaner.create();
 
@@ -51,6 +53,7 @@ final class RelayBuffers {
    */
   private static final int MIN_SHIFT = 10;
   private static final int MAX_SHIFT = 16;
+  static final int MAX_READ = 1 << MAX_SHIFT;
   private static final List<Queue<ByteBuffer>> FREE = IntStream.rangeClosed(MIN_SHIFT, MAX_SHIFT)
     .mapToObj(shift -> (Queue<ByteBuffer>) new ConcurrentLinkedQueue<ByteBuffer>()).toList();
 
@@ -88,9 +91,36 @@ final class RelayBuffers {
     return HELD.get();
   }
 
+  /** Bytes of that memory kept for the next reads. */
+  static long keptBytes() {
+    return KEPT.get();
+  }
+
   /** Bytes relayed from socket to socket in these buffers and released once written. */
   static long relayedBytes() {
     return RELAYED.sum();
+  }
+
+  /**
+   * How many bytes a socket read may take now ({@link RelayReads}): 64 KiB (the most Netty reads at once) while the
+   * memory in use is under a quarter of the bound, then half as much for each further eighth of it, down to 4 KiB.
+   * A hundred streams whose consumers are slow, holding 16 reads each, settle near 8 KiB reads and 20 MiB.
+   */
+  static int readSize() {
+    long inUse = HELD.get() - KEPT.get();
+    long calm = MAX_HELD_BYTES / 4;
+    if (inUse < calm) return MAX_READ;
+    return MAX_READ >> (int) Math.min(4, 1 + (inUse - calm) / (MAX_HELD_BYTES / 8));
+  }
+
+  /**
+   * A relay chunk for a socket read of up to {@code size} bytes ({@link RelayReads}): smaller when only smaller kept
+   * memory is left within the bound (a read takes what fits), from Netty's pool when none is.
+   */
+  static ByteBuf readBuffer(int size) {
+    ByteBuffer memory = memory(size, true);
+    if (memory == null) return PooledByteBufAllocator.DEFAULT.ioBuffer(size);
+    return new Chunk(ALLOCATOR, memory, memory.limit()).clear();
   }
 
   /**
@@ -108,7 +138,7 @@ final class RelayBuffers {
 
     @Override
     protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-      ByteBuffer memory = memory(initialCapacity);
+      ByteBuffer memory = memory(initialCapacity, false);
       if (memory == null) return POOLED.directBuffer(initialCapacity, maxCapacity);
       return new Chunk(this, memory, initialCapacity).clear(); // Netty takes the memory given as already written
     }
@@ -152,12 +182,14 @@ final class RelayBuffers {
 
   /**
    * Memory for a chunk of {@code capacity} bytes: kept memory of its size, else new memory within the bound, else
-   * kept memory of a larger size; null past the bound (the read goes to Netty's pool), when kept memory of smaller
-   * sizes is let go for the GC to free.
+   * kept memory of a larger size split into pieces of this size (the others are kept: reads shrink under pressure, and
+   * a larger block would hold its whole size for a small read), else, when {@code shorter} memory will do (a socket
+   * read), the largest smaller kept memory. Null past the bound (Netty's pool serves it); for memory that must be of
+   * this size, kept memory of smaller sizes is then let go for the GC to free.
    */
-  private static ByteBuffer memory(int capacity) {
+  private static ByteBuffer memory(int capacity, boolean shorter) {
     int shift = shiftFor(capacity);
-    ByteBuffer memory = shift < 0 ? null : FREE.get(shift - MIN_SHIFT).poll();
+    ByteBuffer memory = shift < 0 ? null : reuse(shift);
     if (memory == null && HELD.get() < MAX_HELD_BYTES) {
       int size = shift < 0 ? capacity : 1 << shift;
       memory = ByteBuffer.allocateDirect(size); // the JDK frees it once collected, whatever else happens
@@ -165,19 +197,37 @@ final class RelayBuffers {
       COLLECTED.register(memory, () -> HELD.addAndGet(-size)); // captures the size only
     }
     for (int larger = shift + 1; memory == null && shift >= 0 && larger <= MAX_SHIFT; larger++) {
-      memory = FREE.get(larger - MIN_SHIFT).poll();
+      memory = reuse(larger);
+      if (memory != null) memory = split(memory, 1 << shift);
     }
+    for (int smaller = shift - 1; memory == null && shorter && smaller >= MIN_SHIFT; smaller--) memory = reuse(smaller);
     if (memory == null) {
-      for (int smaller = MIN_SHIFT; smaller < shift; smaller++) FREE.get(smaller - MIN_SHIFT).poll();
+      for (int smaller = MIN_SHIFT; smaller < shift && !shorter; smaller++) reuse(smaller);
       return null;
     }
-    return memory.clear().limit(capacity);
+    return memory.clear().limit(Math.min(capacity, memory.capacity()));
+  }
+
+  /** The first {@code size} bytes of {@code block}; the rest is kept in pieces of that size. */
+  private static ByteBuffer split(ByteBuffer block, int size) {
+    for (int piece = size; piece < block.capacity(); piece += size) giveBack(block.slice(piece, size));
+    return block.slice(0, size);
   }
 
   /** Keeps a released chunk's memory for the next read of its size (memory of other sizes is left to the GC). */
   private static void giveBack(ByteBuffer memory) {
     int shift = shiftFor(memory.capacity());
-    if (shift >= 0 && memory.capacity() == 1 << shift) FREE.get(shift - MIN_SHIFT).offer(memory);
+    if (shift >= 0 && memory.capacity() == 1 << shift) {
+      KEPT.addAndGet(memory.capacity());
+      FREE.get(shift - MIN_SHIFT).offer(memory);
+    }
+  }
+
+  /** Kept memory of size class {@code shift}, taken out of the kept set; null when none is kept. */
+  private static ByteBuffer reuse(int shift) {
+    ByteBuffer memory = FREE.get(shift - MIN_SHIFT).poll();
+    if (memory != null) KEPT.addAndGet(-memory.capacity());
+    return memory;
   }
 
   /** The size class of {@code capacity} (its power of two, at least 1 KiB), or -1 when it is not reused. */

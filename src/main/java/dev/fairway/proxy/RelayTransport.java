@@ -56,6 +56,9 @@ public final class RelayTransport implements Transport {
     Gauge.builder("fairway.relay.buffers.held", RelayBuffers::heldBytes).baseUnit("bytes")
       .description("Direct memory relay buffers take: in flight, kept for reuse, or waiting for the GC (at most 32 MiB)")
       .register(registry);
+    Gauge.builder("fairway.relay.buffers.kept", RelayBuffers::keptBytes).baseUnit("bytes")
+      .description("Of the direct memory relay buffers hold, what is kept for the next reads")
+      .register(registry);
   }
 
   @Override
@@ -78,19 +81,23 @@ public final class RelayTransport implements Transport {
     return implementation;
   }
 
-  /** Everything as the wrapped transport does it, then the relay allocator on TCP channels. */
+  /** Everything as the wrapped transport does it, then the relay allocator and read sizes on TCP channels. */
   private record Relaying(io.vertx.core.spi.transport.Transport base) implements io.vertx.core.spi.transport.Transport {
+    /** Read sizes that shrink under memory pressure (a configured receive buffer size keeps Vert.x's fixed ones). */
+    private static final RelayReads READS = new RelayReads();
 
     @Override
     public void configure(TcpConfig config, boolean domainSocket, ServerBootstrap bootstrap) {
       base.configure(config, domainSocket, bootstrap);
       bootstrap.childOption(ChannelOption.ALLOCATOR, RelayBuffers.ALLOCATOR);
+      if (config.getReceiveBufferSize() <= 0) bootstrap.childOption(ChannelOption.RCVBUF_ALLOCATOR, READS);
     }
 
     @Override
     public void configure(TcpConfig config, boolean domainSocket, Bootstrap bootstrap) {
       base.configure(config, domainSocket, bootstrap);
       bootstrap.option(ChannelOption.ALLOCATOR, RelayBuffers.ALLOCATOR);
+      if (config.getReceiveBufferSize() <= 0) bootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, READS);
     }
 
     @Override

@@ -56,6 +56,62 @@ class RelayBuffersTest {
     chunk(65536).release(); // once collected, reads are relay chunks again
   }
 
+  @Test
+  void socketReadsShrinkAsRelayMemoryInUseGrowsAndGrowBackOnceItIsReleased() {
+    awaitCalm();
+    List<ByteBuf> inFlight = new ArrayList<>();
+    int most = (int) (RelayBuffers.MAX_HELD_BYTES / 4096);
+    while (RelayBuffers.readSize() == RelayBuffers.MAX_READ && inFlight.size() < most) {
+      inFlight.add(RelayBuffers.readBuffer(65536));
+    }
+    assertThat(RelayBuffers.readSize()).isEqualTo(32768);
+    while (RelayBuffers.readSize() > 4096 && inFlight.size() < most) {
+      inFlight.add(RelayBuffers.readBuffer(RelayBuffers.readSize()));
+    }
+    assertThat(inUse()).as("4 KiB reads from 5/8 of the bound on").isBetween(
+      RelayBuffers.MAX_HELD_BYTES * 5 / 8, RelayBuffers.MAX_HELD_BYTES * 5 / 8 + 65536);
+    inFlight.forEach(ByteBuf::release);
+    assertThat(RelayBuffers.readSize()).isEqualTo(RelayBuffers.MAX_READ);
+  }
+
+  @Test
+  void atTheBoundASocketReadSplitsLargerKeptMemoryOrTakesSmallerRatherThanCopying() {
+    awaitCalm();
+    List<ByteBuf> held = new ArrayList<>();
+    ByteBuf next = RelayBuffers.readBuffer(65536);
+    while (next.alloc() == RelayBuffers.ALLOCATOR && held.size() <= RelayBuffers.MAX_HELD_BYTES / 1024) {
+      held.add(next);
+      next = RelayBuffers.readBuffer(65536);
+    }
+    next.release();
+    held.remove(0).release(); // one 64 KiB block kept
+    ByteBuf small = RelayBuffers.readBuffer(4096);
+    assertThat(small.alloc()).as("a piece of the kept block").isSameAs(RelayBuffers.ALLOCATOR);
+    assertThat(small.capacity()).isEqualTo(4096);
+    assertThat(RelayBuffers.keptBytes()).as("the other pieces, kept").isGreaterThanOrEqualTo(65536 - 4096);
+    ByteBuf large = RelayBuffers.readBuffer(65536);
+    assertThat(large.alloc()).as("a read takes the smaller memory kept").isSameAs(RelayBuffers.ALLOCATOR);
+    assertThat(large.capacity()).isEqualTo(4096);
+    assertThat(large.writeBytes(new byte[4096]).readableBytes()).isEqualTo(4096);
+    small.release();
+    large.release();
+    held.forEach(ByteBuf::release);
+  }
+
+  /** Waits, with a deadline, for the GC to free what other tests dropped: no relay memory in use. */
+  private static void awaitCalm() {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (inUse() > 0 && System.nanoTime() < deadline) {
+      System.gc();
+      Thread.onSpinWait();
+    }
+    assertThat(inUse()).isZero();
+  }
+
+  private static long inUse() {
+    return RelayBuffers.heldBytes() - RelayBuffers.keptBytes();
+  }
+
   /** A relay chunk of {@code size}, once the GC has freed what other tests left to it (what heap copies bring about). */
   private static ByteBuf chunk(int size) {
     long deadline = System.nanoTime() + 10_000_000_000L;
