@@ -3,6 +3,7 @@ package dev.fairway.proxy;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledDirectByteBuf;
@@ -12,7 +13,9 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.IntStream;
 
@@ -43,6 +46,8 @@ final class RelayBuffers {
   private static final AtomicLong HELD = new AtomicLong();
   /** Of those, the bytes kept for reuse (the rest are in use: in flight, or waiting for the GC). */
   private static final AtomicLong KEPT = new AtomicLong();
+  /** And the bytes of chunks written to HTTP/2 streams, which only the GC frees (not pressure reads can relieve). */
+  private static final AtomicLong LEFT_TO_GC = new AtomicLong();
   /** Counts memory back when the GC frees it. */
   private static final Cleaner COLLECTED = Cleaner.create();
 
@@ -86,6 +91,18 @@ final class RelayBuffers {
     }
   }
 
+  /**
+   * Marks the chunks a written frame holds bytes of (a frame of Netty's HTTP/2 codec: a slice of what Vert.x wrote, or
+   * several merged) as left to the GC, so HTTP/2 relaying does not shrink socket reads for the memory it holds.
+   */
+  static void leftToGc(ByteBuf frame) {
+    if (frame instanceof CompositeByteBuf merged) {
+      for (int i = 0; i < merged.numComponents(); i++) leftToGc(merged.component(i)); // its iterator caches slices
+    } else if (relayedChunk(frame) instanceof Chunk chunk) {
+      chunk.leftToGc();
+    }
+  }
+
   /** Bytes of direct memory relay chunks take: in flight, kept for reuse, or dropped and waiting for the GC. */
   static long heldBytes() {
     return HELD.get();
@@ -107,7 +124,7 @@ final class RelayBuffers {
    * A hundred streams whose consumers are slow, holding 16 reads each, settle near 8 KiB reads and 20 MiB.
    */
   static int readSize() {
-    long inUse = HELD.get() - KEPT.get();
+    long inUse = HELD.get() - KEPT.get() - LEFT_TO_GC.get();
     long calm = MAX_HELD_BYTES / 4;
     if (inUse < calm) return MAX_READ;
     return MAX_READ >> (int) Math.min(4, 1 + (inUse - calm) / (MAX_HELD_BYTES / 8));
@@ -242,17 +259,44 @@ final class RelayBuffers {
    * into a buffer of Netty's pool instead.
    */
   private static final class Chunk extends UnpooledDirectByteBuf {
+    private static final AtomicReferenceFieldUpdater<Chunk, LeftToGc> LEFT =
+      AtomicReferenceFieldUpdater.newUpdater(Chunk.class, LeftToGc.class, "left");
     private final ByteBuffer memory;
+    private volatile LeftToGc left;
 
     Chunk(ByteBufAllocator alloc, ByteBuffer memory, int capacity) {
       super(alloc, memory, capacity);
       this.memory = memory;
     }
 
+    /** Counts this chunk as left to the GC, once, until it is collected or released after all. */
+    void leftToGc() {
+      if (left != null) return;
+      LeftToGc mark = new LeftToGc(memory.capacity());
+      if (LEFT.compareAndSet(this, null, mark)) COLLECTED.register(this, mark::settle);
+    }
+
     @Override
     protected void deallocate() {
       super.deallocate(); // leaves memory it was given alone
+      LeftToGc mark = left;
+      if (mark != null) mark.settle();
       giveBack(memory);
+    }
+  }
+
+  /** A chunk's bytes counted as left to the GC, uncounted once when it is collected or released. */
+  private static final class LeftToGc extends AtomicBoolean {
+    private final int bytes;
+
+    LeftToGc(int bytes) {
+      super(true);
+      this.bytes = bytes;
+      LEFT_TO_GC.addAndGet(bytes);
+    }
+
+    void settle() {
+      if (compareAndSet(true, false)) LEFT_TO_GC.addAndGet(-bytes);
     }
   }
 }

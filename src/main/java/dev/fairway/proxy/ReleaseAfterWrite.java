@@ -12,8 +12,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 /**
  * Frees each relay buffer (see {@link RelayBuffers}) once the write that relayed it completed. It sits right after
  * Vert.x's connection handler, where each HTTP/1.1 body chunk or WebSocket frame the application writes passes exactly
- * once, whole, with the one reference its chunk holds. Further on, encoders may split, merge or copy it; HTTP/2 writes
- * never pass here as messages, so their chunks are left to the GC.
+ * once, whole, with the one reference its chunk holds. Further on, encoders may split, merge or copy it. HTTP/2 body
+ * writes pass here only as frames Netty's HTTP/2 codec made (split or merged), so their chunks are left to the GC: they
+ * are marked as such, which keeps them out of the memory pressure socket reads shrink under.
  * <p>
  * The relay writes each chunk it reads once and keeps nothing of it after the write (a job's spool copies it first),
  * which is what makes freeing it here safe.
@@ -39,6 +40,8 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
         promise = promise.unvoid(); // a write without a listener still fails the channel as it would have
         promise.addListener(f -> RelayBuffers.written(chunk, bytes));
       }
+    } else if (msg instanceof ByteBuf frame) {
+      RelayBuffers.leftToGc(frame); // an HTTP/2 frame's payload: its chunk is never released
     }
     ctx.write(msg, promise);
   }
