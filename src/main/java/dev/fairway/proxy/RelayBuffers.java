@@ -199,8 +199,7 @@ final class RelayBuffers {
 
   /**
    * Memory for a chunk of {@code capacity} bytes: kept memory of its size, else new memory within the bound, else
-   * kept memory of a larger size split into pieces of this size (the others are kept: reads shrink under pressure, and
-   * a larger block would hold its whole size for a small read), else, when {@code shorter} memory will do (a socket
+   * kept memory of a larger size, else, when {@code shorter} memory will do (a socket
    * read), the largest smaller kept memory. Null past the bound (Netty's pool serves it); for memory that must be of
    * this size, kept memory of smaller sizes is then let go for the GC to free.
    */
@@ -215,7 +214,6 @@ final class RelayBuffers {
     }
     for (int larger = shift + 1; memory == null && shift >= 0 && larger <= MAX_SHIFT; larger++) {
       memory = reuse(larger);
-      if (memory != null) memory = split(memory, 1 << shift);
     }
     for (int smaller = shift - 1; memory == null && shorter && smaller >= MIN_SHIFT; smaller--) memory = reuse(smaller);
     if (memory == null) {
@@ -223,12 +221,6 @@ final class RelayBuffers {
       return null;
     }
     return memory.clear().limit(Math.min(capacity, memory.capacity()));
-  }
-
-  /** The first {@code size} bytes of {@code block}; the rest is kept in pieces of that size. */
-  private static ByteBuffer split(ByteBuffer block, int size) {
-    for (int piece = size; piece < block.capacity(); piece += size) giveBack(block.slice(piece, size));
-    return block.slice(0, size);
   }
 
   /** Keeps a released chunk's memory for the next read of its size (memory of other sizes is left to the GC). */
