@@ -46,7 +46,7 @@ final class RelayBuffers {
   private static final AtomicLong HELD = new AtomicLong();
   /** Of those, the bytes kept for reuse (the rest are in use: in flight, or waiting for the GC). */
   private static final AtomicLong KEPT = new AtomicLong();
-  /** And the bytes of chunks written to HTTP/2 streams, which only the GC frees (not pressure reads can relieve). */
+  /** And the bytes of chunks written to HTTP/2 streams: only the GC frees those, smaller reads do not relieve them. */
   private static final AtomicLong LEFT_TO_GC = new AtomicLong();
   /** Counts memory back when the GC frees it. */
   private static final Cleaner COLLECTED = Cleaner.create();
@@ -121,7 +121,7 @@ final class RelayBuffers {
   /**
    * How many bytes a socket read may take now ({@link RelayReads}): 64 KiB (the most Netty reads at once) while the
    * memory in use is under a quarter of the bound, then half as much for each further eighth of it, down to 4 KiB.
-   * A hundred streams whose consumers are slow, holding 16 reads each, settle near 8 KiB reads and 20 MiB.
+   * A hundred uploads into a slow upstream, holding about 40 reads each, settle at reads of 4 to 8 KiB.
    */
   static int readSize() {
     long inUse = HELD.get() - KEPT.get() - LEFT_TO_GC.get();
@@ -199,9 +199,9 @@ final class RelayBuffers {
 
   /**
    * Memory for a chunk of {@code capacity} bytes: kept memory of its size, else new memory within the bound, else
-   * kept memory of a larger size, else, when {@code shorter} memory will do (a socket
-   * read), the largest smaller kept memory. Null past the bound (Netty's pool serves it); for memory that must be of
-   * this size, kept memory of smaller sizes is then let go for the GC to free.
+   * kept memory of a larger size, else, when {@code shorter} memory will do (a socket read), the largest smaller kept
+   * memory. Null past the bound (Netty's pool serves it); for memory that must be of this size, kept memory of smaller
+   * sizes is then let go for the GC to free.
    */
   private static ByteBuffer memory(int capacity, boolean shorter) {
     int shift = shiftFor(capacity);
@@ -217,7 +217,7 @@ final class RelayBuffers {
     }
     for (int smaller = shift - 1; memory == null && shorter && smaller >= MIN_SHIFT; smaller--) memory = reuse(smaller);
     if (memory == null) {
-      for (int smaller = MIN_SHIFT; smaller < shift && !shorter; smaller++) reuse(smaller);
+      if (!shorter) for (int smaller = MIN_SHIFT; smaller < shift; smaller++) reuse(smaller);
       return null;
     }
     return memory.clear().limit(Math.min(capacity, memory.capacity()));
