@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
@@ -132,12 +133,15 @@ final class RelayBuffers {
 
   /**
    * A relay chunk for a socket read of up to {@code size} bytes ({@link RelayReads}): smaller when only smaller kept
-   * memory is left within the bound (a read takes what fits), from Netty's pool when none is.
+   * memory is left within the bound (a read takes what fits), from Netty's pool when none is. Its bytes count in
+   * {@code inFlight} (the connection's reads not yet written on) until it is released or left to the GC.
    */
-  static ByteBuf readBuffer(int size) {
+  static ByteBuf readBuffer(int size, AtomicInteger inFlight) {
     ByteBuffer memory = memory(size, true);
     if (memory == null) return PooledByteBufAllocator.DEFAULT.ioBuffer(size);
-    return new Chunk(ALLOCATOR, memory, memory.limit()).clear();
+    Chunk chunk = new Chunk(ALLOCATOR, memory, memory.limit());
+    chunk.countIn(inFlight);
+    return chunk.clear();
   }
 
   /**
@@ -253,16 +257,34 @@ final class RelayBuffers {
   private static final class Chunk extends UnpooledDirectByteBuf {
     private static final AtomicReferenceFieldUpdater<Chunk, LeftToGc> LEFT =
       AtomicReferenceFieldUpdater.newUpdater(Chunk.class, LeftToGc.class, "left");
+    private static final AtomicReferenceFieldUpdater<Chunk, AtomicInteger> IN_FLIGHT =
+      AtomicReferenceFieldUpdater.newUpdater(Chunk.class, AtomicInteger.class, "inFlight");
     private final ByteBuffer memory;
+    private final int size;
     private volatile LeftToGc left;
+    /** The reading connection's count of bytes in flight this chunk's are in, until written on. */
+    private volatile AtomicInteger inFlight;
 
     Chunk(ByteBufAllocator alloc, ByteBuffer memory, int capacity) {
       super(alloc, memory, capacity);
       this.memory = memory;
+      this.size = capacity;
+    }
+
+    void countIn(AtomicInteger connectionInFlight) {
+      connectionInFlight.addAndGet(size);
+      inFlight = connectionInFlight;
+    }
+
+    /** Takes this chunk's bytes out of its connection's bytes in flight, once: they are written. */
+    private void writtenOn() {
+      AtomicInteger count = IN_FLIGHT.getAndSet(this, null);
+      if (count != null) count.addAndGet(-size);
     }
 
     /** Counts this chunk as left to the GC, once, until it is collected or released after all. */
     void leftToGc() {
+      writtenOn();
       if (left != null) return;
       LeftToGc mark = new LeftToGc(memory.capacity());
       if (LEFT.compareAndSet(this, null, mark)) COLLECTED.register(this, mark::settle);
@@ -271,6 +293,7 @@ final class RelayBuffers {
     @Override
     protected void deallocate() {
       super.deallocate(); // leaves memory it was given alone
+      writtenOn();
       LeftToGc mark = left;
       if (mark != null) mark.settle();
       giveBack(memory);

@@ -2,10 +2,12 @@ package dev.fairway.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.RecvByteBufAllocator;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -62,11 +64,11 @@ class RelayBuffersTest {
     List<ByteBuf> inFlight = new ArrayList<>();
     int most = (int) (RelayBuffers.MAX_HELD_BYTES / 4096);
     while (RelayBuffers.readSize() == RelayBuffers.MAX_READ && inFlight.size() < most) {
-      inFlight.add(RelayBuffers.readBuffer(65536));
+      inFlight.add(RelayBuffers.readBuffer(65536, new AtomicInteger()));
     }
     assertThat(RelayBuffers.readSize()).isEqualTo(32768);
     while (RelayBuffers.readSize() > 4096 && inFlight.size() < most) {
-      inFlight.add(RelayBuffers.readBuffer(RelayBuffers.readSize()));
+      inFlight.add(RelayBuffers.readBuffer(RelayBuffers.readSize(), new AtomicInteger()));
     }
     assertThat(inUse()).as("4 KiB reads from 5/8 of the bound on").isBetween(
       RelayBuffers.MAX_HELD_BYTES * 5 / 8, RelayBuffers.MAX_HELD_BYTES * 5 / 8 + 65536);
@@ -77,27 +79,45 @@ class RelayBuffersTest {
   @Test
   void atTheBoundASocketReadTakesLargerOrSmallerKeptMemoryRatherThanCopying() {
     awaitCalm();
-    ByteBuf four = RelayBuffers.readBuffer(4096);
+    ByteBuf four = RelayBuffers.readBuffer(4096, new AtomicInteger());
     List<ByteBuf> held = new ArrayList<>();
-    ByteBuf next = RelayBuffers.readBuffer(65536);
+    ByteBuf next = RelayBuffers.readBuffer(65536, new AtomicInteger());
     while (next.alloc() == RelayBuffers.ALLOCATOR && held.size() <= RelayBuffers.MAX_HELD_BYTES / 1024) {
       held.add(next);
-      next = RelayBuffers.readBuffer(65536);
+      next = RelayBuffers.readBuffer(65536, new AtomicInteger());
     }
     assertThat(next.alloc()).as("past the bound, Netty's pool").isNotSameAs(RelayBuffers.ALLOCATOR);
     next.release();
     four.release(); // only 4 KiB kept
-    ByteBuf large = RelayBuffers.readBuffer(65536);
+    ByteBuf large = RelayBuffers.readBuffer(65536, new AtomicInteger());
     assertThat(large.alloc()).as("a read takes the smaller memory kept").isSameAs(RelayBuffers.ALLOCATOR);
     assertThat(large.capacity()).isEqualTo(4096);
     assertThat(large.writeBytes(new byte[4096]).readableBytes()).isEqualTo(4096);
     held.remove(0).release(); // 64 KiB kept
-    ByteBuf small = RelayBuffers.readBuffer(4096);
+    ByteBuf small = RelayBuffers.readBuffer(4096, new AtomicInteger());
     assertThat(small.alloc()).as("a read takes larger memory kept").isSameAs(RelayBuffers.ALLOCATOR);
     assertThat(small.capacity()).isEqualTo(4096);
     small.release();
     large.release();
     held.forEach(ByteBuf::release);
+  }
+
+  @Test
+  void aConnectionWhoseReadsAreNotYetWrittenOnReadsLittleUntilTheyAre() {
+    awaitCalm();
+    RecvByteBufAllocator.Handle reads = new RelayReads(RelayBuffers.MAX_READ).newHandle();
+    ByteBuf first = reads.allocate(RelayBuffers.ALLOCATOR);
+    assertThat(first.capacity()).as("a connection with nothing in flight").isEqualTo(RelayBuffers.MAX_READ);
+    List<ByteBuf> queued = new ArrayList<>();
+    for (int i = 0; i < 24; i++) queued.add(reads.allocate(RelayBuffers.ALLOCATOR)); // as Vert.x queues for a paused stream
+    assertThat(queued).allSatisfy(read -> assertThat(read.capacity()).isEqualTo(RelayReads.MIN_READ));
+    first.release(); // written on: 48 KiB of small reads still in flight
+    assertThat(reads.guess()).isEqualTo(16384);
+    ByteBuf written = queued.remove(0);
+    RelayBuffers.leftToGc(Unpooled.unreleasableBuffer(written.slice())); // written to an HTTP/2 stream
+    queued.forEach(ByteBuf::release);
+    assertThat(reads.guess()).isEqualTo(RelayBuffers.MAX_READ);
+    written.release();
   }
 
   /** Waits, with a deadline, for the GC to free what other tests dropped: no relay memory in use. */
