@@ -180,9 +180,17 @@ public final class Job {
 
   /** Stops the upstream request of a running or queued job, on its runner's event loop. */
   void cancel() {
+    canceller().run();
+  }
+
+  /**
+   * What {@link #cancel} does, taken now: the job forgets its canceller as it ends, and a stop ends it (interrupted)
+   * before its exchange is cancelled, so that the exchange finds it ended rather than recording a cancellation.
+   */
+  Runnable canceller() {
     Runnable c = canceller;
     Context o = runner;
-    if (c != null && o != null) o.runOnContext(v -> c.run());
+    return c == null || o == null ? () -> { } : () -> o.runOnContext(v -> c.run());
   }
 
   /** Runs {@code action} once on {@code context} when more bytes are spooled, the head arrives or the job ends. */

@@ -352,8 +352,9 @@ public final class JobStore {
     int interrupted = 0;
     for (Job job : jobs.values()) {
       if (!job.state().ended()) {
-        job.cancel();
-        end(job, JobState.INTERRUPTED, true);
+        Runnable stopUpstream = job.canceller();
+        end(job, JobState.INTERRUPTED, true); // first: the exchange, cancelled on its own event loop, finds it ended
+        stopUpstream.run();
         interrupted++;
       }
     }
