@@ -122,7 +122,7 @@ final class RelayBuffers {
   /**
    * How many bytes a socket read may take now ({@link RelayReads}): 64 KiB (the most Netty reads at once) while the
    * memory in use is under a quarter of the bound, then half as much for each further eighth of it, down to 4 KiB.
-   * A hundred uploads into a slow upstream, holding about 40 reads each, settle at reads of 4 to 8 KiB.
+   * Each connection's own cap ({@link RelayReads}) comes first; this one holds when very many streams are slow at once.
    */
   static int readSize() {
     long inUse = HELD.get() - KEPT.get() - LEFT_TO_GC.get();

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class RelayReads extends AdaptiveRecvByteBufAllocator {
 
   static final int IN_FLIGHT_PER_CONNECTION = 64 * 1024;
-  static final int MIN_READ = 2 * 1024;
+  static final int MIN_READ = 1024;
 
   /** Netty's defaults: a connection's first read takes 2 KiB, and later ones what the last few needed. */
   RelayReads() {
