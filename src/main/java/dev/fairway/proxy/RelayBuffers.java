@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
@@ -136,7 +135,7 @@ final class RelayBuffers {
    * memory is left within the bound (a read takes what fits), from Netty's pool when none is. Its bytes count in
    * {@code inFlight} (the connection's reads not yet written on) until it is released or left to the GC.
    */
-  static ByteBuf readBuffer(int size, AtomicInteger inFlight) {
+  static ByteBuf readBuffer(int size, RelayReads.InFlight inFlight) {
     ByteBuffer memory = memory(size, true);
     if (memory == null) return PooledByteBufAllocator.DEFAULT.ioBuffer(size);
     Chunk chunk = new Chunk(ALLOCATOR, memory, memory.limit());
@@ -257,13 +256,13 @@ final class RelayBuffers {
   private static final class Chunk extends UnpooledDirectByteBuf {
     private static final AtomicReferenceFieldUpdater<Chunk, LeftToGc> LEFT =
       AtomicReferenceFieldUpdater.newUpdater(Chunk.class, LeftToGc.class, "left");
-    private static final AtomicReferenceFieldUpdater<Chunk, AtomicInteger> IN_FLIGHT =
-      AtomicReferenceFieldUpdater.newUpdater(Chunk.class, AtomicInteger.class, "inFlight");
+    private static final AtomicReferenceFieldUpdater<Chunk, RelayReads.InFlight> IN_FLIGHT =
+      AtomicReferenceFieldUpdater.newUpdater(Chunk.class, RelayReads.InFlight.class, "inFlight");
     private final ByteBuffer memory;
     private final int size;
     private volatile LeftToGc left;
     /** The reading connection's count of bytes in flight this chunk's are in, until written on. */
-    private volatile AtomicInteger inFlight;
+    private volatile RelayReads.InFlight inFlight;
 
     Chunk(ByteBufAllocator alloc, ByteBuffer memory, int capacity) {
       super(alloc, memory, capacity);
@@ -271,20 +270,23 @@ final class RelayBuffers {
       this.size = capacity;
     }
 
-    void countIn(AtomicInteger connectionInFlight) {
+    void countIn(RelayReads.InFlight connectionInFlight) {
       connectionInFlight.addAndGet(size);
       inFlight = connectionInFlight;
     }
 
     /** Takes this chunk's bytes out of its connection's bytes in flight, once: they are written. */
-    private void writtenOn() {
-      AtomicInteger count = IN_FLIGHT.getAndSet(this, null);
-      if (count != null) count.addAndGet(-size);
+    private void writtenOn(boolean toHttp2) {
+      RelayReads.InFlight count = IN_FLIGHT.getAndSet(this, null);
+      if (count != null) {
+        if (toHttp2) count.toHttp2 = true;
+        count.addAndGet(-size);
+      }
     }
 
     /** Counts this chunk as left to the GC, once, until it is collected or released after all. */
     void leftToGc() {
-      writtenOn();
+      writtenOn(true);
       if (left != null) return;
       LeftToGc mark = new LeftToGc(memory.capacity());
       if (LEFT.compareAndSet(this, null, mark)) COLLECTED.register(this, mark::settle);
@@ -293,7 +295,7 @@ final class RelayBuffers {
     @Override
     protected void deallocate() {
       super.deallocate(); // leaves memory it was given alone
-      writtenOn();
+      writtenOn(false);
       LeftToGc mark = left;
       if (mark != null) mark.settle();
       giveBack(memory);

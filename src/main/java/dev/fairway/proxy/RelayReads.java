@@ -39,9 +39,19 @@ final class RelayReads extends AdaptiveRecvByteBufAllocator {
     return new PressureCapped((ExtendedHandle) super.newHandle());
   }
 
+  /** A connection's bytes read and not yet written on (released, or framed for an HTTP/2 stream). */
+  static final class InFlight extends AtomicInteger {
+    /**
+     * Set once a chunk it read went to an HTTP/2 stream: such a chunk waits for the HTTP/2 codec to frame it, which
+     * the cap took for a slow reader (HTTP/2 downloads ran a fifth slower). Those chunks are left to the GC, within
+     * the relay's overall bound, and the connection's reads are no longer capped.
+     */
+    volatile boolean toHttp2;
+  }
+
   /** Netty's handle (one per connection), with its guess capped by the connection's reads in flight and the relay's memory pressure. */
   private static final class PressureCapped extends DelegatingHandle implements ExtendedHandle {
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final InFlight inFlight = new InFlight();
 
     PressureCapped(ExtendedHandle adaptive) {
       super(adaptive);
@@ -55,7 +65,7 @@ final class RelayReads extends AdaptiveRecvByteBufAllocator {
     @Override
     public int guess() {
       int left = IN_FLIGHT_PER_CONNECTION - inFlight.get();
-      int own = left <= MIN_READ ? MIN_READ : Integer.highestOneBit(left);
+      int own = inFlight.toHttp2 ? RelayBuffers.MAX_READ : left <= MIN_READ ? MIN_READ : Integer.highestOneBit(left);
       return Math.min(Math.min(delegate().guess(), own), RelayBuffers.readSize());
     }
 
