@@ -49,7 +49,10 @@ final class RelayReads extends AdaptiveRecvByteBufAllocator {
     volatile boolean toHttp2;
   }
 
-  /** Netty's handle (one per connection), with its guess capped by the connection's reads in flight and the relay's memory pressure. */
+  /**
+   * Netty's handle (one per connection), with its guess capped by the connection's reads in flight and by the relay's
+   * memory pressure.
+   */
   private static final class PressureCapped extends DelegatingHandle implements ExtendedHandle {
     private final InFlight inFlight = new InFlight();
 
