@@ -39,7 +39,12 @@ final class RelayReads extends AdaptiveRecvByteBufAllocator {
     return new PressureCapped((ExtendedHandle) super.newHandle());
   }
 
-  /** A connection's bytes read and not yet written on (released, or framed for an HTTP/2 stream). */
+  /**
+   * A connection's bytes read and not yet written on (released, or framed for an HTTP/2 stream). A chunk nobody writes
+   * on (a body Fairway reads itself or drops) is freed by the GC and stays counted: that connection reads less from
+   * then on, which costs only speed, and such connections (health checks, admin requests, a cut exchange) carry
+   * little.
+   */
   static final class InFlight extends AtomicInteger {
     /**
      * Set once a chunk it read went to an HTTP/2 stream: such a chunk waits for the HTTP/2 codec to frame it, which
