@@ -180,14 +180,14 @@ public final class Job {
 
   /** Stops the upstream request of a running or queued job, on its runner's event loop. */
   void cancel() {
-    canceller().run();
+    cancellation().run();
   }
 
   /**
    * What {@link #cancel} does, taken now: the job forgets its canceller as it ends, and a stop ends it (interrupted)
    * before its exchange is cancelled, so that the exchange finds it ended rather than recording a cancellation.
    */
-  Runnable canceller() {
+  Runnable cancellation() {
     Runnable c = canceller;
     Context o = runner;
     return c == null || o == null ? () -> { } : () -> o.runOnContext(v -> c.run());

@@ -352,7 +352,7 @@ public final class JobStore {
     int interrupted = 0;
     for (Job job : jobs.values()) {
       if (!job.state().ended()) {
-        Runnable stopUpstream = job.canceller();
+        Runnable stopUpstream = job.cancellation();
         end(job, JobState.INTERRUPTED, true); // first: the exchange, cancelled on its own event loop, finds it ended
         stopUpstream.run();
         interrupted++;

@@ -138,9 +138,7 @@ final class RelayBuffers {
   static ByteBuf readBuffer(int size, RelayReads.InFlight inFlight) {
     ByteBuffer memory = memory(size, true);
     if (memory == null) return PooledByteBufAllocator.DEFAULT.ioBuffer(size);
-    Chunk chunk = new Chunk(ALLOCATOR, memory, memory.limit());
-    chunk.countIn(inFlight);
-    return chunk.clear();
+    return new Chunk(ALLOCATOR, memory, memory.limit(), inFlight).clear();
   }
 
   /**
@@ -160,7 +158,7 @@ final class RelayBuffers {
     protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
       ByteBuffer memory = memory(initialCapacity, false);
       if (memory == null) return POOLED.directBuffer(initialCapacity, maxCapacity);
-      return new Chunk(this, memory, initialCapacity).clear(); // Netty takes the memory given as already written
+      return new Chunk(this, memory, initialCapacity, null).clear(); // Netty takes the memory given as already written
     }
 
     @Override
@@ -259,20 +257,18 @@ final class RelayBuffers {
     private static final AtomicReferenceFieldUpdater<Chunk, RelayReads.InFlight> IN_FLIGHT =
       AtomicReferenceFieldUpdater.newUpdater(Chunk.class, RelayReads.InFlight.class, "inFlight");
     private final ByteBuffer memory;
+    /** The bytes it may hold, what it counts in flight (its memory may be of a larger size class). */
     private final int size;
     private volatile LeftToGc left;
-    /** The reading connection's count of bytes in flight this chunk's are in, until written on. */
+    /** The reading connection's count of bytes in flight (null for other buffers), until this chunk is written on. */
     private volatile RelayReads.InFlight inFlight;
 
-    Chunk(ByteBufAllocator alloc, ByteBuffer memory, int capacity) {
+    Chunk(ByteBufAllocator alloc, ByteBuffer memory, int capacity, RelayReads.InFlight inFlight) {
       super(alloc, memory, capacity);
       this.memory = memory;
       this.size = capacity;
-    }
-
-    void countIn(RelayReads.InFlight connectionInFlight) {
-      connectionInFlight.addAndGet(size);
-      inFlight = connectionInFlight;
+      this.inFlight = inFlight;
+      if (inFlight != null) inFlight.addAndGet(capacity);
     }
 
     /** Takes this chunk's bytes out of its connection's bytes in flight, once: they are written. */
