@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Summarises `perf script` output of a Fairway run (see profile.sh): CPU by thread, by code (the leaf frame's kernel,
-JVM library or Java package) and, inclusive, by each frame pattern given (a regular expression per '|' part).
+JVM library or Java package) and, by each frame pattern given (a regular expression per '|' part), inclusive (any
+frame of the sample matches) and innermost (the pattern of the frame nearest the leaf takes the sample, so patterns
+split the samples between them: e.g. the server and the client side of a proxy, kernel time included).
 
 Usage: perf-report.py PERF_SCRIPT_TXT [FRAME_REGEX|FRAME_REGEX...]
 """
@@ -54,7 +56,7 @@ def thread_group(name):
 def main():
     path = sys.argv[1]
     patterns = [p for p in (sys.argv[2].split("|") if len(sys.argv) > 2 else []) if p]
-    threads, code, frames = collections.Counter(), collections.Counter(), collections.Counter()
+    threads, code, frames, innermost = collections.Counter(), collections.Counter(), collections.Counter(), collections.Counter()
     total = 0
     for thread, stack in samples(path):
         total += 1
@@ -65,6 +67,9 @@ def main():
         for p in patterns:
             if any(re.search(p, f) for f in stack):
                 frames[p] += 1
+        nearest = next((p for f in stack for p in patterns if re.search(p, f)), None)
+        if nearest:
+            innermost[nearest] += 1
     if total == 0:
         sys.exit("no samples")
     print(f"{total} samples")
@@ -78,6 +83,9 @@ def main():
         print("\nInclusive (any frame matching), all threads:")
         for p in patterns:
             print(f"  {100 * frames[p] / total:6.2f}%  {p}")
+        print("\nInnermost (the matching frame nearest the leaf takes the sample), all threads:")
+        for p in patterns:
+            print(f"  {100 * innermost[p] / total:6.2f}%  {p}")
 
 
 if __name__ == "__main__":
