@@ -14,6 +14,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
@@ -76,7 +78,7 @@ public class ProxyVerticle extends VerticleBase {
     http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
     ReadDeadlines readDeadlines = new ReadDeadlines(vertx);
     instance = new ProxyInstance(vertx, index, selector, queue, metrics,
-      new UpstreamConnections(vertx, client, http2Client, startOptions.getProcess().getPoolSize(),
+      new UpstreamConnections(vertx, plainClient(), client, http2Client, startOptions.getProcess().getPoolSize(),
         startOptions.getProcess().getUpstreamMaxIdle(), startOptions.getProcess().getUpstreamIdleTimeoutMillis()),
       readDeadlines, new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
       shared.waits());
@@ -234,6 +236,12 @@ public class ProxyVerticle extends VerticleBase {
       options.getListen().getTls().applyTo(o).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1));
     }
     return o;
+  }
+
+  /** Plain-text HTTP/1.1 upstream connections ({@link Http1Connection}); none when upstreams are reached over TLS. */
+  private NetClient plainClient() {
+    if (startOptions.getUpstreamTls().isEnabled()) return null;
+    return vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true));
   }
 
   /** HTTP/2 upstreams: prior knowledge on plain TCP, ALPN over TLS. */

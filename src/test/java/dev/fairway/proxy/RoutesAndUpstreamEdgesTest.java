@@ -312,6 +312,63 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   }
 
   @Test
+  void headResponsesKeepTheirContentLengthWithoutABody() {
+    // a HEAD answer announces a body it does not send: read as one, it would wait for bytes that never come
+    int port = vertx.createHttpServer()
+      .requestHandler(req -> {
+        if (req.method() == HttpMethod.HEAD) req.response().putHeader("Content-Length", "1000").end();
+        else req.response().end("body of " + req.path());
+      })
+      .listen(0, "127.0.0.1").await().actualPort();
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    for (int i = 0; i < 3; i++) {
+      Http.Reply head = Http.send(client, new RequestOptions().setMethod(HttpMethod.HEAD).setHost("127.0.0.1")
+        .setPort(fairway.proxyPort()).setURI("/h"), null).await();
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.headers().get("Content-Length")).isEqualTo("1000");
+      assertThat(Http.get(client, fairway.proxyPort(), "/g" + i).await().body()).isEqualTo("body of /g" + i);
+    }
+  }
+
+  @Test
+  void informationalResponsesFromTheUpstreamAreNotRelayedAndTheFinalOneIs() {
+    int port = rawUpstream("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+      + "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone");
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await();
+    assertThat(reply.status()).isEqualTo(201);
+    assertThat(reply.body()).isEqualTo("done");
+    assertThat(reply.headers().get("Link")).isNull();
+  }
+
+  @Test
+  void bytesFromAnIdleUpstreamConnectionCloseItInsteadOfAnsweringTheNextRequest() throws Exception {
+    // answers a request, then sends a second, unasked response on the idle connection
+    Promise<Void> firstClosed = Promise.promise();
+    AtomicInteger connections = new AtomicInteger();
+    NetServer server = vertx.createNetServer().connectHandler(socket -> {
+      boolean first = connections.incrementAndGet() == 1;
+      if (first) socket.closeHandler(v -> firstClosed.tryComplete());
+      socket.handler(b -> {
+        socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh");
+        if (first) socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale");
+      });
+    });
+    int port = server.listen(0, "127.0.0.1").await().actualPort();
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    assertThat(Http.get(client, fairway.proxyPort(), "/1").await().body()).isEqualTo("fresh");
+    firstClosed.future().await(5, TimeUnit.SECONDS);
+    assertThat(Http.get(client, fairway.proxyPort(), "/2").await().body()).isEqualTo("fresh");
+    assertThat(connections.get()).isEqualTo(2);
+  }
+
+  @Test
   void garbageStatusLineFromTheUpstreamIs502() {
     int port = rawUpstream("HTTP/1.1 twohundred OK\r\n\r\n");
     FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
