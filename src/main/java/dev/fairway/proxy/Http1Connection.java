@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -31,7 +32,7 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.SocketAddress;
 
 /**
- * A plain-text HTTP/1.1 upstream connection on Netty's HTTP client codec, one request at a time. Vert.x's HTTP client
+ * An HTTP/1.1 upstream connection (plain or over TLS) on Netty's HTTP client codec, one request at a time. Vert.x's HTTP client
  * cost 16–30 % more CPU per proxied request than this codec over the same Vert.x connections (load-tests/RESULTS.md,
  * lean-client-pipe), most of what its HTTP/1 path adds over nginx. Vert.x still owns the socket: its event loop, its
  * transport (reads into relay buffers), reading with pause and resume, and closing. The codec goes into the socket's
@@ -63,8 +64,10 @@ final class Http1Connection implements UpstreamConnection {
   private Throwable error;
   private boolean closed;
 
-  static Future<UpstreamConnection> connect(NetClient client, SocketAddress address) {
-    return client.connect(address).map(socket -> new Http1Connection((NetSocketInternal) socket));
+  /** @param host the upstream's name: over TLS, the server name sent (unless an IP address) and checked */
+  static Future<UpstreamConnection> connect(NetClient client, SocketAddress address, String host) {
+    String serverName = NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host) ? null : host;
+    return client.connect(address, serverName).map(socket -> new Http1Connection((NetSocketInternal) socket));
   }
 
   private Http1Connection(NetSocketInternal socket) {
@@ -171,7 +174,7 @@ final class Http1Connection implements UpstreamConnection {
 
     @Override
     public void authority(HostAndPort authority) {
-      headers.set(HttpHeaders.HOST, authority.toString(false));
+      headers.set(HttpHeaders.HOST, authority.toString(socket.isSsl()));
     }
 
     @Override

@@ -53,7 +53,7 @@ public class ProxyVerticle extends VerticleBase {
   private WebSocketRelay webSockets;
   /** {@code <jobs.prefix>/<id>}, when jobs are on. */
   private JobEndpoint jobEndpoint;
-  private HttpClientAgent client;
+  private NetClient http1Client;
   private HttpClientAgent http2Client;
   private HttpServer server;
 
@@ -73,12 +73,12 @@ public class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     UpstreamSelector selector = new UpstreamSelector(shared.counters(), metrics, shared.capacities());
-    // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
-    client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
-    http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
+    // connections are opened by these clients and pooled by UpstreamConnections, not by a client's own pool
+    http1Client = vertx.createNetClient(startOptions.getUpstreamTls().applyTo(new NetClientOptions().setTcpNoDelay(true)));
+    http2Client = vertx.createHttpClient(http2ClientOptions());
     ReadDeadlines readDeadlines = new ReadDeadlines(vertx);
     instance = new ProxyInstance(vertx, index, selector, queue, metrics,
-      new UpstreamConnections(vertx, plainClient(), client, http2Client, startOptions.getProcess().getPoolSize(),
+      new UpstreamConnections(vertx, http1Client, http2Client, startOptions.getProcess().getPoolSize(),
         startOptions.getProcess().getUpstreamMaxIdle(), startOptions.getProcess().getUpstreamIdleTimeoutMillis()),
       readDeadlines, new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
       shared.waits());
@@ -202,7 +202,7 @@ public class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     instance.accessLines().handOff();
-    return Future.join(client.close(), http2Client.close());
+    return Future.join(http1Client.close(), http2Client.close());
   }
 
   /** The port this instance listens on (useful when configured as 0). */
@@ -238,17 +238,11 @@ public class ProxyVerticle extends VerticleBase {
     return o;
   }
 
-  /** Plain-text HTTP/1.1 upstream connections ({@link Http1Connection}); none when upstreams are reached over TLS. */
-  private NetClient plainClient() {
-    if (startOptions.getUpstreamTls().isEnabled()) return null;
-    return vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true));
-  }
-
   /** HTTP/2 upstreams: prior knowledge on plain TCP, ALPN over TLS. */
-  private HttpClientOptions clientOptions(HttpVersion version) {
+  private HttpClientOptions http2ClientOptions() {
     HttpClientOptions o = startOptions.getUpstreamTls().applyTo(new HttpClientOptions());
-    if (version == HttpVersion.HTTP_2) o.setHttp2ClearTextUpgrade(false).setUseAlpn(o.isSsl());
-    return o.setProtocolVersion(version)
+    return o.setHttp2ClearTextUpgrade(false).setUseAlpn(o.isSsl())
+      .setProtocolVersion(HttpVersion.HTTP_2)
       .setKeepAlive(true)
       .setKeepAliveTimeout(60)
       .setTcpNoDelay(true)

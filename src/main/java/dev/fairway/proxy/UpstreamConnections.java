@@ -17,17 +17,15 @@ import java.util.Map;
 /**
  * Kept-alive upstream connections of one proxy instance, per origin, used directly: an HTTP/1.1 request takes an
  * idle connection (or opens one) and gives it back when its exchange is over. It replaces the generic client pool on
- * the hot path, whose per-request lookup and lease were the largest single cost in the profile. Plain-text HTTP/1.1
- * connections are {@link Http1Connection}s on Netty's codec; TLS ones and HTTP/2 ones are Vert.x's client's. HTTP/2 origins share
+ * the hot path, whose per-request lookup and lease were the largest single cost in the profile. HTTP/1.1 connections
+ * are {@link Http1Connection}s on Netty's codec, HTTP/2 ones Vert.x's client's. HTTP/2 origins share
  * their connections: a request opens a stream on one with room (within the upstream's max concurrent streams), and
  * a failed exchange resets its stream, never the connection. Event-loop confined.
  */
 final class UpstreamConnections {
 
   private final Vertx vertx;
-  /** Plain-text HTTP/1.1 connections; null when upstreams are reached over TLS (then {@link #http1} opens them). */
-  private final NetClient plain;
-  private final HttpClientAgent http1;
+  private final NetClient http1;
   private final HttpClientAgent http2;
   private final int maxPerOrigin;
   private final int maxIdlePerOrigin;
@@ -60,10 +58,9 @@ final class UpstreamConnections {
    * @param maxIdlePerOrigin kept-alive connections kept per origin; more are closed once unused for a second
    * @param idleTimeoutMillis a kept-alive connection unused this long is closed (0: never)
    */
-  UpstreamConnections(Vertx vertx, NetClient plain, HttpClientAgent http1, HttpClientAgent http2, int maxPerOrigin,
-                      int maxIdlePerOrigin, long idleTimeoutMillis) {
+  UpstreamConnections(Vertx vertx, NetClient http1, HttpClientAgent http2, int maxPerOrigin, int maxIdlePerOrigin,
+                      long idleTimeoutMillis) {
     this.vertx = vertx;
-    this.plain = plain;
     this.http1 = http1;
     this.http2 = http2;
     this.maxPerOrigin = maxPerOrigin;
@@ -112,8 +109,9 @@ final class UpstreamConnections {
     }
     Future<UpstreamConnection> connecting;
     try {
-      connecting = !http2Origin && plain != null ? Http1Connection.connect(plain, origin.address())
-        : (http2Origin ? http2 : http1).connect(new HttpConnectOptions().setServer(origin.address())).map(VertxUpstream::new);
+      connecting = http2Origin
+        ? http2.connect(new HttpConnectOptions().setServer(origin.address())).map(VertxUpstream::new)
+        : Http1Connection.connect(http1, origin.address(), origin.upstream().host());
     } catch (IllegalStateException closed) { // Fairway is stopping and the client is closed: a failure, not a throw
       return Future.failedFuture(closed);
     }

@@ -378,6 +378,32 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   }
 
   @Test
+  void anUpstreamCertificateThatDoesNotNameTheUpstreamIsRefused() {
+    assertThat(throughTlsUpstreamReachedByAddress(true).status()).isEqualTo(502);
+  }
+
+  @Test
+  void verifyHostOffAcceptsATrustedCertificateForAnotherName() {
+    Http.Reply reply = throughTlsUpstreamReachedByAddress(false);
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.body()).isEqualTo("over tls");
+  }
+
+  /** An upstream with a trusted certificate for "localhost", configured as 127.0.0.1. */
+  private Http.Reply throughTlsUpstreamReachedByAddress(boolean verifyHost) {
+    SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
+    var server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.certificatePath()).setKeyPath(cert.privateKeyPath())))
+      .requestHandler(req -> req.response().end("over tls"))
+      .listen(0, "127.0.0.1").await();
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", server.actualPort())))
+      .setUpstreamTls(new UpstreamTlsOptions().setEnabled(true).setCa(cert.certificatePath()).setVerifyHost(verifyHost));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    return Http.get(client, fairway.proxyPort(), "/x").await();
+  }
+
+  @Test
   void tlsToTheUpstreamWithItsOwnTrust() {
     SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
     var server = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
