@@ -50,7 +50,7 @@ PAIRS = [("per-request metrics", "fairway", "fairway-bare"), ("access log", "fai
          ("metrics and access log", "fairway-log", "fairway-bare"), ("nginx's access log", "nginx-log", "nginx"),
          ("Fairway over plain Vert.x", "fairway-bare", "vertx-pipe"), ("Vert.x over Netty's codecs", "vertx-pipe", "netty-pipe"),
          ("Vert.x's connections over bare Netty", "vertx-net-pipe", "netty-pipe"), ("Vert.x's HTTP/1 layer over its connections", "vertx-pipe", "vertx-net-pipe"),
-         ("Vert.x's HTTP/1 client over Netty's codec", "vertx-pipe", "lean-client-pipe"), ("Vert.x's HTTP/1 server over Netty's codec", "lean-client-pipe", "vertx-net-pipe"), ("Fairway over the Web Proxy library", "fairway", "vertx-http-proxy"), ("this build over BASE_JAR's", "fairway", "fairway-base"),
+         ("Vert.x's HTTP/1 client over Netty's codec", "vertx-pipe", "lean-client-pipe"), ("Vert.x's HTTP/1 server over Netty's codec", "lean-client-pipe", "vertx-net-pipe"), ("Fairway over a featureless proxy on its HTTP/1 path", "fairway-bare", "lean-client-pipe"), ("Fairway over the Web Proxy library", "fairway", "vertx-http-proxy"), ("this build over BASE_JAR's", "fairway", "fairway-base"),
          ("a node of a 3-node cluster over a single node", "fairway-cluster", "fairway")]
 paired = []
 for name, a, b in PAIRS:

@@ -4,6 +4,7 @@ import dev.fairway.accesslog.AccessLog;
 import dev.fairway.accesslog.AccessRecord;
 import dev.fairway.accesslog.RequestIds;
 import dev.fairway.metrics.ProxyMetrics;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -527,7 +528,10 @@ final class ProxyExchange {
       return;
     }
     resp.setStatusCode(status);
-    resp.setStatusMessage(cres.statusMessage());
+    String message = cres.statusMessage();
+    if (!HttpResponseStatus.valueOf(status).reasonPhrase().equals(message)) {
+      resp.setStatusMessage(message); // only a custom one: the standard phrase needs no status object of its own
+    }
     resp.putHeader(ForwardedHeaders.X_REQUEST_ID, requestId);
     if (queueNanos > 0) resp.putHeader(QUEUE_WAIT, String.format(java.util.Locale.ROOT, "%.3f", queueNanos / 1e9));
     route.responseHeaders().apply(resp.headers());

@@ -346,6 +346,16 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   }
 
   @Test
+  void theUpstreamsReasonPhraseReachesTheClient() throws Exception {
+    int port = rawUpstream("HTTP/1.1 404 No Such Report\r\nContent-Length: 0\r\n\r\n");
+    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    o.getHealth().setEnabled(false);
+    fairway = Proxies.start(o);
+    RawHttp.Response custom = RawHttp.exchange(fairway.proxyPort(), "GET /r HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertThat(custom.text()).startsWith("HTTP/1.1 404 No Such Report\r\n");
+  }
+
+  @Test
   void bytesFromAnIdleUpstreamConnectionCloseItInsteadOfAnsweringTheNextRequest() throws Exception {
     // answers a request, then sends a second, unasked response on the idle connection
     Promise<Void> firstClosed = Promise.promise();
