@@ -17,12 +17,6 @@
 #          the least a proxy on Vert.x's core HTTP server and client does: what Vert.x itself costs, next to Fairway)
 #        TARGETS="nginx netty-pipe vertx-pipe fairway" load-tests/run.sh   (netty-pipe: load-tests/NettyPipe.java, a
 #          proxy straight on Netty's HTTP codecs with no features: what the JVM and Netty cost, under Vert.x)
-#        TARGETS="nginx netty-pipe vertx-net-pipe vertx-pipe" load-tests/run.sh   (vertx-net-pipe:
-#          load-tests/VertxNetPipe.java, netty-pipe's proxy on Vert.x's TCP server and client: what Vert.x's
-#          connections cost over bare Netty, and its HTTP/1 layer over them)
-#        TARGETS="nginx vertx-net-pipe lean-client-pipe vertx-pipe" load-tests/run.sh   (lean-client-pipe:
-#          load-tests/LeanClientPipe.java, vertx-pipe with its upstream side on vertx-net-pipe's client: what Vert.x's
-#          HTTP/1 client costs, and its server)
 #        TARGETS="nginx vertx-http-proxy fairway" load-tests/run.sh   (vertx-http-proxy: load-tests/VertxHttpProxy.java,
 #          the Web Proxy library's HttpProxy at the BOM's version, with X-Forwarded-* on, fetched through Maven)
 #        TARGETS="nginx fairway fairway-cluster" load-tests/run.sh   (fairway-cluster: one node of a three-node cluster,
@@ -110,25 +104,13 @@ if [[ " $TARGETS " == *" netty-pipe "* ]]; then
     > "$work/netty-pipe.log" 2>&1 & pids+=($!); pid_of[netty-pipe]=$!
 fi
 
-if [[ " $TARGETS " == *" vertx-net-pipe "* ]]; then
-  # shellcheck disable=SC2086
-  taskset -c 0 java $FAIRWAY_JVM_OPTS -cp "$root/target/fairway.jar" "$here/VertxNetPipe.java" 18122 18081 18082 18083 \
-    > "$work/vertx-net-pipe.log" 2>&1 & pids+=($!); pid_of[vertx-net-pipe]=$!
-fi
-
-if [[ " $TARGETS " == *" lean-client-pipe "* ]]; then
-  # shellcheck disable=SC2086
-  taskset -c 0 java $FAIRWAY_JVM_OPTS -cp "$root/target/fairway.jar" "$here/LeanClientPipe.java" 18123 18081 18082 18083 \
-    > "$work/lean-client-pipe.log" 2>&1 & pids+=($!); pid_of[lean-client-pipe]=$!
-fi
-
 if [[ " $TARGETS " == *" vertx-http-proxy "* ]]; then
   # shellcheck disable=SC2086
   taskset -c 0 java $FAIRWAY_JVM_OPTS -cp "$root/target/fairway.jar:$(http_proxy_jar)" "$here/VertxHttpProxy.java" 18120 18081 18082 18083 \
     > "$work/vertx-http-proxy.log" 2>&1 & pids+=($!); pid_of[vertx-http-proxy]=$!
 fi
 
-port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; vertx-http-proxy) echo 18120;; netty-pipe) echo 18121;; vertx-net-pipe) echo 18122;; lean-client-pipe) echo 18123;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; fairway-base) echo 18100;; fairway-cluster) echo 18103;; esac; }
+port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; vertx-http-proxy) echo 18120;; netty-pipe) echo 18121;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; fairway-base) echo 18100;; fairway-cluster) echo 18103;; esac; }
 for t in $TARGETS; do
   await_http "http://127.0.0.1:$(port_of "$t")/"
 done

@@ -3,7 +3,6 @@ package dev.fairway.config;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.PemTrustOptions;
 
 import java.util.Set;
@@ -52,14 +51,6 @@ public class UpstreamTlsOptions {
   public HttpClientOptions applyTo(HttpClientOptions o) {
     if (!enabled) return o;
     o.setSsl(true).setTrustAll(trustAll).setVerifyHost(verifyHost);
-    if (ca != null) o.setTrustOptions(new PemTrustOptions().addCertPath(ca));
-    return o;
-  }
-
-  /** HTTP/1.1 upstream connections on Netty's codec: the same trust, and the host checked as HTTPS does. */
-  public NetClientOptions applyTo(NetClientOptions o) {
-    if (!enabled) return o;
-    o.setSsl(true).setTrustAll(trustAll).setHostnameVerificationAlgorithm(verifyHost ? "HTTPS" : "");
     if (ca != null) o.setTrustOptions(new PemTrustOptions().addCertPath(ca));
     return o;
   }

@@ -7,13 +7,17 @@ import dev.fairway.metrics.ProxyMetrics;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.HostAndPort;
 
 import dev.fairway.bus.UpstreamFailure;
@@ -77,9 +81,9 @@ final class ProxyExchange {
   private final long startNanos = System.nanoTime();
   private final List<String> tried = new ArrayList<>(2);
   private Origin origin;
-  private UpstreamRequest upstreamReq;
+  private HttpClientRequest upstreamReq;
   /** The upstream connection of the current attempt; given back to the pool when the exchange completes cleanly. */
-  private UpstreamConnection connection;
+  private io.vertx.core.http.HttpClientConnection connection;
   private boolean upstreamDone;
   /** The current attempt's connection was a kept-alive one, not opened for it. */
   private boolean reusedConnection;
@@ -352,7 +356,10 @@ final class ProxyExchange {
   /** Takes a connection to {@link #origin} (a new one if {@code fresh}) and sends the request on it. */
   private void attach(boolean fresh) {
     attempts++;
-    Future<UpstreamConnection> acquiring = proxy.connections().acquire(origin, route.connectMillis(), fresh);
+    RequestOptions options = new RequestOptions()
+      .setMethod(req.method())
+      .setURI(target.uri());
+    Future<HttpClientConnection> acquiring = proxy.connections().acquire(origin, route.connectMillis(), fresh);
     reusedConnection = acquiring.succeeded(); // a kept-alive connection comes at once; a new one only after its connect
     // two callbacks rather than compose(): one promise less per request on the hottest path
     acquiring.onComplete(acquired -> {
@@ -361,7 +368,7 @@ final class ProxyExchange {
         return;
       }
       connection = acquired.result();
-      connection.request(req.method(), target.uri()).onComplete(ar -> {
+      connection.request(options).onComplete(ar -> {
         if (ar.succeeded()) {
           send(ar.result());
         } else {
@@ -391,7 +398,7 @@ final class ProxyExchange {
     return true;
   }
 
-  private void send(UpstreamRequest creq) {
+  private void send(HttpClientRequest creq) {
     upstreamReq = creq;
     if (done) {
       cancelUpstream();
@@ -402,7 +409,7 @@ final class ProxyExchange {
     ForwardedHeaders.copyRequest(req, target.authority(), client, peer, requestId, settings.dropUnderscoreHeaders(), creq.headers());
     route.requestHeaders().apply(creq.headers());
     if (origin.upstream().http2() && "trailers".equalsIgnoreCase(req.getHeader("te"))) {
-      creq.headers().set("te", "trailers"); // the one TE value HTTP/2 allows; gRPC servers require it
+      creq.putHeader("te", "trailers"); // the one TE value HTTP/2 allows; gRPC servers require it
     }
     HostAndPort authority = target.authority();
     creq.authority(authority != null ? authority : HostAndPort.create(origin.upstream().host(), origin.upstream().port()));
@@ -436,11 +443,11 @@ final class ProxyExchange {
    * Streams the request body upstream with back-pressure (the client is paused while the upstream's write queue is
    * full), keeping a copy while it fits in retry-buffer and the method is idempotent.
    */
-  private void streamBody(UpstreamRequest creq) {
+  private void streamBody(HttpClientRequest creq) {
     int retryBuffer = settings.retryBuffer();
     bodyCopy = IDEMPOTENT.contains(req.method()) && retryBuffer > 0 ? Buffer.buffer() : null;
     long max = route.maxBodyBytes();
-    req.handler(BodyPump.<Buffer>between(req, creq::writeQueueFull, creq::drainHandler, chunk -> {
+    req.handler(BodyPump.<Buffer>between(req, creq, chunk -> {
       if (max > 0 && req.bytesRead() > max) {
         if (!done) {
           fail(Failure.BODY_TOO_LARGE, String.valueOf(max));
@@ -482,7 +489,7 @@ final class ProxyExchange {
     }
   }
 
-  private void relay(UpstreamResponse cres) {
+  private void relay(HttpClientResponse cres) {
     if (done) {
       cancelUpstream();
       return;
@@ -510,7 +517,7 @@ final class ProxyExchange {
       && ((framing & ForwardedHeaders.CONTENT_LENGTH) != 0
         || !ResponseFraming.onlyChunked(cres.headers().getAll(HttpHeaders.TRANSFER_ENCODING)))) {
       headers.clear();
-      upstreamReq.closeConnection(); // its framing cannot be trusted: never pass it through, never reuse it
+      upstreamReq.connection().close(); // its framing cannot be trusted: never pass it through, never reuse it
       proxy.reportFailure(origin.id(), "invalid response framing");
       fail(Failure.UPSTREAM_INVALID, null);
       return;
@@ -558,7 +565,7 @@ final class ProxyExchange {
    * The upstream's answer to a request whose client already has a 200 event stream (queue events): its events are
    * relayed; any other answer (another status, another type) becomes an {@code event: error} and the stream ends.
    */
-  private void relayIntoOpenStream(UpstreamResponse cres, int status) {
+  private void relayIntoOpenStream(HttpClientResponse cres, int status) {
     upstreamKeepsAlive = false; // what remains of an answer not relayed is not read: the connection is not reused
     if (status >= 200 && status < 300 && isEventStream(cres.getHeader(HttpHeaders.CONTENT_TYPE))) {
       if (job != null) { // a job's spool starts at the upstream's first byte (the queue events were the live client's)
@@ -603,7 +610,7 @@ final class ProxyExchange {
   }
 
   /** Streams the response body with back-pressure: the upstream is paused while the client's write queue is full. */
-  private void relayBody(UpstreamResponse cres, int status) {
+  private void relayBody(HttpClientResponse cres, int status) {
     if (job != null) {
       JobRun run = job;
       cres.handler(BodyPump.<Buffer>between(cres, run::writeQueueFull, run::drainHandler, chunk -> {
@@ -704,7 +711,7 @@ final class ProxyExchange {
       proxy.readDeadlines().unwatch(this);
       releaseSlot(); // the broken connection is closed there, never given back
       cancelUploadWatch();
-      UpstreamRequest broken = upstreamReq;
+      HttpClientRequest broken = upstreamReq;
       upstreamReq = null;
       if (tryAnother(failure)) return;
       upstreamReq = broken;

@@ -14,8 +14,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
@@ -53,7 +51,7 @@ public class ProxyVerticle extends VerticleBase {
   private WebSocketRelay webSockets;
   /** {@code <jobs.prefix>/<id>}, when jobs are on. */
   private JobEndpoint jobEndpoint;
-  private NetClient http1Client;
+  private HttpClientAgent client;
   private HttpClientAgent http2Client;
   private HttpServer server;
 
@@ -73,12 +71,12 @@ public class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     UpstreamSelector selector = new UpstreamSelector(shared.counters(), metrics, shared.capacities());
-    // connections are opened by these clients and pooled by UpstreamConnections, not by a client's own pool
-    http1Client = vertx.createNetClient(startOptions.getUpstreamTls().applyTo(new NetClientOptions().setTcpNoDelay(true)));
-    http2Client = vertx.createHttpClient(http2ClientOptions());
+    // connections are opened by the agent and pooled by UpstreamConnections, not by the client's own pool
+    client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_1_1));
+    http2Client = vertx.createHttpClient(clientOptions(HttpVersion.HTTP_2));
     ReadDeadlines readDeadlines = new ReadDeadlines(vertx);
     instance = new ProxyInstance(vertx, index, selector, queue, metrics,
-      new UpstreamConnections(vertx, http1Client, http2Client, startOptions.getProcess().getPoolSize(),
+      new UpstreamConnections(vertx, client, http2Client, startOptions.getProcess().getPoolSize(),
         startOptions.getProcess().getUpstreamMaxIdle(), startOptions.getProcess().getUpstreamIdleTimeoutMillis()),
       readDeadlines, new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
       shared.waits());
@@ -202,7 +200,7 @@ public class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     instance.accessLines().handOff();
-    return Future.join(http1Client.close(), http2Client.close());
+    return Future.join(client.close(), http2Client.close());
   }
 
   /** The port this instance listens on (useful when configured as 0). */
@@ -239,10 +237,10 @@ public class ProxyVerticle extends VerticleBase {
   }
 
   /** HTTP/2 upstreams: prior knowledge on plain TCP, ALPN over TLS. */
-  private HttpClientOptions http2ClientOptions() {
+  private HttpClientOptions clientOptions(HttpVersion version) {
     HttpClientOptions o = startOptions.getUpstreamTls().applyTo(new HttpClientOptions());
-    return o.setHttp2ClearTextUpgrade(false).setUseAlpn(o.isSsl())
-      .setProtocolVersion(HttpVersion.HTTP_2)
+    if (version == HttpVersion.HTTP_2) o.setHttp2ClearTextUpgrade(false).setUseAlpn(o.isSsl());
+    return o.setProtocolVersion(version)
       .setKeepAlive(true)
       .setKeepAliveTimeout(60)
       .setTcpNoDelay(true)

@@ -2,6 +2,7 @@ package dev.fairway.proxy;
 
 import dev.fairway.metrics.ProxyMetrics;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.util.function.BiConsumer;
@@ -15,7 +16,7 @@ final class UploadWatch {
 
   private final Vertx vertx;
   private final HttpServerRequest req;
-  private final UpstreamRequest upstream;
+  private final HttpClientRequest upstream;
   private final Route route;
   private final ProxyMetrics metrics;
   /** Ends the exchange with a failure and resets the upstream request. */
@@ -23,7 +24,7 @@ final class UploadWatch {
   private long sendTimer = -1;
   private long rateTimer = -1;
 
-  private UploadWatch(Vertx vertx, HttpServerRequest req, UpstreamRequest upstream, Route route, ProxyMetrics metrics,
+  private UploadWatch(Vertx vertx, HttpServerRequest req, HttpClientRequest upstream, Route route, ProxyMetrics metrics,
                       BiConsumer<Failure, String> stop) {
     this.vertx = vertx;
     this.req = req;
@@ -33,7 +34,7 @@ final class UploadWatch {
     this.stop = stop;
   }
 
-  static UploadWatch start(Vertx vertx, HttpServerRequest req, UpstreamRequest upstream, Route route, ProxyMetrics metrics,
+  static UploadWatch start(Vertx vertx, HttpServerRequest req, HttpClientRequest upstream, Route route, ProxyMetrics metrics,
                            BiConsumer<Failure, String> stop) {
     UploadWatch watch = new UploadWatch(vertx, req, upstream, route, metrics, stop);
     watch.armSend(req.bytesRead());

@@ -5,8 +5,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpConnectOptions;
-import io.vertx.core.net.NetClient;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -17,15 +17,14 @@ import java.util.Map;
 /**
  * Kept-alive upstream connections of one proxy instance, per origin, used directly: an HTTP/1.1 request takes an
  * idle connection (or opens one) and gives it back when its exchange is over. It replaces the generic client pool on
- * the hot path, whose per-request lookup and lease were the largest single cost in the profile. HTTP/1.1 connections
- * are {@link Http1Connection}s on Netty's codec, HTTP/2 ones Vert.x's client's. HTTP/2 origins share
+ * the hot path, whose per-request lookup and lease were the largest single cost in the profile. HTTP/2 origins share
  * their connections: a request opens a stream on one with room (within the upstream's max concurrent streams), and
  * a failed exchange resets its stream, never the connection. Event-loop confined.
  */
 final class UpstreamConnections {
 
   private final Vertx vertx;
-  private final NetClient http1;
+  private final HttpClientAgent http1;
   private final HttpClientAgent http2;
   private final int maxPerOrigin;
   private final int maxIdlePerOrigin;
@@ -39,9 +38,9 @@ final class UpstreamConnections {
   /** Per origin, oldest first: a request takes the newest (least likely to have been closed by the upstream). */
   private final Map<String, ArrayDeque<Idle>> idle = new HashMap<>();
   private final Map<String, int[]> openCounts = new HashMap<>();
-  private final Map<String, List<UpstreamConnection>> shared = new HashMap<>();
+  private final Map<String, List<HttpClientConnection>> shared = new HashMap<>();
   /** An HTTP/2 connection being opened: requests arriving meanwhile wait for it rather than each opening one. */
-  private final Map<String, Future<UpstreamConnection>> opening = new HashMap<>();
+  private final Map<String, Future<HttpClientConnection>> opening = new HashMap<>();
 
   /** Every connection this instance may open to an origin (pool-size) is in use. */
   static final class PoolFullException extends RuntimeException {
@@ -51,14 +50,14 @@ final class UpstreamConnections {
   }
 
   /** A kept-alive connection waiting for its next request, and since when. */
-  private record Idle(UpstreamConnection connection, long sinceNanos) {
+  private record Idle(HttpClientConnection connection, long sinceNanos) {
   }
 
   /**
    * @param maxIdlePerOrigin kept-alive connections kept per origin; more are closed once unused for a second
    * @param idleTimeoutMillis a kept-alive connection unused this long is closed (0: never)
    */
-  UpstreamConnections(Vertx vertx, NetClient http1, HttpClientAgent http2, int maxPerOrigin, int maxIdlePerOrigin,
+  UpstreamConnections(Vertx vertx, HttpClientAgent http1, HttpClientAgent http2, int maxPerOrigin, int maxIdlePerOrigin,
                       long idleTimeoutMillis) {
     this.vertx = vertx;
     this.http1 = http1;
@@ -74,25 +73,25 @@ final class UpstreamConnections {
    * A connection to {@code origin}: an idle (or, for HTTP/2, not full) one if any and not {@code fresh}, else a new one.
    * A kept-alive connection is returned as an already completed future, a new one completes after its connect.
    */
-  Future<UpstreamConnection> acquire(Origin origin, long connectTimeoutMillis, boolean fresh) {
+  Future<HttpClientConnection> acquire(Origin origin, long connectTimeoutMillis, boolean fresh) {
     if (origin.upstream().http2()) return acquireShared(origin, connectTimeoutMillis);
     ArrayDeque<Idle> free = fresh ? null : idle.get(origin.id());
     Idle newest = free == null ? null : free.pollLast(); // most recently used: least likely timed out
     if (newest != null) return Future.succeededFuture(newest.connection());
-    return open(false, origin, connectTimeoutMillis, conn -> {
+    return open(http1, origin, connectTimeoutMillis, conn -> {
       ArrayDeque<Idle> q = idle.get(origin.id());
       if (q != null) q.removeIf(i -> i.connection() == conn);
     });
   }
 
-  private Future<UpstreamConnection> acquireShared(Origin origin, long connectTimeoutMillis) {
-    List<UpstreamConnection> conns = shared.computeIfAbsent(origin.id(), id -> new ArrayList<>(1));
-    for (UpstreamConnection c : conns) {
+  private Future<HttpClientConnection> acquireShared(Origin origin, long connectTimeoutMillis) {
+    List<HttpClientConnection> conns = shared.computeIfAbsent(origin.id(), id -> new ArrayList<>(1));
+    for (HttpClientConnection c : conns) {
       if (c.activeStreams() < c.maxActiveStreams()) return Future.succeededFuture(c);
     }
-    Future<UpstreamConnection> pending = opening.get(origin.id());
+    Future<HttpClientConnection> pending = opening.get(origin.id());
     if (pending != null) return pending;
-    Future<UpstreamConnection> next = open(true, origin, connectTimeoutMillis, conns::remove)
+    Future<HttpClientConnection> next = open(http2, origin, connectTimeoutMillis, conns::remove)
       .andThen(ar -> {
         opening.remove(origin.id());
         if (ar.succeeded()) conns.add(ar.result());
@@ -101,17 +100,15 @@ final class UpstreamConnections {
     return next;
   }
 
-  private Future<UpstreamConnection> open(boolean http2Origin, Origin origin, long connectTimeoutMillis,
-                                          java.util.function.Consumer<UpstreamConnection> onClose) {
+  private Future<HttpClientConnection> open(HttpClientAgent agent, Origin origin, long connectTimeoutMillis,
+                                            java.util.function.Consumer<HttpClientConnection> onClose) {
     int[] count = openCounts.computeIfAbsent(origin.id(), id -> new int[1]);
     if (count[0] >= maxPerOrigin) {
       return Future.failedFuture(new PoolFullException(maxPerOrigin));
     }
-    Future<UpstreamConnection> connecting;
+    Future<HttpClientConnection> connecting;
     try {
-      connecting = http2Origin
-        ? http2.connect(new HttpConnectOptions().setServer(origin.address())).map(VertxUpstream::new)
-        : Http1Connection.connect(http1, origin.address(), origin.upstream().host());
+      connecting = agent.connect(new HttpConnectOptions().setServer(origin.address()));
     } catch (IllegalStateException closed) { // Fairway is stopping and the client is closed: a failure, not a throw
       return Future.failedFuture(closed);
     }
@@ -121,7 +118,7 @@ final class UpstreamConnections {
         if (ar.failed()) {
           count[0]--;
         } else {
-          UpstreamConnection conn = ar.result();
+          HttpClientConnection conn = ar.result();
           conn.closeHandler(v -> {
             count[0]--;
             onClose.accept(conn);
@@ -135,9 +132,9 @@ final class UpstreamConnections {
    * per-connect timeout, and a listener whose backlog is full drops SYNs, so a connect would wait a minute or more for
    * the kernel to give up. A connection that arrives after its deadline is closed at once.
    */
-  private Future<UpstreamConnection> withDeadline(Future<UpstreamConnection> connecting, Origin origin, long millis) {
+  private Future<HttpClientConnection> withDeadline(Future<HttpClientConnection> connecting, Origin origin, long millis) {
     if (millis <= 0 || connecting.isComplete()) return connecting;
-    Promise<UpstreamConnection> bounded = Promise.promise();
+    Promise<HttpClientConnection> bounded = Promise.promise();
     long timer = vertx.setTimer(millis, id ->
       bounded.tryFail(new ConnectTimeoutException("connect to " + origin.id() + " timed out after " + millis + " ms")));
     connecting.onComplete(ar -> {
@@ -153,7 +150,7 @@ final class UpstreamConnections {
    * connection can carry the next request; otherwise its framing is unknown and it is closed. An HTTP/2 connection
    * stays: the exchange's stream was complete or has been reset.
    */
-  void release(Origin origin, UpstreamConnection conn, boolean clean) {
+  void release(Origin origin, HttpClientConnection conn, boolean clean) {
     if (origin.upstream().http2()) return;
     if (!clean) {
       conn.close();
