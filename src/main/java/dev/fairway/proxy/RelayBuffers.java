@@ -25,8 +25,8 @@ import java.util.stream.IntStream;
  * <p>
  * Vert.x copies every chunk it reads into a new heap buffer when the channel reads with Netty's pooled allocators
  * (its default): about 1 GB of heap allocation per GiB relayed, which the GC then sizes the heap for. With any other
- * allocator Vert.x hands the buffer read on as the chunk, and ownership with it. {@link ReleaseAfterWrite} releases
- * one as soon as the HTTP/1.1 or WebSocket write that relayed it completed, and its memory serves the next read. One
+ * allocator Vert.x hands the buffer read on as the chunk, and ownership with it. {@link ReleaseAfterWrite} has one
+ * released as soon as the HTTP/1.1 or WebSocket write that relayed it completed, and its memory serves the next read. One
  * that is never written that way (a body an admin endpoint reads, a chunk written to an HTTP/2 stream) is freed by
  * the garbage collector like any direct buffer: a missed release costs a GC's delay, never a leak, and a chunk is
  * never released while anything can still read it. What waits for the GC is bounded ({@link #MAX_HELD_BYTES}).
@@ -65,7 +65,7 @@ final class RelayBuffers {
   /** The type Vert.x wraps a chunk in when it writes it (Netty's own buffers are written as they are). */
   private static final Class<?> UNRELEASABLE = Unpooled.unreleasableBuffer(Unpooled.buffer(0)).getClass();
 
-  /** Bytes relayed in these buffers and released once written. */
+  /** Bytes relayed in these buffers: handed to the write that relays them, or released once written. */
   private static final LongAdder RELAYED = new LongAdder();
 
   private RelayBuffers() {
@@ -81,6 +81,11 @@ final class RelayBuffers {
     ByteBuf chunk = written;
     for (ByteBuf inner = chunk.unwrap(); inner != null; inner = chunk.unwrap()) chunk = inner;
     return chunk instanceof Chunk ? chunk : null;
+  }
+
+  /** Counts {@code bytes} of a relay buffer handed to the write that relays them (Netty releases it once written). */
+  static void handedOver(int bytes) {
+    RELAYED.add(bytes);
   }
 
   /** Releases the reference the relayed {@code bytes} held on {@code chunk}, once their write completed. */

@@ -19,11 +19,16 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.InternetProtocolFamily;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectEncoder;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandler;
 import io.vertx.core.datagram.DatagramSocketOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.TcpConfig;
 import io.vertx.core.transport.Transport;
 
+import java.util.List;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -206,9 +211,28 @@ public final class RelayTransport implements Transport {
     private static boolean installIn(ChannelPipeline pipeline) {
       if (pipeline.get(ReleaseAfterWrite.VERTX_HANDLER) == null) return false;
       if (pipeline.get(ReleaseAfterWrite.NAME) == null) {
-        pipeline.addBefore(ReleaseAfterWrite.VERTX_HANDLER, ReleaseAfterWrite.NAME, ReleaseAfterWrite.INSTANCE);
+        pipeline.addBefore(ReleaseAfterWrite.VERTX_HANDLER, ReleaseAfterWrite.NAME,
+          new ReleaseAfterWrite(http1Encoder(pipeline)));
       }
       return true;
+    }
+
+    /**
+     * The context of the connection's HTTP/1.1 encoder, when only handlers that pass body chunks on as they are lie
+     * between it and Vert.x's handler (the WebSocket extension handler Vert.x's server adds touches only heads);
+     * otherwise (an HTTP/2 or plain TCP connection, a compressor in between) null.
+     */
+    private static ChannelHandlerContext http1Encoder(ChannelPipeline pipeline) {
+      ChannelHandlerContext encoder = pipeline.context(HttpObjectEncoder.class);
+      if (encoder == null) encoder = pipeline.context(HttpClientCodec.class);
+      if (encoder == null) encoder = pipeline.context(HttpServerCodec.class);
+      if (encoder == null) return null;
+      List<String> names = pipeline.names();
+      int handler = names.indexOf(ReleaseAfterWrite.VERTX_HANDLER);
+      for (int i = names.indexOf(encoder.name()) + 1; i < handler; i++) {
+        if (!(pipeline.get(names.get(i)) instanceof WebSocketServerExtensionHandler)) return null;
+      }
+      return encoder;
     }
 
     @Override

@@ -95,6 +95,8 @@ class LeastConnAndQueueTest extends FairwayTest {
       assertThat(inFlightPerUpstream()).as("round %d (requests retried so far: %s)", round, retried()).containsExactly(2, 2, 2);
       finishAll();
       Future.all(replies).await();
+      // a slot is given back once the response is written on, which can be a moment after the client has read it
+      Http.await("all slots back", Duration.ofSeconds(5), () -> inFlightPerUpstream().equals(List.of(0, 0, 0)));
     }
   }
 
