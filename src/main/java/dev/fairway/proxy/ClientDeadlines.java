@@ -21,13 +21,16 @@ final class ClientDeadlines {
   /** What is known about one client connection. */
   private static final class Waiting {
     final HttpConnection connection;
+    /** The peer's address, as text: made once per connection, not per request. */
+    final String peer;
     /** When the connection last became idle (opened, or its last response ended). */
     long idleSince;
     int active;
     boolean served;
 
-    Waiting(HttpConnection connection, long now) {
+    Waiting(HttpConnection connection, String peer, long now) {
       this.connection = connection;
+      this.peer = peer;
       this.idleSince = now;
     }
   }
@@ -57,20 +60,21 @@ final class ClientDeadlines {
     }
   }
 
-  void opened(HttpConnection connection) {
-    connections.put(connection, new Waiting(connection, System.nanoTime()));
+  void opened(HttpConnection connection, String peer) {
+    connections.put(connection, new Waiting(connection, peer, System.nanoTime()));
   }
 
   void closed(HttpConnection connection) {
     connections.remove(connection);
   }
 
-  void requestStarted(HttpConnection connection) {
+  /** @return the connection's peer address as text, or null for a connection not seen opening (HTTP/2 streams) */
+  String requestStarted(HttpConnection connection) {
     Waiting w = connections.get(connection);
-    if (w != null) {
-      w.active++;
-      w.served = true;
-    }
+    if (w == null) return null;
+    w.active++;
+    w.served = true;
+    return w.peer;
   }
 
   void requestEnded(HttpConnection connection) {

@@ -63,10 +63,10 @@ final class ForwardedHeaders {
     }
   }
 
-  /** The TCP peer's address, once per request. */
-  static String peer(HttpServerRequest req) {
-    SocketAddress peer = req.remoteAddress();
-    return peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
+  /** A TCP peer's address as text (Vert.x makes a new string each time it is asked: ask once per connection). */
+  static String peer(SocketAddress peer) {
+    String address = peer == null ? null : peer.hostAddress();
+    return address == null ? "unknown" : address;
   }
 
   /** Bits of {@link #copyResponse}'s answer. */

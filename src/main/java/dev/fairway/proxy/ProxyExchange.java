@@ -120,7 +120,8 @@ final class ProxyExchange {
   /** The place updates of a waiting event-stream client; null otherwise. */
   private QueueEvents queueEvents;
 
-  ProxyExchange(ProxyInstance proxy, HttpServerRequest req, RequestTarget target) {
+  /** @param peer the TCP peer's address as text ({@link ForwardedHeaders#peer}) */
+  ProxyExchange(ProxyInstance proxy, HttpServerRequest req, RequestTarget target, String peer) {
     this.proxy = proxy;
     this.settings = proxy.settings();
     this.selector = proxy.selector();
@@ -129,7 +130,7 @@ final class ProxyExchange {
     this.target = target;
     this.route = settings.route(req, target);
     this.hasBody = hasBody(req);
-    this.peer = ForwardedHeaders.peer(req);
+    this.peer = peer;
     this.client = settings.client(req, peer);
     this.requestId = RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID));
     if (proxy.accessLines().enabled()) readLoggedHeaders();

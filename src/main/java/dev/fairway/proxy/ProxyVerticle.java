@@ -107,7 +107,7 @@ public class ProxyVerticle extends VerticleBase {
   private void opened(HttpConnection conn) {
     ProxySettings settings = instance.settings();
     int open = metrics.clientConnections().incrementAndGet();
-    String address = conn.remoteAddress().hostAddress() == null ? "unknown" : conn.remoteAddress().hostAddress();
+    String address = ForwardedHeaders.peer(conn.remoteAddress());
     int fromClient = shared.clientConnections().opened(address);
     conn.closeHandler(x -> {
       metrics.clientConnections().decrementAndGet();
@@ -121,11 +121,12 @@ public class ProxyVerticle extends VerticleBase {
       conn.close();
       return;
     }
-    instance.clientDeadlines().opened(conn);
+    instance.clientDeadlines().opened(conn, address);
   }
 
   private void handle(HttpServerRequest req) {
-    instance.clientDeadlines().requestStarted(req.connection());
+    String peer = instance.clientDeadlines().requestStarted(req.connection());
+    if (peer == null) peer = ForwardedHeaders.peer(req.remoteAddress());
     HttpMethod method = req.method();
     if (method == HttpMethod.TRACE || method == HttpMethod.CONNECT) {
       instance.refuse(req, Failure.METHOD_NOT_ALLOWED, "(" + method.name() + ")");
@@ -138,7 +139,7 @@ public class ProxyVerticle extends VerticleBase {
     }
     RequestTarget target = RequestTarget.of(req);
     if (jobEndpoint != null && target.path() != null && jobEndpoint.owns(target.path())) {
-      jobEndpoint.handle(req, target.path(), instance.settings().client(req, ForwardedHeaders.peer(req)));
+      jobEndpoint.handle(req, target.path(), instance.settings().client(req, peer));
       instance.clientDeadlines().requestEnded(req.connection());
       return;
     }
@@ -146,7 +147,7 @@ public class ProxyVerticle extends VerticleBase {
       webSockets.open(req);
       return;
     }
-    new ProxyExchange(instance, req, target).start();
+    new ProxyExchange(instance, req, target, peer).start();
   }
 
   private static boolean isWebSocketUpgrade(HttpServerRequest req) {

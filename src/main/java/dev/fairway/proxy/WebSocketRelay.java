@@ -40,7 +40,7 @@ final class WebSocketRelay {
     ProxySettings settings = proxy.settings();
     RequestTarget target = RequestTarget.of(req);
     Route route = settings.route(req, target);
-    String peer = ForwardedHeaders.peer(req);
+    String peer = ForwardedHeaders.peer(req.remoteAddress());
     String clientAddress = settings.client(req, peer);
     UpstreamSelector selector = proxy.selector();
     Origin origin = selector.pick(route.group(), selector.hashKey(route.group(), req, clientAddress));
