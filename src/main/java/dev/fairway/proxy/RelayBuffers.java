@@ -10,9 +10,8 @@ import io.netty.buffer.UnpooledDirectByteBuf;
 
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
@@ -52,15 +51,14 @@ final class RelayBuffers {
   private static final Cleaner COLLECTED = Cleaner.create();
 
   /**
-   * Released memory of sizes 1 KiB to 64 KiB (the largest socket read) is kept for the next reads of its size, all of
-   * it: the JDK frees direct memory only by collecting it, and what is kept counts toward the bound. Other sizes are
-   * left to the GC.
+   * Released chunks of sizes 1 KiB to 64 KiB (the largest socket read), powers of two, are kept for the next reads of
+   * their size, all of them, memory and object (a chunk per read was most of the heap a relayed MiB still took): the JDK
+   * frees direct memory only by collecting it, and what is kept counts toward the bound. Other sizes are left to the GC.
    */
   private static final int MIN_SHIFT = 10;
   private static final int MAX_SHIFT = 16;
   static final int MAX_READ = 1 << MAX_SHIFT;
-  private static final List<Queue<ByteBuffer>> FREE = IntStream.rangeClosed(MIN_SHIFT, MAX_SHIFT)
-    .mapToObj(shift -> (Queue<ByteBuffer>) new ConcurrentLinkedQueue<ByteBuffer>()).toList();
+  private static final List<Kept> FREE = IntStream.rangeClosed(MIN_SHIFT, MAX_SHIFT).mapToObj(shift -> new Kept()).toList();
 
   /** The type Vert.x wraps a chunk in when it writes it (Netty's own buffers are written as they are). */
   private static final Class<?> UNRELEASABLE = Unpooled.unreleasableBuffer(Unpooled.buffer(0)).getClass();
@@ -141,9 +139,9 @@ final class RelayBuffers {
    * {@code inFlight} (the connection's reads not yet written on) until it is released or left to the GC.
    */
   static ByteBuf readBuffer(int size, RelayReads.InFlight inFlight) {
-    ByteBuffer memory = memory(size, true);
-    if (memory == null) return PooledByteBufAllocator.DEFAULT.ioBuffer(size);
-    return new Chunk(ALLOCATOR, memory, memory.limit(), inFlight).clear();
+    Chunk chunk = chunk(size, true);
+    if (chunk == null) return PooledByteBufAllocator.DEFAULT.ioBuffer(size);
+    return chunk.takenBy(inFlight);
   }
 
   /**
@@ -161,9 +159,9 @@ final class RelayBuffers {
 
     @Override
     protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
-      ByteBuffer memory = memory(initialCapacity, false);
-      if (memory == null) return POOLED.directBuffer(initialCapacity, maxCapacity);
-      return new Chunk(this, memory, initialCapacity, null).clear(); // Netty takes the memory given as already written
+      Chunk chunk = sizeOf(initialCapacity) <= maxCapacity ? chunk(initialCapacity, false) : null;
+      if (chunk == null) return POOLED.directBuffer(initialCapacity, maxCapacity);
+      return chunk.takenBy(null);
     }
 
     @Override
@@ -204,45 +202,63 @@ final class RelayBuffers {
   }
 
   /**
-   * Memory for a chunk of {@code capacity} bytes: kept memory of its size, else new memory within the bound, else
-   * kept memory of a larger size, else, when {@code shorter} memory will do (a socket read), the largest smaller kept
-   * memory. Null past the bound (Netty's pool serves it); for memory that must be of this size, kept memory of smaller
-   * sizes is then let go for the GC to free.
+   * A chunk of at least {@code capacity} bytes (its size class; above the largest, of exactly that size): a kept chunk
+   * of its size, else one on new memory within the bound, else a kept chunk of a larger size, else, when a {@code
+   * shorter} one will do (a socket read), the largest smaller kept chunk. Null past the bound (Netty's pool serves
+   * it); for one that must be that large, kept chunks of smaller sizes are then let go for the GC to free.
    */
-  private static ByteBuffer memory(int capacity, boolean shorter) {
+  private static Chunk chunk(int capacity, boolean shorter) {
     int shift = shiftFor(capacity);
-    ByteBuffer memory = shift < 0 ? null : reuse(shift);
-    if (memory == null && HELD.get() < MAX_HELD_BYTES) {
-      int size = shift < 0 ? capacity : 1 << shift;
-      memory = ByteBuffer.allocateDirect(size); // the JDK frees it once collected, whatever else happens
+    Chunk chunk = shift < 0 ? null : reuse(shift);
+    if (chunk == null && HELD.get() < MAX_HELD_BYTES) {
+      int size = sizeOf(capacity);
+      ByteBuffer memory = ByteBuffer.allocateDirect(size); // the JDK frees it once collected, whatever else happens
       HELD.addAndGet(size);
       COLLECTED.register(memory, () -> HELD.addAndGet(-size)); // captures the size only
+      chunk = new Chunk(memory);
     }
-    for (int larger = shift + 1; memory == null && shift >= 0 && larger <= MAX_SHIFT; larger++) {
-      memory = reuse(larger);
-    }
-    for (int smaller = shift - 1; memory == null && shorter && smaller >= MIN_SHIFT; smaller--) memory = reuse(smaller);
-    if (memory == null) {
-      if (!shorter) for (int smaller = MIN_SHIFT; smaller < shift; smaller++) reuse(smaller);
-      return null;
-    }
-    return memory.clear().limit(Math.min(capacity, memory.capacity()));
+    for (int larger = shift + 1; chunk == null && shift >= 0 && larger <= MAX_SHIFT; larger++) chunk = reuse(larger);
+    for (int smaller = shift - 1; chunk == null && shorter && smaller >= MIN_SHIFT; smaller--) chunk = reuse(smaller);
+    if (chunk == null && !shorter) for (int smaller = MIN_SHIFT; smaller < shift; smaller++) reuse(smaller);
+    return chunk;
   }
 
-  /** Keeps a released chunk's memory for the next read of its size (memory of other sizes is left to the GC). */
-  private static void giveBack(ByteBuffer memory) {
-    int shift = shiftFor(memory.capacity());
-    if (shift >= 0 && memory.capacity() == 1 << shift) {
-      KEPT.addAndGet(memory.capacity());
-      FREE.get(shift - MIN_SHIFT).offer(memory);
+  /** Keeps a released chunk for the next read of its size (chunks of other sizes are left to the GC). */
+  private static void giveBack(Chunk chunk) {
+    int shift = shiftFor(chunk.capacity());
+    if (shift >= 0 && chunk.capacity() == 1 << shift) {
+      KEPT.addAndGet(chunk.capacity());
+      FREE.get(shift - MIN_SHIFT).push(chunk);
     }
   }
 
-  /** Kept memory of size class {@code shift}, taken out of the kept set; null when none is kept. */
-  private static ByteBuffer reuse(int shift) {
-    ByteBuffer memory = FREE.get(shift - MIN_SHIFT).poll();
-    if (memory != null) KEPT.addAndGet(-memory.capacity());
-    return memory;
+  /** A kept chunk of size class {@code shift}, taken out of the kept set; null when none is kept. */
+  private static Chunk reuse(int shift) {
+    Chunk chunk = FREE.get(shift - MIN_SHIFT).pop();
+    if (chunk != null) KEPT.addAndGet(-chunk.capacity());
+    return chunk;
+  }
+
+  /**
+   * The kept chunks of one size, the last released taken first (its memory is the likeliest to be in a cache). A lock
+   * on an array, as a lock-free queue allocates a node per chunk kept: event loops hardly ever contend for it.
+   */
+  private static final class Kept {
+    private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
+
+    synchronized void push(Chunk chunk) {
+      chunks.push(chunk);
+    }
+
+    synchronized Chunk pop() {
+      return chunks.poll();
+    }
+  }
+
+  /** The bytes a chunk for {@code capacity} takes: its size class, or exactly that above the largest. */
+  private static int sizeOf(int capacity) {
+    int shift = shiftFor(capacity);
+    return shift < 0 ? capacity : 1 << shift;
   }
 
   /** The size class of {@code capacity} (its power of two, at least 1 KiB), or -1 when it is not reused. */
@@ -252,28 +268,32 @@ final class RelayBuffers {
   }
 
   /**
-   * A relay chunk: direct memory of the JDK's (so the GC frees it if nothing releases it, on any JDK), which goes
-   * back to the cache when released. It never grows (its maximum is its size): a decoder that needs more room merges
-   * into a buffer of Netty's pool instead.
+   * A relay chunk: direct memory of the JDK's (so the GC frees it if nothing releases it, on any JDK), which goes back
+   * to the kept set, whole, when released, and is taken again by a later read, as Netty's pool recycles its buffers. It
+   * never grows (its maximum is its size): a decoder that needs more room merges into a buffer of Netty's pool
+   * instead.
    */
   private static final class Chunk extends UnpooledDirectByteBuf {
     private static final AtomicReferenceFieldUpdater<Chunk, LeftToGc> LEFT =
       AtomicReferenceFieldUpdater.newUpdater(Chunk.class, LeftToGc.class, "left");
     private static final AtomicReferenceFieldUpdater<Chunk, RelayReads.InFlight> IN_FLIGHT =
       AtomicReferenceFieldUpdater.newUpdater(Chunk.class, RelayReads.InFlight.class, "inFlight");
-    private final ByteBuffer memory;
-    /** The bytes it may hold, what it counts in flight (its memory may be of a larger size class). */
-    private final int size;
     private volatile LeftToGc left;
     /** The reading connection's count of bytes in flight (null for other buffers), until this chunk is written on. */
     private volatile RelayReads.InFlight inFlight;
 
-    Chunk(ByteBufAllocator alloc, ByteBuffer memory, int capacity, RelayReads.InFlight inFlight) {
-      super(alloc, memory, capacity);
-      this.memory = memory;
-      this.size = capacity;
+    Chunk(ByteBuffer memory) {
+      super(ALLOCATOR, memory, memory.capacity());
+    }
+
+    /** This chunk, emptied and with one reference, its bytes counted in {@code inFlight} (when not null). */
+    Chunk takenBy(RelayReads.InFlight inFlight) {
+      resetRefCnt();
+      clear(); // Netty takes memory it is given as already written
+      left = null;
       this.inFlight = inFlight;
-      if (inFlight != null) inFlight.addAndGet(capacity);
+      if (inFlight != null) inFlight.addAndGet(capacity());
+      return this;
     }
 
     /** Takes this chunk's bytes out of its connection's bytes in flight, once: they are written. */
@@ -281,7 +301,7 @@ final class RelayBuffers {
       RelayReads.InFlight count = IN_FLIGHT.getAndSet(this, null);
       if (count != null) {
         if (toHttp2) count.toHttp2 = true;
-        count.addAndGet(-size);
+        count.addAndGet(-capacity());
       }
     }
 
@@ -289,17 +309,23 @@ final class RelayBuffers {
     void leftToGc() {
       writtenOn(true);
       if (left != null) return;
-      LeftToGc mark = new LeftToGc(memory.capacity());
+      LeftToGc mark = new LeftToGc(capacity());
       if (LEFT.compareAndSet(this, null, mark)) COLLECTED.register(this, mark::settle);
     }
 
+    /**
+     * Released: back to the kept set, memory and all (not super's, which would let go of the memory). One that was
+     * left to the GC, and released after all, is left to it still: the GC already watches it.
+     */
     @Override
     protected void deallocate() {
-      super.deallocate(); // leaves memory it was given alone
       writtenOn(false);
       LeftToGc mark = left;
-      if (mark != null) mark.settle();
-      giveBack(memory);
+      if (mark != null) {
+        mark.settle();
+      } else {
+        giveBack(this);
+      }
     }
   }
 

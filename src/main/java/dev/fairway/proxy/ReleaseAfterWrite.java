@@ -19,7 +19,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Hands each relay buffer (see {@link RelayBuffers}) to the write that relays it, so Netty frees it once written, and
- * frames chunked HTTP/1.1 bodies with less garbage than Netty's encoder. It sits right after Vert.x's connection
+ * writes HTTP/1.1 body chunks with less garbage than Netty's encoder. It sits right after Vert.x's connection
  * handler, where each HTTP/1.1 body chunk or WebSocket frame the application writes passes exactly once, whole, with
  * the one reference its chunk holds. HTTP/2 body writes pass here only as frames Netty's HTTP/2 codec made (split or
  * merged), so their chunks are left to the GC: they are marked as such, which keeps them out of the memory pressure
@@ -31,10 +31,10 @@ import java.nio.charset.StandardCharsets;
  * first), which is what makes that safe.
  * <p>
  * Netty's HTTP/1.1 encoder writes each chunk of a chunked body as three buffers, with a promise for each and one
- * combining them: the most garbage a streamed upload or server-sent event makes. For a body chunk between the head and
- * the last one, this handler writes the size line, the bytes and the closing CRLF itself, past the encoder, with the
- * write's own promise on the bytes. Everything else (heads, last chunks and trailers, bodies that are not chunked)
- * goes through the encoder, which so keeps its state.
+ * combining them: the most garbage a streamed upload or server-sent event made. Body chunks between a head and the
+ * last chunk are written past the encoder: as they are for a body of known length (the encoder would write them on
+ * unchanged), or with the size line before and the CRLF after in chunked encoding, the write's own promise on the
+ * bytes. Heads, last chunks and trailers go through the encoder, which so keeps its state.
  */
 final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
 
@@ -49,8 +49,18 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
    * unchanged lie between it and this one); null on connections without one, or with other handlers in between.
    */
   private final ChannelHandlerContext encoder;
-  /** Whether the message being written has a chunked body (its head said so and it may have a body). */
-  private boolean chunked;
+  /** How the body of the message being written goes on the wire past the encoder, if it does. */
+  private Framing framing = Framing.BY_ENCODER;
+
+  private enum Framing {
+    /** Through the encoder: no message, one without a body, or no encoder to write past. */
+    BY_ENCODER,
+    /** As they are (a Content-Length or close-delimited body, which the encoder writes on unchanged). */
+    AS_IS,
+    /** Each in chunked encoding. */
+    CHUNKED
+  }
+
   /** For the size line and CRLF around a chunk: a failed write fails the chunk's own write, which reports it. */
   private ChannelPromise unreported;
 
@@ -61,16 +71,18 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof HttpMessage head) {
-      chunked = encoder != null && !(msg instanceof LastHttpContent) && mayHaveChunkedBody(head);
+      framing = encoder == null || msg instanceof LastHttpContent ? Framing.BY_ENCODER : framingOf(head);
       ctx.write(msg, msg instanceof HttpContent first ? releaseWhenWritten(first, promise) : promise);
     } else if (msg instanceof HttpContent content) {
       boolean last = msg instanceof LastHttpContent;
-      if (!last && chunked && !encoder.isRemoved() && content.content().isReadable()) {
+      if (last || framing == Framing.BY_ENCODER || encoder.isRemoved() || !content.content().isReadable()) {
+        ctx.write(handOver(content), promise);
+      } else if (framing == Framing.CHUNKED) {
         writeChunk(content, promise);
       } else {
-        ctx.write(handOver(content), promise);
+        encoder.write(ownBytes(content), promise);
       }
-      if (last) chunked = false;
+      if (last) framing = Framing.BY_ENCODER;
     } else if (msg instanceof WebSocketFrame frame) {
       ctx.write(msg, releaseWhenWritten(frame, promise));
     } else {
@@ -134,14 +146,15 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
   }
 
   /**
-   * Whether Netty's encoder frames this message's body in chunks: its head says chunked, and it is not a response
-   * that never has a body (1xx, 204, 304; a response to HEAD has none to relay either).
+   * How Netty's encoder would write this message's body: in chunks when its head says chunked, else as it is; by the
+   * encoder itself for a response that never has a body (1xx, 204, 304, where it drops what it is given; a response
+   * to HEAD has none to relay either).
    */
-  private static boolean mayHaveChunkedBody(HttpMessage head) {
+  private static Framing framingOf(HttpMessage head) {
     if (head instanceof HttpResponse response) {
       int status = response.status().code();
-      if (status < 200 || status == 204 || status == 304) return false;
+      if (status < 200 || status == 204 || status == 304) return Framing.BY_ENCODER;
     }
-    return HttpUtil.isTransferEncodingChunked(head);
+    return HttpUtil.isTransferEncodingChunked(head) ? Framing.CHUNKED : Framing.AS_IS;
   }
 }
