@@ -9,6 +9,7 @@ import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -155,6 +156,8 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
       int status = response.status().code();
       if (status < 200 || status == 204 || status == 304) return Framing.BY_ENCODER;
     }
-    return HttpUtil.isTransferEncodingChunked(head) ? Framing.CHUNKED : Framing.AS_IS;
+    boolean chunked = head.headers().get(HttpHeaderNames.TRANSFER_ENCODING) != null // one lookup, no iterator
+      && HttpUtil.isTransferEncodingChunked(head);
+    return chunked ? Framing.CHUNKED : Framing.AS_IS;
   }
 }
