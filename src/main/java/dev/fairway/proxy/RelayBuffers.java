@@ -134,9 +134,10 @@ final class RelayBuffers {
   }
 
   /**
-   * A relay chunk for a socket read of up to {@code size} bytes ({@link RelayReads}): smaller when only smaller kept
-   * memory is left within the bound (a read takes what fits), from Netty's pool when none is. Its bytes count in
-   * {@code inFlight} (the connection's reads not yet written on) until it is released or left to the GC.
+   * A relay chunk for a socket read of {@code size} bytes ({@link RelayReads}), of its size class (a read of up to
+   * 1 KiB takes 1 KiB); at the bound, whatever size is kept (a read takes what fits), from Netty's pool when none is.
+   * Its bytes count in {@code inFlight} (the connection's reads not yet written on) until it is released or left to the
+   * GC.
    */
   static ByteBuf readBuffer(int size, RelayReads.InFlight inFlight) {
     Chunk chunk = chunk(size, true);
@@ -226,7 +227,7 @@ final class RelayBuffers {
   /** Keeps a released chunk for the next read of its size (chunks of other sizes are left to the GC). */
   private static void giveBack(Chunk chunk) {
     int shift = shiftFor(chunk.capacity());
-    if (shift >= 0 && chunk.capacity() == 1 << shift) {
+    if (shift >= 0) { // a chunk up to the largest size class has exactly its class's size
       KEPT.addAndGet(chunk.capacity());
       FREE.get(shift - MIN_SHIFT).push(chunk);
     }

@@ -111,25 +111,27 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
    * (anything else is written as it is). Vert.x's own chunk types cannot be given other content: Netty's are made.
    */
   private static HttpContent handOver(HttpContent content) {
-    ByteBuf bytes = content.content();
-    if (RelayBuffers.relayedChunk(bytes) == null) return content;
-    RelayBuffers.handedOver(bytes.readableBytes());
-    ByteBuf buffer = bytes.unwrap(); // the relay buffer, or a slice of it, holding its one reference
+    ByteBuf buffer = relayBuffer(content.content());
+    if (buffer == null) return content;
     return content instanceof LastHttpContent last
       ? new DefaultLastHttpContent(buffer, last.trailingHeaders())
       : new DefaultHttpContent(buffer);
   }
 
-  /** The chunk's bytes with a reference of their own: the relay buffer handed over, or the content retained. */
+  /** The chunk's bytes, with the reference the chunk held: the relay buffer handed over, or its own content. */
   private static ByteBuf ownBytes(HttpContent content) {
-    ByteBuf bytes = content.content();
-    if (RelayBuffers.relayedChunk(bytes) != null) {
-      RelayBuffers.handedOver(bytes.readableBytes());
-      return bytes.unwrap();
-    }
-    bytes.retain();
-    content.release();
-    return bytes;
+    ByteBuf buffer = relayBuffer(content.content());
+    return buffer != null ? buffer : content.content();
+  }
+
+  /**
+   * The relay buffer (or the slice of it) inside what Vert.x wrote, counted as handed to the write that relays it; null
+   * for bytes that are not a relay buffer's.
+   */
+  private static ByteBuf relayBuffer(ByteBuf written) {
+    if (RelayBuffers.relayedChunk(written) == null) return null;
+    RelayBuffers.handedOver(written.readableBytes());
+    return written.unwrap(); // holds the chunk's one reference
   }
 
   /**

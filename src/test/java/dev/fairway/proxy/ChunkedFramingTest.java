@@ -1,8 +1,5 @@
 package dev.fairway.proxy;
 
-import dev.fairway.config.FairwayOptions;
-import dev.fairway.config.HealthCheckOptions;
-import dev.fairway.config.UpstreamOptions;
 import dev.fairway.support.ChunkedBody;
 import dev.fairway.support.FairwayTest;
 import dev.fairway.support.Proxies;
@@ -20,7 +17,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
@@ -118,9 +114,7 @@ class ChunkedFramingTest extends FairwayTest {
 
   private void startUpstream(Handler<NetSocket> connections) {
     upstream = vertx.createNetServer().connectHandler(connections).listen(0, "127.0.0.1").await();
-    FairwayOptions options = Proxies.options().setHealth(new HealthCheckOptions().setEnabled(false))
-      .setUpstreams(List.of(new UpstreamOptions("127.0.0.1", upstream.actualPort())));
-    fairway = Proxies.start(options);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(upstream.actualPort()));
   }
 
   /** Collects a chunked request until its body is complete (or fails on the first malformed byte), then answers. */

@@ -158,9 +158,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   @Test
   void upstreamResponseWithContentLengthAndTransferEncodingIs502AndNeverPassedThrough() {
     int port = rawUpstream("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await();
     assertThat(reply.status()).isEqualTo(502);
     assertThat(reply.body()).as("Netty's decoder refuses it first; either way nothing of it passes").startsWith("upstream ");
@@ -188,9 +186,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
       });
     });
     int port = server.listen(0, "127.0.0.1").await().actualPort();
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     Http.Reply first = Http.get(client, fairway.proxyPort(), "/first").await();
     assertThat(first.status()).isEqualTo(204);
     assertThat(first.headers().contains("Content-Length")).as("a 204 has no length").isFalse();
@@ -218,9 +214,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
       });
     });
     int port = server.listen(0, "127.0.0.1").await().actualPort();
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     for (int i = 0; i < 3; i++) {
       assertThat(Http.get(client, fairway.proxyPort(), "/get").await().status()).as("GET " + i).isEqualTo(200);
     }
@@ -236,9 +230,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   @Test
   void aResponseTransferEncodingOtherThanChunkedIs502() throws Exception {
     int port = rawUpstream("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\nnot really gzip");
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     // bounded: passed on, the close-delimited body of this never-closing upstream would never end
     Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await(10, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(reply.status()).isEqualTo(502);
@@ -250,8 +242,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   void keptAliveUpstreamConnectionsAreCappedAndClosedWhenIdle() {
     AtomicInteger open = new AtomicInteger();
     int port = countingSlowUpstream(open, new AtomicInteger());
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
+    FairwayOptions o = Proxies.toUncheckedUpstream(port);
     o.getProcess().setUpstreamMaxIdle(2).setUpstreamIdleTimeoutMillis(4_000);
     fairway = Proxies.start(o);
     concurrentGets(6);
@@ -264,8 +255,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   void connectionsBeyondTheIdleCapAreReusedByTheNextRequests() {
     AtomicInteger accepted = new AtomicInteger();
     int port = countingSlowUpstream(new AtomicInteger(), accepted);
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
+    FairwayOptions o = Proxies.toUncheckedUpstream(port);
     o.getProcess().setUpstreamMaxIdle(2);
     fairway = Proxies.start(o);
     concurrentGets(6);
@@ -301,9 +291,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
       if (b.toString().contains("\r\n\r\n")) socket.end(Buffer.buffer("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     }));
     int port = server.listen(0, "127.0.0.1").await().actualPort();
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     for (int i = 0; i < 30; i++) {
       Http.Reply reply = Http.send(client, new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
         .setPort(fairway.proxyPort()).setURI("/job"), "x").await();
@@ -320,9 +308,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
         else req.response().end("body of " + req.path());
       })
       .listen(0, "127.0.0.1").await().actualPort();
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     for (int i = 0; i < 3; i++) {
       Http.Reply head = Http.send(client, new RequestOptions().setMethod(HttpMethod.HEAD).setHost("127.0.0.1")
         .setPort(fairway.proxyPort()).setURI("/h"), null).await();
@@ -336,9 +322,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   void informationalResponsesFromTheUpstreamAreNotRelayedAndTheFinalOneIs() {
     int port = rawUpstream("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
       + "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone");
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     Http.Reply reply = Http.get(client, fairway.proxyPort(), "/x").await();
     assertThat(reply.status()).isEqualTo(201);
     assertThat(reply.body()).isEqualTo("done");
@@ -348,9 +332,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   @Test
   void theUpstreamsReasonPhraseReachesTheClient() throws Exception {
     int port = rawUpstream("HTTP/1.1 404 No Such Report\r\nContent-Length: 0\r\n\r\n");
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     RawHttp.Response custom = RawHttp.exchange(fairway.proxyPort(), "GET /r HTTP/1.1\r\nHost: a\r\n\r\n");
     assertThat(custom.text()).startsWith("HTTP/1.1 404 No Such Report\r\n");
   }
@@ -369,9 +351,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
       });
     });
     int port = server.listen(0, "127.0.0.1").await().actualPort();
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     assertThat(Http.get(client, fairway.proxyPort(), "/1").await().body()).isEqualTo("fresh");
     firstClosed.future().await(5, TimeUnit.SECONDS);
     assertThat(Http.get(client, fairway.proxyPort(), "/2").await().body()).isEqualTo("fresh");
@@ -381,9 +361,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   @Test
   void garbageStatusLineFromTheUpstreamIs502() {
     int port = rawUpstream("HTTP/1.1 twohundred OK\r\n\r\n");
-    FairwayOptions o = Proxies.options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
-    o.getHealth().setEnabled(false);
-    fairway = Proxies.start(o);
+    fairway = Proxies.start(Proxies.toUncheckedUpstream(port));
     assertThat(Http.get(client, fairway.proxyPort(), "/x").await().status()).isEqualTo(502);
   }
 

@@ -27,6 +27,16 @@ public final class Proxies {
     return options;
   }
 
+  /**
+   * Options for one upstream at 127.0.0.1:{@code port} without health checks: a raw-socket or scripted upstream
+   * answers only the requests a test sends.
+   */
+  public static FairwayOptions toUncheckedUpstream(int port) {
+    FairwayOptions options = options().setUpstreams(List.of(new UpstreamOptions("127.0.0.1", port)));
+    options.getHealth().setEnabled(false);
+    return options;
+  }
+
   public static Fairway start(FairwayOptions options) {
     return Fairway.start(options.validate(), false).await();
   }
