@@ -36,6 +36,13 @@ class SseHeartbeatTest extends FairwayTest {
     fairway = Proxies.start(o);
   }
 
+  /**
+   * The hop's idle limit, and a silence well past it: heartbeats every 300 ms keep a stream through it with room for a
+   * stalled event loop on a busy machine, and without them the hop cuts the stream well before the silence ends.
+   */
+  private static final long HOP_IDLE_MILLIS = 2_000;
+  private static final long SILENCE_MILLIS = 3_500;
+
   /** A TCP hop to Fairway that closes a connection after {@code idleMillis} without a byte either way. */
   private int idleCuttingHop(long idleMillis) {
     NetServer hop = vertx.createNetServer(new NetServerOptions().setIdleTimeout((int) idleMillis)
@@ -70,12 +77,12 @@ class SseHeartbeatTest extends FairwayTest {
     return ended.future().await(20, TimeUnit.SECONDS);
   }
 
-  /** One event, 2.5 s of silence, then another and the end. */
+  /** One event, {@link #SILENCE_MILLIS} of silence, then another and the end. */
   private void silentUpstream() {
     upstream.handler = req -> {
       HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
       resp.write("data: first\n\n");
-      vertx.setTimer(2_500, t -> resp.end("data: last\n\n"));
+      vertx.setTimer(SILENCE_MILLIS, t -> resp.end("data: last\n\n"));
     };
   }
 
@@ -83,7 +90,7 @@ class SseHeartbeatTest extends FairwayTest {
   void aSilentEventStreamStaysOpenThroughAnIdleCuttingHop() throws Exception {
     silentUpstream();
     startFairway(300);
-    String got = readStream(idleCuttingHop(1_000));
+    String got = readStream(idleCuttingHop(HOP_IDLE_MILLIS));
     assertThat(got).startsWith("data: first\n\n").endsWith("data: last\n\n").contains(": keep-alive\n\n");
     assertThat(fairway.registry().get("fairway.sse.heartbeats").tag("during", "upstream").counter().count()).isGreaterThanOrEqualTo(5);
   }
@@ -92,7 +99,7 @@ class SseHeartbeatTest extends FairwayTest {
   void withoutHeartbeatsTheSameHopCutsTheStream() {
     silentUpstream();
     startFairway(0);
-    int hop = idleCuttingHop(1_000);
+    int hop = idleCuttingHop(HOP_IDLE_MILLIS);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> readStream(hop)).hasMessageContaining("data: first");
   }
 
@@ -137,8 +144,8 @@ class SseHeartbeatTest extends FairwayTest {
     fairway = Proxies.start(o);
     dev.fairway.support.Http.get(client, fairway.proxyPort(), "/busy");
     dev.fairway.support.Http.await("the slot taken", java.time.Duration.ofSeconds(5), () -> held.size() == 1);
-    vertx.setTimer(2_500, t -> held.poll().response().end("done"));
-    String got = readStream(idleCuttingHop(1_000));
+    vertx.setTimer(SILENCE_MILLIS, t -> held.poll().response().end("done"));
+    String got = readStream(idleCuttingHop(HOP_IDLE_MILLIS));
     assertThat(got).startsWith("event: queue\n").contains(": keep-alive\n\n").endsWith("data: finally\n\n");
     assertThat(fairway.registry().get("fairway.sse.heartbeats").tag("during", "queue").counter().count()).isGreaterThanOrEqualTo(5);
   }
