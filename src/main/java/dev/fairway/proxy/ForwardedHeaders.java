@@ -1,5 +1,6 @@
 package dev.fairway.proxy;
 
+import io.netty.util.AsciiString;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -45,12 +46,15 @@ final class ForwardedHeaders {
     MultiMap in = req.headers();
     Set<String> named = namedInConnection(in);
     String forwardedFor = null;
-    for (Map.Entry<String, String> h : in) {
-      String name = h.getKey();
-      if (name.equalsIgnoreCase("x-forwarded-for")) {
-        forwardedFor = forwardedFor == null ? h.getValue() : forwardedFor + ", " + h.getValue();
-      } else if (!isOneOf(name, HOP_BY_HOP) && !isOneOf(name, SET_BY_PROXY) && (named == null || !named.contains(name.toLowerCase()))
-        && !(dropUnderscores && name.indexOf('_') >= 0)) {
+    for (var entries = HeaderEntries.of(in); entries.hasNext(); ) {
+      Map.Entry<? extends CharSequence, ? extends CharSequence> h = entries.next();
+      CharSequence name = h.getKey();
+      if (HeaderEntries.is(name, "x-forwarded-for")) {
+        String value = h.getValue().toString();
+        forwardedFor = forwardedFor == null ? value : forwardedFor + ", " + value;
+      } else if (!isOneOf(name, HOP_BY_HOP) && !isOneOf(name, SET_BY_PROXY)
+        && (named == null || !named.contains(name.toString().toLowerCase()))
+        && !(dropUnderscores && AsciiString.indexOf(name, '_', 0) >= 0)) {
         out.add(name, h.getValue());
       }
     }
@@ -107,9 +111,9 @@ final class ForwardedHeaders {
     return framing;
   }
 
-  private static boolean isOneOf(String name, String[] lowerCaseNames) {
+  private static boolean isOneOf(CharSequence name, String[] lowerCaseNames) {
     for (String n : lowerCaseNames) {
-      if (n.length() == name.length() && n.equalsIgnoreCase(name)) return true;
+      if (HeaderEntries.is(name, n)) return true;
     }
     return false;
   }

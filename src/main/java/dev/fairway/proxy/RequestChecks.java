@@ -39,10 +39,10 @@ final class RequestChecks {
     if (RequestTarget.isAbsolute(req.uri()) && RequestTarget.of(req).authority() == null) return "malformed authority in the request target";
     if (req.version() == HttpVersion.HTTP_2 && !validHeaderValues(h)) return "CR, LF or NUL in a header value";
     if (req.version() != HttpVersion.HTTP_2) {
-      List<String> hosts = h.getAll(HttpHeaders.HOST);
-      if (hosts.size() > 1) return "more than one Host header";
-      if (hosts.isEmpty() && req.version() == HttpVersion.HTTP_1_1) return "missing Host header";
-      if (hosts.size() == 1 && !validHost(hosts.get(0))) return "malformed Host header";
+      int hosts = HeaderEntries.count(h, "host");
+      if (hosts > 1) return "more than one Host header";
+      if (hosts == 0 && req.version() == HttpVersion.HTTP_1_1) return "missing Host header";
+      if (hosts == 1 && !validHost(h.get(HttpHeaders.HOST))) return "malformed Host header";
     }
     return null;
   }

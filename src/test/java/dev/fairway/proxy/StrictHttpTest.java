@@ -52,6 +52,7 @@ class StrictHttpTest extends FairwayTest {
       Arguments.of("NUL in a header", "GET /x HTTP/1.1\r\nHost: h\r\nX-A: 1\u00002\r\n\r\n", 400),
       Arguments.of("no Host on HTTP/1.1", "GET /x HTTP/1.1\r\nAccept: */*\r\n\r\n", 400),
       Arguments.of("two Hosts", "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+      Arguments.of("two Hosts in different case", "GET /x HTTP/1.1\r\nHost: a\r\nhOST: b\r\n\r\n", 400),
       Arguments.of("slash in Host", "GET /x HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
       Arguments.of("at sign in Host", "GET /x HTTP/1.1\r\nHost: user@evil\r\n\r\n", 400),
       Arguments.of("a port that is no number in Host", "GET /x HTTP/1.1\r\nHost: a:b\r\n\r\n", 400),
