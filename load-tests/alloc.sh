@@ -22,21 +22,7 @@ fairway_jar
 
 backend_conf "$work/backend.conf" 18481
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
-taskset -c 1 python3 - 18482 > "$work/events.log" 2>&1 <<'PY' & pids+=($!)
-# /events?mib=N: N MiB of 256-byte server-sent events, each written (and flushed) on its own
-import http.server, sys
-EVENT = b"data: " + b"x" * 248 + b"\n\n"
-class Events(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        mib = int(self.path.split("mib=")[1]) if "mib=" in self.path else 1
-        self.send_response(200); self.send_header("Content-Type", "text/event-stream"); self.send_header("Connection", "close")
-        self.end_headers()
-        for _ in range(mib * 4096):
-            self.wfile.write(EVENT)
-    def log_message(self, *args): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Events).serve_forever()
-PY
+events_backend 18482
 cat > "$work/fairway.yaml" <<CONF
 instances: 1
 access-log: off

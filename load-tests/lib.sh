@@ -111,6 +111,29 @@ http { access_log off; keepalive_requests 1000000;
 CONF
 }
 
+# events_backend PORT: a Python backend on 127.0.0.1:PORT, on CPU 1, in the background (its PID in pids): /health
+# answers "ok", /events?mib=N sends N MiB of 256-byte server-sent events, each written (and flushed) on its own.
+events_backend() {
+  taskset -c 1 python3 - "$1" > "$work/events-$1.log" 2>&1 <<'PY' &
+# /events?mib=N: N MiB of 256-byte server-sent events, each written (and flushed) on its own
+import http.server, sys
+EVENT = b"data: " + b"x" * 248 + b"\n\n"
+class Events(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        if self.path.startswith("/health"):
+            self.send_response(200); self.send_header("Content-Length", "3"); self.end_headers(); self.wfile.write(b"ok\n"); return
+        mib = int(self.path.split("mib=")[1]) if "mib=" in self.path else 1
+        self.send_response(200); self.send_header("Content-Type", "text/event-stream"); self.send_header("Connection", "close")
+        self.end_headers()
+        for _ in range(mib * 4096):
+            self.wfile.write(EVENT)
+    def log_message(self, *args): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Events).serve_forever()
+PY
+  pids+=($!)
+}
+
 # haproxy_conf FILE BIND PORT...: HAProxy (one thread) on BIND (e.g. "127.0.0.1:18091 proto h2"), round robin over the
 # ports, reusing upstream connections.
 haproxy_conf() {

@@ -31,23 +31,7 @@ CONF
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
 # the upload sink reads every byte before it answers (Fairway's demo upstream counts them)
 taskset -c 1 java -cp "$root/target/fairway.jar" dev.fairway.demo.DemoServer 127.0.0.1 18382 > "$work/sink.log" 2>&1 & pids+=($!)
-taskset -c 1 python3 - 18383 > "$work/events.log" 2>&1 <<'PY' & pids+=($!)
-# /events?mib=N: N MiB of 256-byte server-sent events, each written (and flushed) on its own
-import http.server, sys
-EVENT = b"data: " + b"x" * 248 + b"\n\n"
-class Events(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path.startswith("/health"):
-            self.send_response(200); self.send_header("Content-Length", "3"); self.end_headers(); self.wfile.write(b"ok\n"); return
-        mib = int(self.path.split("mib=")[1]) if "mib=" in self.path else 1
-        self.send_response(200); self.send_header("Content-Type", "text/event-stream"); self.send_header("Connection", "close")
-        self.end_headers()
-        for _ in range(mib * 4096):
-            self.wfile.write(EVENT)
-    def log_message(self, *args): pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Events).serve_forever()
-PY
+events_backend 18383
 
 declare -A pid_of port_of=([fairway]=18392 [fairway-base]=18394)
 start_fairway() {   # target jar
