@@ -193,6 +193,20 @@ class ProtocolsTest extends FairwayTest {
   }
 
   @Test
+  void mixedCaseHeadersOfAnHttp11ClientReachAnHttp2Upstream() throws Exception {
+    HttpServer h2 = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true))
+      .requestHandler(req -> req.response().end(req.version() + " " + req.getHeader("x-mixed-case") + " " + req.getHeader("accept")))
+      .listen(0, "127.0.0.1").await();
+    fairway = Proxies.start(Proxies.options().setHealth(new HealthCheckOptions().setEnabled(false))
+      .setUpstreams(List.of(new UpstreamOptions("127.0.0.1", h2.actualPort()).setProtocol(UpstreamOptions.HTTP2))));
+    // header names as an HTTP/1.1 client writes them; HTTP/2 allows only lower case on the wire (RFC 9113 8.2.1)
+    String reply = RawHttp.exchange(fairway.proxyPort(),
+      "GET /m HTTP/1.1\r\nHost: h\r\nX-Mixed-Case: v1\r\nACCEPT: text/plain\r\nConnection: close\r\n\r\n").text();
+    assertThat(reply).startsWith("HTTP/1.1 200").endsWith("HTTP_2 v1 text/plain");
+    h2.close().await();
+  }
+
+  @Test
   void responseTrailersReachAnHttp11ClientOfAChunkedResponse() {
     up.handler = req -> {
       req.response().setChunked(true).write("body");
