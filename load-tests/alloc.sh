@@ -8,9 +8,10 @@
 # object, reachable or not (`jcmd GC.class_histogram -all`), before and after the load; the difference per request
 # (from Fairway's own request counter) or per MiB relayed is what the load allocated.
 #
-# Loads: wrk's small GET (one header), the same GET with a browser's eight headers, both 1 KiB responses from nginx,
-# and 64 MiB of 256-byte server-sent events (each written on its own by a Python backend).
-# Needs nginx, wrk, python3, curl and a JDK (jcmd). Loopback only; bounded (12 s of warm-up, 3 s of wrk per load, 64 MiB of events).
+# Loads: wrk's small GET (one header), the same GET with a browser's eight headers, both 1 KiB responses from nginx;
+# per relayed MiB, 64 MiB of 256-byte server-sent events (each written on its own by a Python backend), a 1 GiB
+# download from nginx, and 1 GiB uploads into Fairway's demo upstream with Content-Length and chunked.
+# Needs nginx, wrk, python3, curl and a JDK (jcmd). Loopback only; bounded (12 s of warm-up, 3 s of wrk per load, 128 MiB of events, 2 GiB of each transfer).
 # Usage: [BASE_JAR=other.jar] [TOP=15] load-tests/alloc.sh      (BASE_JAR: the same loads on another build, after)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -23,12 +24,18 @@ fairway_jar
 backend_conf "$work/backend.conf" 18481
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
 events_backend 18482
+mkdir "$work/files"
+chmod 755 "$work"   # nginx's workers run unprivileged and must reach the file
+big_file_backend "$work/files" 18483
+taskset -c 1 nginx -c "$work/files/backend.conf" & pids+=($!)
+# the upload sink reads every byte before it answers (Fairway's demo upstream counts them)
+taskset -c 1 java -cp "$root/target/fairway.jar" dev.fairway.demo.DemoServer 127.0.0.1 18484 > "$work/sink.log" 2>&1 & pids+=($!)
 cat > "$work/fairway.yaml" <<CONF
 instances: 1
 access-log: off
 upstreams: [127.0.0.1:18481]
-groups: {events: {upstreams: [127.0.0.1:18482]}}
-routes: [{path: /events, group: events}]
+groups: {events: {upstreams: [127.0.0.1:18482]}, files: {upstreams: [127.0.0.1:18483]}, sink: {upstreams: [127.0.0.1:18484]}}
+routes: [{path: /events, group: events}, {path: /big.bin, group: files}, {path: /upload, group: sink}]
 CONF
 
 BROWSER=(-H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
@@ -36,6 +43,16 @@ BROWSER=(-H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHT
   -H "Accept-Encoding: gzip, deflate, br" -H "Cookie: session=3f6c1e0b9a7d4e2f8c5b; theme=dark"
   -H "Referer: http://127.0.0.1/docs/" -H "Cache-Control: max-age=0" -H "Upgrade-Insecure-Requests: 1")
 
+# stream PORT HOW: 64 MiB of SSE (events), or 1 GiB down (download) or up (upload, with any extra curl flags)
+stream() {
+  local port=$1 how=$2
+  case $how in
+    events) taskset -c 1 curl -sf -o /dev/null --max-time 300 "http://127.0.0.1:$port/events?mib=64" ;;
+    download) taskset -c 1 curl -sf -o /dev/null --max-time 300 "http://127.0.0.1:$port/big.bin" ;;
+    upload*) # shellcheck disable=SC2086
+      taskset -c 1 curl -sf -o /dev/null --max-time 300 ${how#upload} -T "$work/files/big.bin" "http://127.0.0.1:$port/upload" ;;
+  esac
+}
 requests() { curl -s "http://127.0.0.1:$1/metrics" | awk '/^fairway_requests_total/ { n += $NF } END { printf "%.0f\n", n }'; }
 histogram() { jcmd "$1" GC.class_histogram -all > "$2"; }
 # per_unit BEFORE AFTER UNITS LABEL: the histogram difference per unit, as one table row and the top classes
@@ -55,7 +72,10 @@ before, after, units, label, top = load(sys.argv[1]), load(sys.argv[2]), float(s
 diff = sorted(((b - before.get(k, (0, 0))[1], n - before.get(k, (0, 0))[0], k) for k, (n, b) in after.items()), reverse=True)
 total_b = sum(d[0] for d in diff) / units
 total_n = sum(d[1] for d in diff) / units
-print(f"| {label} | {total_b:,.0f} | {total_n:.1f} | " + ", ".join(f"{k.split('.')[-1]} {b / units:,.0f}" for b, n, k in diff[:top]) + " |")
+# body chunks relayed: Netty's HTTP decoders make one content object per chunk they pass on
+chunks = sum(n for b, n, k in diff if k == 'io.netty.handler.codec.http.DefaultHttpContent') / units
+per_chunk = f"{chunks:.0f} ({total_b / chunks:,.0f} B each)" if chunks >= 1 else "-"
+print(f"| {label} | {total_b:,.0f} | {total_n:.1f} | {per_chunk} | " + ", ".join(f"{k.split('.')[-1]} {b / units:,.0f}" for b, n, k in diff[:top]) + " |")
 PY
 }
 
@@ -69,7 +89,6 @@ measure() {  # target jar
   # warm-up: the JIT removes some allocations only once it has compiled the hot path
   taskset -c 1 wrk -t1 -c50 -d8s "${BROWSER[@]}" "http://127.0.0.1:$port/" > /dev/null
   taskset -c 1 wrk -t1 -c50 -d4s "http://127.0.0.1:$port/" > /dev/null
-  taskset -c 1 curl -s -o /dev/null "http://127.0.0.1:$port/events?mib=16"
   for load in small browser; do
     jcmd "$pid" GC.run > /dev/null
     n0=$(requests $admin); histogram "$pid" "$work/a"
@@ -78,11 +97,18 @@ measure() {  # target jar
     histogram "$pid" "$work/b"; n1=$(requests $admin)
     per_unit "$work/a" "$work/b" $((n1 - n0)) "$t, $load GET (per request, $((n1 - n0)) requests)"
   done
-  jcmd "$pid" GC.run > /dev/null
-  histogram "$pid" "$work/a"
-  taskset -c 1 curl -s -o /dev/null "http://127.0.0.1:$port/events?mib=64"
-  histogram "$pid" "$work/b"
-  per_unit "$work/a" "$work/b" 64 "$t, 256-byte SSE (per MiB)"
+  # streams, per relayed MiB (each after one of its kind, so the JIT has compiled its path)
+  local name
+  for load in "256-byte SSE:64:events" "download:1024:download" "Content-Length upload:1024:upload" \
+              "chunked upload:1024:upload -H Transfer-Encoding:chunked"; do
+    IFS=: read -r name mib how <<< "$load"
+    stream "$port" "$how"
+    jcmd "$pid" GC.run > /dev/null
+    histogram "$pid" "$work/a"
+    stream "$port" "$how"
+    histogram "$pid" "$work/b"
+    per_unit "$work/a" "$work/b" "$mib" "$t, $name (per MiB)"
+  done
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
@@ -91,8 +117,10 @@ measure() {  # target jar
   echo
   echo "\`java -XX:+UseSerialGC -XX:-UseTLAB -Xms3g -Xmn2560m -jar …\` (no collection while measured), 50 connections"
   echo
-  echo "| build, load | bytes | objects | largest classes (bytes) |"
-  echo "|---|---:|---:|---|"
+  echo "Per MiB of a stream, the bytes follow how many chunks its reads made (which moves with timing); per chunk they do not."
+  echo
+  echo "| build, load | bytes | objects | body chunks | largest classes (bytes) |"
+  echo "|---|---:|---:|---:|---|"
 } | tee "$out"
 measure fairway "$root/target/fairway.jar" | tee -a "$out"
 if [ -n "${BASE_JAR:-}" ]; then measure fairway-base "$BASE_JAR" | tee -a "$out"; fi
