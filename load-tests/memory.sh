@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# The JVM's share of relaying: heap allocated per relayed MiB and RSS growth, for Fairway started as the README starts
-# it (plain `java -jar`, no JVM flags), next to BASE_JAR (another build, e.g. the one before a change) when given.
-#   1. 1 GiB each way: a Content-Length upload, a chunked upload (into a sink that reads every byte) and a download;
-#      heap KiB allocated per MiB relayed, from Fairway's own /metrics (jvm_gc_memory_allocated_bytes_total, plus
-#      what is in use in eden), less what the same process allocates idle in as long.
-#   2. Server-sent events: an upstream writing 256-byte events as fast as the client reads them, 256 MiB in all.
-#   3. 100 concurrent 100 MiB downloads, then 100 concurrent 100 MiB uploads; the RSS growth over the whole run.
+# The JVM's share of relaying: RSS growth for Fairway started as the README starts it (plain `java -jar`, no JVM
+# flags), next to BASE_JAR (another build, e.g. the one before a change) when given. (Heap allocated per relayed MiB
+# is counted exactly by alloc.sh.)
+#   1. 1 GiB each way: a Content-Length upload, a chunked upload (into a sink that reads every byte) and a download,
+#      and 256 MiB of server-sent events (256-byte events written as fast as the client reads them).
+#   2. 100 concurrent 100 MiB downloads, then 100 concurrent 100 MiB uploads; the RSS growth over the whole run.
 # Pinning as in run.sh: the proxy on CPU 0, backends and curl on CPU 1. Loopback only; every transfer is bounded by
 # curl --max-time. Needs nginx, curl, python3 (apt-get install -y nginx curl python3).
 # A JVM pinned to one CPU picks the serial collector; FAIRWAY_CPUS=0-1 lets it see both and pick G1, as it does on a
@@ -44,40 +43,24 @@ start_fairway fairway "$root/target/fairway.jar"
 if [ -n "${BASE_JAR:-}" ]; then targets="fairway-base fairway"; start_fairway fairway-base "$BASE_JAR"; fi
 for t in $targets; do await_http "http://127.0.0.1:${port_of[$t]}/health"; done
 
-# Heap bytes allocated so far by the JVM behind admin port $1: what GCs found in the young generation, plus eden now.
-allocated() {
-  curl -s "http://127.0.0.1:$1/metrics" | awk '/^jvm_gc_memory_allocated_bytes_total/ { a += $NF }
-    /^jvm_memory_used_bytes/ && /Eden/ { e += $NF } END { printf "%.0f\n", a + e }'
-}
 upload() { taskset -c 1 curl -s -o /dev/null --max-time 300 "${@:2}" -T "$work/big.bin" "http://127.0.0.1:$1/upload"; }
 download() { taskset -c 1 curl -s -o /dev/null --max-time 300 "${@:2}" "http://127.0.0.1:$1/big.bin"; }
 events() { taskset -c 1 curl -s -o /dev/null --max-time 300 "http://127.0.0.1:$1/events?mib=256"; }
-# per_mib TARGET MIB COMMAND...: heap KiB allocated per MiB relayed while COMMAND runs, less the idle rate
-per_mib() {
-  local t=$1 mib=$2 admin=$((port_of[$1] + 1)) a b s e idle_a idle_b
-  shift 2
-  a=$(allocated "$admin"); s=$(date +%s%N)
-  "$@"
-  b=$(allocated "$admin"); e=$(date +%s%N)
-  idle_a=$(allocated "$admin"); sleep "$(awk -v d=$((e - s)) 'BEGIN { printf "%.2f", d / 1e9 }')"; idle_b=$(allocated "$admin")
-  awk -v a="$a" -v b="$b" -v i=$((idle_b - idle_a)) -v m="$mib" 'BEGIN { printf "%.1f", (b - a - i) / 1024 / m }'
-}
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
 {
-  echo "# Heap allocated per relayed MiB and RSS growth, \`java ${FAIRWAY_JVM_OPTS:-}${FAIRWAY_JVM_OPTS:+ }-jar\` on CPUs ${FAIRWAY_CPUS:-0}, $(date -u), $(nproc) cores, $(java -version 2>&1 | head -1)"
+  echo "# RSS growth, \`java ${FAIRWAY_JVM_OPTS:-}${FAIRWAY_JVM_OPTS:+ }-jar\` on CPUs ${FAIRWAY_CPUS:-0}, $(date -u), $(nproc) cores, $(java -version 2>&1 | head -1)"
   echo
-  echo "| target | upload (Content-Length) KiB/MiB | upload (chunked) KiB/MiB | download KiB/MiB | SSE KiB/MiB | RSS at start MiB | after 1 GiB each way MiB | after 100 x 100 MiB each way MiB | peak MiB |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| target | RSS at start MiB | after 1 GiB each way MiB | after 100 x 100 MiB each way MiB | peak MiB |"
+  echo "|---|---:|---:|---:|---:|"
 } | tee "$out"
 for t in $targets; do
   port=${port_of[$t]}; pid=${pid_of[$t]}
   start=$(rss_kib "$pid")
   # one warm-up each way: the JIT compiles the streaming path on the first transfer
   upload "$port" >/dev/null; download "$port" >/dev/null; events "$port" >/dev/null
-  up=$(per_mib "$t" 1024 upload "$port"); chunked=$(per_mib "$t" 1024 upload "$port" -H "Transfer-Encoding: chunked")
-  down=$(per_mib "$t" 1024 download "$port"); sse=$(per_mib "$t" 256 events "$port")
+  upload "$port"; upload "$port" -H "Transfer-Encoding: chunked"; download "$port"; events "$port"
   after_gib=$(rss_kib "$pid")
   clients=()
   for _ in $(seq 1 100); do download "$port" -r 0-104857599 & clients+=($!); done
@@ -89,8 +72,8 @@ for t in $targets; do
   done
   for c in "${clients[@]}"; do wait "$c" || true; done
   after_many=$(rss_kib "$pid"); peak=$(hwm_kib "$pid")
-  awk -v t="$t" -v u="$up" -v c="$chunked" -v d="$down" -v s="$sse" -v r0="$start" -v r1="$after_gib" -v r2="$after_many" -v p="$peak" \
-    'BEGIN { printf "| %s | %s | %s | %s | %s | %.0f | %.0f | %.0f | %.0f |\n", t, u, c, d, s, r0 / 1024, r1 / 1024, r2 / 1024, p / 1024 }' | tee -a "$out"
+  awk -v t="$t" -v r0="$start" -v r1="$after_gib" -v r2="$after_many" -v p="$peak" \
+    'BEGIN { printf "| %s | %.0f | %.0f | %.0f | %.0f |\n", t, r0 / 1024, r1 / 1024, r2 / 1024, p / 1024 }' | tee -a "$out"
 done
 echo | tee -a "$out"
 echo "RSS at start: after startup, before any traffic. Growth targets compare the later columns with it." | tee -a "$out"
