@@ -22,13 +22,11 @@ public final class HeaderRules {
   private final Map<String, String> set;
   private final Map<String, String> add;
   private final List<String> remove;
-  private final boolean empty;
 
   public HeaderRules(Map<String, String> set, Map<String, String> add, List<String> remove) {
     this.set = Map.copyOf(set);
     this.add = Map.copyOf(add);
     this.remove = List.copyOf(remove);
-    this.empty = this.set.isEmpty() && this.add.isEmpty() && this.remove.isEmpty();
   }
 
   public HeaderRules(ConfigReader r) {
@@ -44,7 +42,6 @@ public final class HeaderRules {
       names.add(name);
     }
     this.remove = List.copyOf(names);
-    this.empty = set.isEmpty() && add.isEmpty() && remove.isEmpty();
   }
 
   private static Map<String, String> strings(ConfigReader r, String what) {
@@ -60,11 +57,11 @@ public final class HeaderRules {
   }
 
   public boolean isEmpty() {
-    return empty;
+    return set.isEmpty() && add.isEmpty() && remove.isEmpty();
   }
 
   public void apply(MultiMap headers) {
-    if (empty) return; // the usual case, twice per request: no iterator, no lambdas
+    if (isEmpty()) return; // the usual case, twice per request: no iterator, no lambdas
     for (String name : remove) headers.remove(name);
     set.forEach(headers::set);
     add.forEach(headers::add);

@@ -144,7 +144,7 @@ public class ProxyVerticle extends VerticleBase {
       return;
     }
     if (isWebSocketUpgrade(req)) {
-      webSockets.open(req);
+      webSockets.open(req, target, peer);
       return;
     }
     new ProxyExchange(instance, req, target, peer).start();

@@ -36,11 +36,10 @@ final class WebSocketRelay {
     this.client = client;
   }
 
-  void open(HttpServerRequest req) {
+  /** @param peer the TCP peer's address as text, as the request's exchange would get it ({@link ForwardedHeaders#peer}) */
+  void open(HttpServerRequest req, RequestTarget target, String peer) {
     ProxySettings settings = proxy.settings();
-    RequestTarget target = RequestTarget.of(req);
     Route route = settings.route(req, target);
-    String peer = ForwardedHeaders.peer(req.remoteAddress());
     String clientAddress = settings.client(req, peer);
     UpstreamSelector selector = proxy.selector();
     Origin origin = selector.pick(route.group(), selector.hashKey(route.group(), req, clientAddress));
