@@ -1,6 +1,7 @@
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -26,7 +27,8 @@ import java.util.List;
  * event loop, with keep-alive upstream connections, round-robin, and every decoded message passed through as it is
  * (no header copies, no features). What Vert.x's HTTP/1 path costs over Netty's own codecs is the gap between
  * vertx-pipe and this; what the JVM and Netty's codecs cost over nginx is the gap between this and nginx.
- * Small requests only: no back-pressure, no timeouts, no error handling beyond closing.
+ * Responses stream (a flush per read, back-pressure towards the client); request bodies are small only (no
+ * back-pressure upstream). No timeouts, no error handling beyond closing.
  *
  * Run from the fat jar's classes: java -cp target/fairway.jar load-tests/NettyPipe.java PORT UPSTREAM_PORT...
  */
@@ -105,6 +107,16 @@ public class NettyPipe {
       }
     }
 
+    /** An upstream connection paused because this client was not writable. */
+    Channel resumeOnWritable;
+
+    @Override public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel().isWritable() && resumeOnWritable != null) {
+        resumeOnWritable.config().setAutoRead(true);
+        resumeOnWritable = null;
+      }
+    }
+
     @Override public void channelInactive(ChannelHandlerContext ctx) { pending.forEach(ReferenceCountUtil::release); }
   }
 
@@ -119,13 +131,28 @@ public class NettyPipe {
     @Override protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
       if (msg instanceof io.netty.handler.codec.http.HttpResponse response) keepAlive = HttpUtil.isKeepAlive(response);
       if (msg instanceof LastHttpContent) {
-        client.writeAndFlush(msg);
+        Channel to = client;
         client = null;
-        if (keepAlive) idle.get(which).addFirst(ctx.channel());
-        else ctx.close();
+        ChannelFuture written = to.writeAndFlush(msg);
+        if (keepAlive) {
+          idle.get(which).addFirst(ctx.channel());
+        } else { // the response said Connection: close (or ends at close): the client's connection ends with it
+          ctx.close();
+          written.addListener(ChannelFutureListener.CLOSE);
+        }
       } else {
         client.write(msg);
+        if (!client.isWritable()) { // back-pressure: read on once the client has taken what is queued
+          ctx.channel().config().setAutoRead(false);
+          client.pipeline().get(ClientSide.class).resumeOnWritable = ctx.channel();
+          client.flush();
+        }
       }
+    }
+
+    /** A streamed response reaches the client as it arrives: one flush per read, not per message. */
+    @Override public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (client != null) client.flush();
     }
 
     @Override public void channelInactive(ChannelHandlerContext ctx) {

@@ -12,10 +12,12 @@
 # per relayed MiB, 64 MiB of 256-byte server-sent events (each written on its own by a Python backend), a 1 GiB
 # download from nginx, and 1 GiB uploads into Fairway's demo upstream with Content-Length and chunked.
 # Needs nginx, wrk, python3, curl and a JDK (jcmd). Loopback only; bounded (12 s of warm-up, 3 s of wrk per load, 128 MiB of events, 2 GiB of each transfer).
-# Usage: [BASE_JAR=other.jar] [TOP=15] load-tests/alloc.sh      (BASE_JAR: the same loads on another build, after)
+# Usage: [BASE_JAR=other.jar] [NETTY_PIPE=1] [TOP=15] load-tests/alloc.sh
+#   BASE_JAR: the same loads on another build, after. NETTY_PIPE=1: the SSE load also through load-tests/NettyPipe.java
+#   (a proxy on Netty's HTTP codecs with no features), what Netty's codecs allocate per relayed chunk on their own.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-need nginx wrk python3 curl jcmd taskset
+need nginx wrk python3 curl jcmd javac taskset
 TOP=${TOP:-15}
 scratch alloc
 out="$here/results/alloc-$(date -u +%Y%m%dT%H%M%SZ).md"
@@ -112,6 +114,23 @@ measure() {  # target jar
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
+# The SSE load through NettyPipe (it has no request counter, so no per-request loads).
+measure_pipe() {
+  local port=18495 pid
+  javac -cp "$root/target/fairway.jar" -d "$work/pipe" "$here/NettyPipe.java"
+  taskset -c 0 java -XX:+UseSerialGC -XX:-UseTLAB -Xms3g -Xmn2560m -cp "$root/target/fairway.jar:$work/pipe" NettyPipe \
+    $port 18482 > "$work/netty-pipe.log" 2>&1 &
+  pid=$!; pids+=("$pid")
+  await_http "http://127.0.0.1:$port/health"
+  stream "$port" events
+  jcmd "$pid" GC.run > /dev/null
+  histogram "$pid" "$work/a"
+  stream "$port" events
+  histogram "$pid" "$work/b"
+  per_unit "$work/a" "$work/b" 64 "netty-pipe, 256-byte SSE (per MiB)"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
 {
   echo "# Heap allocated, counted exactly by class, $(date -u), $(java -version 2>&1 | head -1)"
   echo
@@ -124,3 +143,4 @@ measure() {  # target jar
 } | tee "$out"
 measure fairway "$root/target/fairway.jar" | tee -a "$out"
 if [ -n "${BASE_JAR:-}" ]; then measure fairway-base "$BASE_JAR" | tee -a "$out"; fi
+if [ -n "${NETTY_PIPE:-}" ]; then measure_pipe | tee -a "$out"; fi

@@ -3,13 +3,15 @@
 # before and while they are held. Needs nginx, haproxy, wrk, python3 and a JDK (jcmd). Loopback only, bounded (120 s to open, 5 s held).
 # Usage: [FAIRWAY_JAR=…] [FAIRWAY_JVM_OPTS=…] [TARGETS="nginx haproxy fairway"] load-tests/idle.sh [N]
 #   (default 9000: HAProxy needs two descriptors per connection and a 20,000-descriptor limit is common;
-#    TARGETS="nginx fairway" load-tests/idle.sh 10000 for the full 10,000 without HAProxy)
+#    TARGETS="nginx fairway" load-tests/idle.sh 10000 for the full 10,000 without HAProxy;
+#    TARGETS="nginx netty-pipe fairway" adds load-tests/NettyPipe.java, a proxy on Netty's HTTP codecs with no
+#    features, under Fairway's JVM flags: what the JVM and Netty hold per connection before any of Fairway's or Vert.x's)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N=${1:-9000}
 TARGETS=${TARGETS:-"nginx haproxy fairway"}
 ulimit -n "$(ulimit -Hn)"
-need nginx haproxy wrk python3 jcmd taskset
+need nginx haproxy wrk python3 jcmd javac taskset
 scratch idle
 out="$here/results/idle-$(date -u +%Y%m%dT%H%M%SZ).md"
 fairway_jar
@@ -48,6 +50,12 @@ CONF
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
 taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!); nginx_pid=$!
 taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!); haproxy_pid=$!
+pipe_pid=
+if [[ " $TARGETS " == *" netty-pipe "* ]]; then # compiled first, so that javac's memory is not in its RSS
+  javac -cp "${FAIRWAY_JAR:-$root/target/fairway.jar}" -d "$work/pipe" "$here/NettyPipe.java"
+  taskset -c 0 java -XX:+UseSerialGC -Xms32m -Xmn16m -cp "${FAIRWAY_JAR:-$root/target/fairway.jar}:$work/pipe" NettyPipe \
+    18294 18281 > "$work/netty-pipe.log" 2>&1 & pids+=($!); pipe_pid=$!
+fi
 taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "${FAIRWAY_JAR:-$root/target/fairway.jar}" -p 18292 --admin-port 18293 -i 1 --access-log off \
   -u 127.0.0.1:18281 > "$work/fairway.log" 2>&1 & pids+=($!); fairway_pid=$!
 
@@ -71,23 +79,23 @@ hold_connections() { local port=$1 pid=$2 held
   echo "Fairway: \`java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar ${FAIRWAY_JAR:-target/fairway.jar}\`"
   echo
   echo "Each proxy first serves 3 s of traffic (wrk, 10 connections), so that a JVM's one-off costs (JIT, first touch"
-  echo "of its young generation) are not counted per connection; then N connections are opened and held."
+  echo "of its young generation) are not counted per connection; then N connections are opened and held. A JVM's live"
+  echo "heap is what a full GC leaves, before and while they are held."
   echo
-  echo "| target | RSS before MiB | RSS held MiB | per connection KiB |"
-  echo "|---|---:|---:|---:|"
+  echo "| target | RSS before MiB | RSS held MiB | per connection KiB | live heap per connection KiB |"
+  echo "|---|---:|---:|---:|---:|"
 } | tee "$out"
-for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid fairway:18292:$fairway_pid; do
+for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid netty-pipe:18294:$pipe_pid fairway:18292:$fairway_pid; do
   IFS=: read -r name port pid <<< "$t"
   [[ " $TARGETS " == *" $name "* ]] || continue
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   taskset -c 1 wrk -t1 -c10 -d3s "http://127.0.0.1:$port/" > /dev/null
-  [ "$name" = fairway ] && heap_before=$(live_heap "$pid") # first: its full GC may give memory back
+  jvm=; case $name in fairway|netty-pipe) jvm=heap;; esac
+  [ -n "$jvm" ] && heap_before=$(live_heap "$pid") # first: its full GC may give memory back
   before=$(proc_kib VmRSS "$pid")
-  held=$(hold_connections "$port" "$pid" "$([ "$name" = fairway ] && echo heap)")
-  awk -v t="$name" -v b="$before" -v h="$held" -v n="$N" \
-    'BEGIN { printf "| %s | %.0f | %.0f | %.1f |\n", t, b / 1024, h / 1024, (h - b) / n }' | tee -a "$out"
+  held=$(hold_connections "$port" "$pid" "$jvm")
+  per_heap=-
+  [ -n "$jvm" ] && per_heap=$(awk -v b="$heap_before" -v h="$(cat "$work/heap-held")" -v n="$N" 'BEGIN { printf "%.2f", (h - b) / n / 1024 }')
+  awk -v t="$name" -v b="$before" -v h="$held" -v n="$N" -v l="$per_heap" \
+    'BEGIN { printf "| %s | %.0f | %.0f | %.1f | %s |\n", t, b / 1024, h / 1024, (h - b) / n, l }' | tee -a "$out"
 done
-if [[ " $TARGETS " == *" fairway "* ]]; then
-  awk -v b="$heap_before" -v h="$(cat "$work/heap-held")" -v n="$N" \
-    'BEGIN { printf "\nFairway live heap (after a full GC): %.1f MiB before, %.1f MiB held: %.1f KiB per connection\n", b / 1048576, h / 1048576, (h - b) / n / 1024 }' | tee -a "$out"
-fi

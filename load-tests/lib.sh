@@ -10,7 +10,7 @@ need() {
   for t in "$@"; do
     command -v "$t" >/dev/null && continue
     missing+=("$t")
-    case $t in taskset) packages+=(util-linux);; jcmd) packages+=(openjdk-17-jdk-headless);; *) packages+=("$t");; esac
+    case $t in taskset) packages+=(util-linux);; jcmd|javac) packages+=(openjdk-17-jdk-headless);; *) packages+=("$t");; esac
   done
   if ((${#missing[@]})); then
     echo "missing: ${missing[*]} (this script installs nothing; on Debian: apt-get install -y ${packages[*]})" >&2
