@@ -84,7 +84,7 @@ PY
 measure() {  # target jar
   local t=$1 jar=$2 port=18490 admin=18491 pid n0 n1
   # shellcheck disable=SC2086
-  taskset -c 0 java -XX:+UseSerialGC -XX:-UseTLAB -Xms3g -Xmn2560m -jar "$jar" -c "$work/fairway.yaml" -p $port \
+  taskset -c 0 java -XX:+UseSerialGC -XX:-UseTLAB -Xms3g -Xmn2560m ${ALLOC_JVM_OPTS:-} -jar "$jar" -c "$work/fairway.yaml" -p $port \
     --admin-port $admin > "$work/$t.log" 2>&1 &
   pid=$!; pids+=("$pid")
   await_http "http://127.0.0.1:$port/"
@@ -118,7 +118,7 @@ measure() {  # target jar
 measure_pipe() {
   local port=18495 pid
   javac -cp "$root/target/fairway.jar" -d "$work/pipe" "$here/NettyPipe.java"
-  taskset -c 0 java -XX:+UseSerialGC -XX:-UseTLAB -Xms3g -Xmn2560m -cp "$root/target/fairway.jar:$work/pipe" NettyPipe \
+  taskset -c 0 java -XX:+UseSerialGC -XX:-UseTLAB -Xms3g -Xmn2560m ${ALLOC_JVM_OPTS:-} -cp "$root/target/fairway.jar:$work/pipe" NettyPipe \
     $port 18482 > "$work/netty-pipe.log" 2>&1 &
   pid=$!; pids+=("$pid")
   await_http "http://127.0.0.1:$port/health"
@@ -134,7 +134,7 @@ measure_pipe() {
 {
   echo "# Heap allocated, counted exactly by class, $(date -u), $(java -version 2>&1 | head -1)"
   echo
-  echo "\`java -XX:+UseSerialGC -XX:-UseTLAB -Xms3g -Xmn2560m -jar …\` (no collection while measured), 50 connections"
+  echo "\`java -XX:+UseSerialGC -XX:-UseTLAB -Xms3g -Xmn2560m ${ALLOC_JVM_OPTS:+$ALLOC_JVM_OPTS }-jar …\` (no collection while measured), 50 connections"
   echo
   echo "Per MiB of a stream, the bytes follow how many chunks its reads made (which moves with timing); per chunk they do not."
   echo

@@ -74,7 +74,7 @@ hold_connections() { local port=$1 pid=$2 held
   echo "$held"
 }
 {
-  echo "# $N idle keep-alive connections, $(date -u)"
+  echo "# $N idle keep-alive connections, $(date -u), $(java -version 2>&1 | head -1)"
   echo
   echo "Fairway: \`java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar ${FAIRWAY_JAR:-target/fairway.jar}\`"
   echo

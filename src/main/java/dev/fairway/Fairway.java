@@ -110,7 +110,7 @@ public final class Fairway {
     Logging.configure(options.getProcess().getLogLevel(), options.getProcess().getErrorLog());
     if (JvmDefaults.applied()) {
       log.info("JVM flags: {} (Fairway's defaults; any JVM flag, or {}=off, leaves them to you)",
-        String.join(" ", JvmDefaults.FLAGS), JvmDefaults.ENV_SWITCH);
+        String.join(" ", JvmDefaults.flags()), JvmDefaults.ENV_SWITCH);
     }
     Fairway fairway;
     try {

@@ -1,5 +1,6 @@
 package dev.fairway.cli;
 
+import dev.fairway.ops.JvmDefaults;
 import dev.fairway.support.FairwayProcess;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
@@ -44,10 +45,12 @@ class FatJarIT {
   @Test
   void bareJavaJarRunsWithFairwaysJvmFlagsInTheSameProcess() throws IOException {
     try (FairwayProcess p = FairwayProcess.start("-u", "127.0.0.1:9", "-p", "0", "--admin-port", "0")) {
-      p.awaitOutput("JVM flags: -XX:+UseSerialGC -Xms32m -Xmn16m", Duration.ofSeconds(30));
+      String flags = String.join(" ", JvmDefaults.flags()); // the same java runs this test and the jar
+      assertThat(flags).startsWith("-XX:+UseSerialGC -Xms32m -Xmn16m");
+      p.awaitOutput("JVM flags: " + flags + " (", Duration.ofSeconds(30));
       // execv: the PID this test started now runs the JVM with the flags
       String cmdline = Files.readString(Path.of("/proc/" + p.pid() + "/cmdline")).replace('\0', ' ');
-      assertThat(cmdline).contains("-XX:+UseSerialGC -Xms32m -Xmn16m -Dfairway.jvm-defaults=on -jar ")
+      assertThat(cmdline).contains(flags + " -Dfairway.jvm-defaults=on -jar ")
         .endsWith("-u 127.0.0.1:9 -p 0 --admin-port 0 ");
     }
   }

@@ -14,7 +14,7 @@ class JvmDefaultsTest {
   private static final String[] ARGS = {"-u", "127.0.0.1:5000", "-p", "8080"};
 
   private static List<String> relaunch(List<String> jvmArgs, Map<String, String> env, String os, String classPath, String command) {
-    return JvmDefaults.relaunchCommand(jvmArgs, env, os, classPath, command, JAVA, ARGS);
+    return JvmDefaults.relaunchCommand(jvmArgs, env, os, classPath, command, JAVA, JvmDefaults.flags(17), ARGS);
   }
 
   @Test
@@ -23,6 +23,16 @@ class JvmDefaultsTest {
       .containsExactly(JAVA, "-XX:+UseSerialGC", "-Xms32m", "-Xmn16m", "-Dfairway.jvm-defaults=on",
         "-jar", "target/fairway.jar", "-u", "127.0.0.1:5000", "-p", "8080");
     assertThat(relaunch(List.of(), Map.of(), "Mac OS X", "/opt/fairway.jar", "/opt/fairway.jar")).isNotNull();
+  }
+
+  @Test
+  void fromJava25OnObjectHeadersAreCompactToo() {
+    assertThat(JvmDefaults.flags(17)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m");
+    assertThat(JvmDefaults.flags(21)).isEqualTo(JvmDefaults.flags(17));
+    assertThat(JvmDefaults.flags(25)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m", "-XX:+UseCompactObjectHeaders");
+    assertThat(JvmDefaults.flags(26)).contains("-XX:+UseCompactObjectHeaders");
+    // the flags of the Java running this test, as Fairway logs them
+    assertThat(JvmDefaults.flags()).isEqualTo(JvmDefaults.flags(Runtime.version().feature()));
   }
 
   @Test
