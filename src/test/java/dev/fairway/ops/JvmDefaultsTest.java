@@ -14,7 +14,7 @@ class JvmDefaultsTest {
   private static final String[] ARGS = {"-u", "127.0.0.1:5000", "-p", "8080"};
 
   private static List<String> relaunch(List<String> jvmArgs, Map<String, String> env, String os, String classPath, String command) {
-    return JvmDefaults.relaunchCommand(jvmArgs, env, os, classPath, command, JAVA, JvmDefaults.flags(17), ARGS);
+    return JvmDefaults.relaunchCommand(jvmArgs, env, os, classPath, command, JAVA, JvmDefaults.flags(17, false), ARGS);
   }
 
   @Test
@@ -26,13 +26,14 @@ class JvmDefaultsTest {
   }
 
   @Test
-  void fromJava25OnObjectHeadersAreCompactToo() {
-    assertThat(JvmDefaults.flags(17)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m");
-    assertThat(JvmDefaults.flags(21)).isEqualTo(JvmDefaults.flags(17));
-    assertThat(JvmDefaults.flags(25)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m", "-XX:+UseCompactObjectHeaders");
-    assertThat(JvmDefaults.flags(26)).contains("-XX:+UseCompactObjectHeaders");
-    // the flags of the Java running this test, as Fairway logs them
-    assertThat(JvmDefaults.flags()).isEqualTo(JvmDefaults.flags(Runtime.version().feature()));
+  void freedNativeMemoryIsTrimmedWhereTheJvmCanAndFromJava25OnObjectHeadersAreCompactToo() {
+    assertThat(JvmDefaults.flags(17, false)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m");
+    assertThat(JvmDefaults.flags(17, true)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
+      "-XX:TrimNativeHeapInterval=1000");
+    assertThat(JvmDefaults.flags(21, true)).isEqualTo(JvmDefaults.flags(17, true));
+    assertThat(JvmDefaults.flags(25, true)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
+      "-XX:TrimNativeHeapInterval=1000", "-XX:+UseCompactObjectHeaders");
+    assertThat(JvmDefaults.flags(26, false)).contains("-XX:+UseCompactObjectHeaders").doesNotContain("-XX:TrimNativeHeapInterval=1000");
   }
 
   @Test
