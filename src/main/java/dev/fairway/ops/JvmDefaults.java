@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Fairway's JVM flags for {@code java -jar fairway.jar} started without any. A JVM without flags sizes its heap from the
@@ -87,13 +88,15 @@ public final class JvmDefaults {
   /** Fairway's flags for the Java this runs on (the restarted JVM is the same java). */
   public static List<String> flags() {
     boolean linux = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
-    return flags(Runtime.version().feature(), linux && hasVmOption("TrimNativeHeapInterval"));
+    return flags(Runtime.version().feature(), linux, JvmDefaults::hasVmOption);
   }
 
-  static List<String> flags(int javaFeatureVersion, boolean canTrimNativeHeap) {
+  /** @param knownOption whether the JVM has an option (by name, without -XX:) */
+  static List<String> flags(int javaFeatureVersion, boolean linux, Predicate<String> knownOption) {
     List<String> flags = new ArrayList<>(FLAGS);
-    if (canTrimNativeHeap) flags.add(TRIM_NATIVE_HEAP);
-    if (javaFeatureVersion >= COMPACT_HEADERS_SINCE) flags.add(COMPACT_HEADERS);
+    if (linux && knownOption.test("TrimNativeHeapInterval")) flags.add(TRIM_NATIVE_HEAP);
+    // on Java 24 the option exists but is experimental, and refused without unlocking those
+    if (javaFeatureVersion >= COMPACT_HEADERS_SINCE && knownOption.test("UseCompactObjectHeaders")) flags.add(COMPACT_HEADERS);
     return List.copyOf(flags);
   }
 

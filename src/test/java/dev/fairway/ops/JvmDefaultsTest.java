@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,7 +15,7 @@ class JvmDefaultsTest {
   private static final String[] ARGS = {"-u", "127.0.0.1:5000", "-p", "8080"};
 
   private static List<String> relaunch(List<String> jvmArgs, Map<String, String> env, String os, String classPath, String command) {
-    return JvmDefaults.relaunchCommand(jvmArgs, env, os, classPath, command, JAVA, JvmDefaults.flags(17, false), ARGS);
+    return JvmDefaults.relaunchCommand(jvmArgs, env, os, classPath, command, JAVA, JvmDefaults.flags(17, false, option -> false), ARGS);
   }
 
   @Test
@@ -27,13 +28,18 @@ class JvmDefaultsTest {
 
   @Test
   void freedNativeMemoryIsTrimmedWhereTheJvmCanAndFromJava25OnObjectHeadersAreCompactToo() {
-    assertThat(JvmDefaults.flags(17, false)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m");
-    assertThat(JvmDefaults.flags(17, true)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
+    Predicate<String> all = option -> true;
+    assertThat(JvmDefaults.flags(17, true, option -> false)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m");
+    assertThat(JvmDefaults.flags(17, true, all)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
       "-XX:TrimNativeHeapInterval=1000");
-    assertThat(JvmDefaults.flags(21, true)).isEqualTo(JvmDefaults.flags(17, true));
-    assertThat(JvmDefaults.flags(25, true)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
+    assertThat(JvmDefaults.flags(17, false, all)).as("glibc's trim: Linux only").doesNotContain("-XX:TrimNativeHeapInterval=1000");
+    assertThat(JvmDefaults.flags(21, true, all)).isEqualTo(JvmDefaults.flags(17, true, all));
+    assertThat(JvmDefaults.flags(24, true, all)).doesNotContain("-XX:+UseCompactObjectHeaders");
+    assertThat(JvmDefaults.flags(25, true, all)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
       "-XX:TrimNativeHeapInterval=1000", "-XX:+UseCompactObjectHeaders");
-    assertThat(JvmDefaults.flags(26, false)).contains("-XX:+UseCompactObjectHeaders").doesNotContain("-XX:TrimNativeHeapInterval=1000");
+    assertThat(JvmDefaults.flags(26, false, "UseCompactObjectHeaders"::equals)).contains("-XX:+UseCompactObjectHeaders");
+    assertThat(JvmDefaults.flags(25, true, "TrimNativeHeapInterval"::equals)).as("a JVM without the option")
+      .doesNotContain("-XX:+UseCompactObjectHeaders");
   }
 
   @Test
