@@ -59,7 +59,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** Entry point: parse flags, load config, build Vert.x, deploy the four roles, and run until stopped. */
 public final class Fairway {
 
-  private static final Logger log = LoggerFactory.getLogger(Fairway.class);
+  /**
+   * Looked up when used, not when this class loads: a bare {@code java -jar} first restarts itself under Fairway's JVM
+   * flags ({@link JvmDefaults}), and that first JVM need not set up logging at all.
+   */
+  private static Logger log() {
+    return LoggerFactory.getLogger(Fairway.class);
+  }
 
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
@@ -109,7 +115,7 @@ public final class Fairway {
     }
     Logging.configure(options.getProcess().getLogLevel(), options.getProcess().getErrorLog());
     if (JvmDefaults.applied()) {
-      log.info("JVM flags: {} (Fairway's defaults; any JVM flag, or {}=off, leaves them to you)",
+      log().info("JVM flags: {} (Fairway's defaults; any JVM flag, or {}=off, leaves them to you)",
         String.join(" ", JvmDefaults.flags()), JvmDefaults.ENV_SWITCH);
     }
     Fairway fairway;
@@ -127,7 +133,7 @@ public final class Fairway {
         // bounded: closing Vert.x can wait on a WebSocket whose close handshake never completes
         fairway.drainAndClose().await(options.getProcess().getShutdownTimeoutMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
       } catch (Exception e) {
-        log.warn("stopped without a clean close: {}", e.toString());
+        log().warn("stopped without a clean close: {}", e.toString());
       }
       System.exit(0);
     }, () -> fairway.reload("SIGHUP"));
@@ -253,7 +259,7 @@ public final class Fairway {
   }
 
   private void report() {
-    log.info("Fairway {} proxying http{}://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http{}://{}:{}",
+    log().info("Fairway {} proxying http{}://{}:{} to {} upstream(s) ({}, {} proxy instances, {} transport); admin on http{}://{}:{}",
       dev.fairway.cli.VersionProvider.version(), options.getListen().getTls().enabled() ? "s" : "", options.getListen().getHost(),
       proxyPort, options.getUpstreams().size(),
       options.getStrategy().configName(), options.getProcess().effectiveInstances(), vertx.isNativeTransportEnabled() ? "native" : "NIO",
@@ -266,7 +272,7 @@ public final class Fairway {
     for (int port : FairwayCommand.DEMO_PORTS) {
       all = all.compose(v -> vertx.deployVerticle(new DemoUpstreamVerticle("127.0.0.1", port)));
     }
-    return all.onSuccess(v -> log.info("demo upstreams on 127.0.0.1:5000, 5001 and 5002"));
+    return all.onSuccess(v -> log().info("demo upstreams on 127.0.0.1:5000, 5001 and 5002"));
   }
 
   /**
@@ -277,15 +283,15 @@ public final class Fairway {
     InFlightCounters counters = shared.proxy().counters();
     if (!shared.proxy().lifecycle().startDraining()) return Future.succeededFuture();
     Duration timeout = Duration.ofMillis(options.getProcess().getShutdownTimeoutMillis());
-    log.info("stopping: accepting no new connections; waiting up to {} for {} in-flight request(s)",
+    log().info("stopping: accepting no new connections; waiting up to {} for {} in-flight request(s)",
       Durations.format(timeout.toMillis()), counters.total());
-    long progress = vertx.setPeriodic(1_000, id -> log.info("draining: {} request(s) in flight", counters.total()));
+    long progress = vertx.setPeriodic(1_000, id -> log().info("draining: {} request(s) in flight", counters.total()));
     long deadline = System.nanoTime() + timeout.toNanos();
     return Future.join(shared.proxies().stream().map(p -> p.shutdown(timeout)).toList())
       .eventually(() -> jobsFinished(deadline))
       .eventually(() -> {
         vertx.cancelTimer(progress);
-        log.info("stopped with {} request(s) in flight", counters.total());
+        log().info("stopped with {} request(s) in flight", counters.total());
         return close();
       })
       .mapEmpty();
@@ -312,7 +318,7 @@ public final class Fairway {
       .map(Message::body)
       .recover(err -> {
         if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
-          log.info("{}: nothing to reload (started without --config)", trigger);
+          log().info("{}: nothing to reload (started without --config)", trigger);
           return Future.succeededFuture(new JsonObject().put("status", "nothing to reload"));
         }
         return Future.failedFuture(err);
