@@ -2,6 +2,7 @@ package dev.fairway.ops;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.Platform;
 import com.sun.management.HotSpotDiagnosticMXBean;
 
 import java.io.File;
@@ -57,6 +58,7 @@ public final class JvmDefaults {
     int fcntl(int fd, int cmd, int arg);
   }
 
+  private static final String JNA_SEARCH_PATH = "jna.platform.library.path";
   private static final int F_SETFD = 2;
   private static final int FD_CLOEXEC = 1;
 
@@ -72,7 +74,10 @@ public final class JvmDefaults {
     try {
       System.out.flush();
       System.err.flush();
-      LibC libc = Native.load("c", LibC.class);
+      // the C library by its file name (libc.so.6), which the dynamic loader finds itself: with a search path given,
+      // JNA does not spawn ldconfig to build one (up to a fifth of a second of the start on one CPU)
+      if (System.getProperty(JNA_SEARCH_PATH) == null) System.setProperty(JNA_SEARCH_PATH, "");
+      LibC libc = Native.load(Platform.C_LIBRARY_NAME, LibC.class);
       closeOnExec(libc, argv.get(argv.indexOf("-jar") + 1));
       libc.execv(argv.get(0), argv.toArray(String[]::new));
       notRestarted("errno " + Native.getLastError());
