@@ -111,7 +111,7 @@ public final class JvmDefaults {
       ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption(name);
       return true;
     } catch (IllegalArgumentException | UnsupportedOperationException | NullPointerException e) {
-      return false; // unknown here, or not a HotSpot JVM
+      return false; // unknown to this JVM, or not a HotSpot JVM
     }
   }
 
