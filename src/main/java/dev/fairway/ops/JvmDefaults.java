@@ -90,6 +90,14 @@ public final class JvmDefaults {
     System.err.println("fairway: could not restart with " + String.join(" ", flags()) + " (" + why + "); running with the JVM's own defaults");
   }
 
+  /**
+   * Prints the flags Fairway gives this Java, for running it with flags of one's own on top:
+   * {@code java $(java -cp fairway.jar dev.fairway.ops.JvmDefaults) -XX:… -jar fairway.jar …}.
+   */
+  public static void main(String[] args) {
+    System.out.println(String.join(" ", flags()));
+  }
+
   /** Fairway's flags for the Java this runs on (the restarted JVM is the same java). */
   public static List<String> flags() {
     boolean linux = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");

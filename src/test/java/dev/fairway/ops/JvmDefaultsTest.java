@@ -43,6 +43,20 @@ class JvmDefaultsTest {
   }
 
   @Test
+  void itsMainPrintsTheFlagsForThisJava() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      JvmDefaults.main(new String[0]);
+    } finally {
+      System.setOut(stdout);
+    }
+    assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8).strip()).isEqualTo(String.join(" ", JvmDefaults.flags()))
+      .startsWith("-XX:+UseSerialGC -Xms32m -Xmn16m");
+  }
+
+  @Test
   void anyJvmFlagLeavesTheJvmAsStarted() {
     assertThat(relaunch(List.of("-Xmx64m"), Map.of(), "Linux", "fairway.jar", "fairway.jar")).isNull();
     // JAVA_TOOL_OPTIONS and JDK_JAVA_OPTIONS reach the JVM as input arguments too
