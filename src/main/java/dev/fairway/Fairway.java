@@ -114,9 +114,10 @@ public final class Fairway {
       return;
     }
     Logging.configure(options.getProcess().getLogLevel(), options.getProcess().getErrorLog());
-    if (JvmDefaults.applied()) {
+    List<String> jvmFlags = JvmDefaults.applied();
+    if (!jvmFlags.isEmpty()) {
       log().info("JVM flags: {} (Fairway's defaults; any JVM flag, or {}=off, leaves them to you)",
-        String.join(" ", JvmDefaults.flags()), JvmDefaults.ENV_SWITCH);
+        String.join(" ", jvmFlags), JvmDefaults.ENV_SWITCH);
     }
     Fairway fairway;
     try {

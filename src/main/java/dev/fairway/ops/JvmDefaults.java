@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Fairway's JVM flags for {@code java -jar fairway.jar} started without any. A JVM without flags sizes its heap from the
@@ -44,6 +45,11 @@ public final class JvmDefaults {
    * MiB each way).
    */
   static final String TRIM_NATIVE_HEAP = "-XX:TrimNativeHeapInterval=1000";
+  /**
+   * The trim option came to Java 17 and 21 updates as an experimental one, and only later became a product option:
+   * a JVM of those first updates refuses it unless experimental options are unlocked (a no-op where it is product).
+   */
+  static final String UNLOCK_EXPERIMENTAL = "-XX:+UnlockExperimentalVMOptions";
   /** Set by {@link #flags()}' JVM so that Fairway can say what it runs with. */
   static final String MARKER = "-Dfairway.jvm-defaults=on";
   public static final String ENV_SWITCH = "FAIRWAY_JVM_DEFAULTS";
@@ -69,7 +75,7 @@ public final class JvmDefaults {
   public static void applyOrContinue(String[] args) {
     List<String> argv = relaunchCommand(ManagementFactory.getRuntimeMXBean().getInputArguments(), System.getenv(),
       System.getProperty("os.name", ""), System.getProperty("java.class.path", ""),
-      System.getProperty("sun.java.command", ""), javaExecutable(), flags(), args);
+      System.getProperty("sun.java.command", ""), javaExecutable(), JvmDefaults::flags, args);
     if (argv == null) return;
     try {
       System.out.flush();
@@ -107,7 +113,10 @@ public final class JvmDefaults {
   /** @param knownOption whether the JVM has an option (by name, without -XX:) */
   static List<String> flags(int javaFeatureVersion, boolean linux, Predicate<String> knownOption) {
     List<String> flags = new ArrayList<>(FLAGS);
-    if (linux && knownOption.test("TrimNativeHeapInterval")) flags.add(TRIM_NATIVE_HEAP);
+    if (linux && knownOption.test("TrimNativeHeapInterval")) {
+      flags.add(UNLOCK_EXPERIMENTAL);
+      flags.add(TRIM_NATIVE_HEAP);
+    }
     // on Java 24 the option exists but is experimental, and refused without unlocking those
     if (javaFeatureVersion >= COMPACT_HEADERS_SINCE && knownOption.test("UseCompactObjectHeaders")) flags.add(COMPACT_HEADERS);
     return List.copyOf(flags);
@@ -123,9 +132,11 @@ public final class JvmDefaults {
     }
   }
 
-  /** True when this JVM is the one Fairway restarted itself into. */
-  public static boolean applied() {
-    return ManagementFactory.getRuntimeMXBean().getInputArguments().contains(MARKER);
+  /** The flags Fairway restarted this JVM with, as the JVM was given them; empty when it did not restart it. */
+  public static List<String> applied() {
+    List<String> given = ManagementFactory.getRuntimeMXBean().getInputArguments();
+    int marker = given.indexOf(MARKER);
+    return marker < 0 ? List.of() : given.subList(0, marker);
   }
 
   /**
@@ -133,7 +144,7 @@ public final class JvmDefaults {
    * the switch is off, the platform has no execv, or Fairway was not started with {@code -jar}.
    */
   static List<String> relaunchCommand(List<String> jvmArguments, Map<String, String> env, String osName, String classPath,
-                                      String javaCommand, String java, List<String> flags, String[] args) {
+                                      String javaCommand, String java, Supplier<List<String>> flags, String[] args) {
     if (!jvmArguments.isEmpty() || java == null) return null;
     if ("off".equalsIgnoreCase(env.getOrDefault(ENV_SWITCH, ""))) return null;
     String os = osName.toLowerCase(Locale.ROOT);
@@ -143,7 +154,7 @@ public final class JvmDefaults {
     if (!startedWithJar) return null;
     List<String> argv = new ArrayList<>();
     argv.add(java);
-    argv.addAll(flags);
+    argv.addAll(flags.get()); // only now: looking options up starts the JVM's management beans
     argv.add(MARKER);
     argv.add("-jar");
     argv.add(classPath);

@@ -14,8 +14,8 @@ import org.slf4j.Logger;
  * Fairway's own log set up in code, as logback finds it through its Configurator service: lines to standard error
  * through an appender that never blocks (a slow terminal must not stall an event loop), at {@code FAIRWAY_LOG_LEVEL}
  * (info by default) until {@code log-level} applies ({@link Logging}). Set up from an XML file instead, logback loads
- * about 370 more classes and takes about a quarter of a second of the start. A file named by
- * {@code -Dlogback.configurationFile} still replaces all of this.
+ * about 470 more classes at every start. A file named by {@code -Dlogback.configurationFile} still replaces all of
+ * this.
  */
 public final class LogSetup extends ContextAwareBase implements Configurator {
 
@@ -24,15 +24,11 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
   @Override
   public ExecutionStatus configure(LoggerContext context) {
     if (System.getProperty("logback.configurationFile") != null) return ExecutionStatus.INVOKE_NEXT_IF_ANY;
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-    encoder.setContext(context);
-    encoder.setPattern(PATTERN);
-    encoder.start();
     ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
     stderr.setContext(context);
     stderr.setName("STDERR");
     stderr.setTarget("System.err");
-    stderr.setEncoder(encoder);
+    stderr.setEncoder(encoder(context, PATTERN));
     stderr.start();
     AsyncAppender async = new AsyncAppender();
     async.setContext(context);
@@ -47,5 +43,14 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     // Vert.x registers one event-bus gauge twice at start-up; Micrometer's warning about it is noise
     context.getLogger("io.micrometer.core.instrument.MeterRegistry").setLevel(Level.ERROR);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  /** A started encoder of lines in {@code pattern}. */
+  static PatternLayoutEncoder encoder(LoggerContext context, String pattern) {
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern(pattern);
+    encoder.start();
+    return encoder;
   }
 }

@@ -2,7 +2,6 @@ package dev.fairway.ops;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.FileAppender;
 import org.slf4j.Logger;
@@ -23,15 +22,11 @@ public final class Logging {
     context.getLogger("com.hazelcast").setLevel(quiet);
     context.getLogger("io.vertx.spi.cluster").setLevel(quiet);
     if (errorLog == null || errorLog.equals("stderr")) return;
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-    encoder.setContext(context);
-    encoder.setPattern("%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level %logger{0} - %msg%n");
-    encoder.start();
     FileAppender<ILoggingEvent> file = new FileAppender<>();
     file.setContext(context);
     file.setName("error-log");
     file.setFile(errorLog);
-    file.setEncoder(encoder);
+    file.setEncoder(LogSetup.encoder(context, "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level %logger{0} - %msg%n"));
     file.start();
     root.detachAndStopAllAppenders();
     root.addAppender(file);

@@ -15,7 +15,7 @@ class JvmDefaultsTest {
   private static final String[] ARGS = {"-u", "127.0.0.1:5000", "-p", "8080"};
 
   private static List<String> relaunch(List<String> jvmArgs, Map<String, String> env, String os, String classPath, String command) {
-    return JvmDefaults.relaunchCommand(jvmArgs, env, os, classPath, command, JAVA, JvmDefaults.flags(17, false, option -> false), ARGS);
+    return JvmDefaults.relaunchCommand(jvmArgs, env, os, classPath, command, JAVA, () -> JvmDefaults.flags(17, false, option -> false), ARGS);
   }
 
   @Test
@@ -30,13 +30,14 @@ class JvmDefaultsTest {
   void freedNativeMemoryIsTrimmedWhereTheJvmCanAndFromJava25OnObjectHeadersAreCompactToo() {
     Predicate<String> all = option -> true;
     assertThat(JvmDefaults.flags(17, true, option -> false)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m");
+    // unlocked: the first Java 17 and 21 updates with the option have it as an experimental one
     assertThat(JvmDefaults.flags(17, true, all)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
-      "-XX:TrimNativeHeapInterval=1000");
+      "-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=1000");
     assertThat(JvmDefaults.flags(17, false, all)).as("glibc's trim: Linux only").doesNotContain("-XX:TrimNativeHeapInterval=1000");
     assertThat(JvmDefaults.flags(21, true, all)).isEqualTo(JvmDefaults.flags(17, true, all));
     assertThat(JvmDefaults.flags(24, true, all)).doesNotContain("-XX:+UseCompactObjectHeaders");
     assertThat(JvmDefaults.flags(25, true, all)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
-      "-XX:TrimNativeHeapInterval=1000", "-XX:+UseCompactObjectHeaders");
+      "-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=1000", "-XX:+UseCompactObjectHeaders");
     assertThat(JvmDefaults.flags(26, false, "UseCompactObjectHeaders"::equals)).contains("-XX:+UseCompactObjectHeaders");
     assertThat(JvmDefaults.flags(25, true, "TrimNativeHeapInterval"::equals)).as("a JVM without the option")
       .doesNotContain("-XX:+UseCompactObjectHeaders");
@@ -64,6 +65,12 @@ class JvmDefaultsTest {
     // and the restarted JVM has flags, so it never restarts again
     List<String> restarted = relaunch(List.of(), Map.of(), "Linux", "fairway.jar", "fairway.jar");
     assertThat(relaunch(restarted.subList(1, restarted.indexOf("-jar")), Map.of(), "Linux", "fairway.jar", "fairway.jar")).isNull();
+  }
+
+  @Test
+  void aJvmThatWillNotRestartDoesNotLookItsOptionsUp() {
+    assertThat(JvmDefaults.relaunchCommand(List.of("-Xmx64m"), Map.of(), "Linux", "fairway.jar", "fairway.jar", JAVA,
+      () -> { throw new AssertionError("options looked up"); }, ARGS)).isNull();
   }
 
   @Test
