@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Scenario 3: 10,000 idle keep-alive client connections held open through each proxy; the proxy's RSS
 # before and while they are held. Needs nginx, haproxy, wrk, python3 and a JDK (jcmd). Loopback only, bounded (120 s to open, 5 s held).
-# Usage: [FAIRWAY_JAR=…] [FAIRWAY_JVM_OPTS=…] [TARGETS="nginx haproxy fairway"] load-tests/idle.sh [N]
+# Usage: [FAIRWAY_JAR=…] [BASE_JAR=…] [FAIRWAY_JVM_OPTS=…] [TARGETS="nginx haproxy fairway"] load-tests/idle.sh [N]
 #   (default 9000: HAProxy needs two descriptors per connection and a 20,000-descriptor limit is common;
 #    TARGETS="nginx fairway" load-tests/idle.sh 10000 for the full 10,000 without HAProxy;
 #    TARGETS="nginx netty-pipe fairway" adds load-tests/NettyPipe.java, a proxy on Netty's HTTP codecs with no
-#    features, under Fairway's JVM flags: what the JVM and Netty hold per connection before any of Fairway's or Vert.x's)
+#    features, under Fairway's JVM flags: what the JVM and Netty hold per connection before any of Fairway's or Vert.x's;
+#    BASE_JAR adds fairway-base, another build under the same flags)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N=${1:-9000}
-TARGETS=${TARGETS:-"nginx haproxy fairway"}
+TARGETS=${TARGETS:-"nginx haproxy fairway${BASE_JAR:+ fairway-base}"}
 ulimit -n "$(ulimit -Hn)"
 need nginx haproxy wrk python3 jcmd javac taskset
 scratch idle
@@ -58,6 +59,11 @@ if [[ " $TARGETS " == *" netty-pipe "* ]]; then # compiled first, so that javac'
 fi
 taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "${FAIRWAY_JAR:-$root/target/fairway.jar}" -p 18292 --admin-port 18293 -i 1 --access-log off \
   -u 127.0.0.1:18281 > "$work/fairway.log" 2>&1 & pids+=($!); fairway_pid=$!
+base_pid=
+if [ -n "${BASE_JAR:-}" ]; then
+  taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "$BASE_JAR" -p 18296 --admin-port 18297 -i 1 --access-log off \
+    -u 127.0.0.1:18281 > "$work/fairway-base.log" 2>&1 & pids+=($!); base_pid=$!
+fi
 
 # Bytes of live objects on a JVM's heap (the histogram runs a full GC first).
 live_heap() { jcmd "$1" GC.class_histogram | awk '$1 == "Total" {print $3}'; }
@@ -76,7 +82,7 @@ hold_connections() { local port=$1 pid=$2 held
 {
   echo "# $N idle keep-alive connections, $(date -u), $(java -version 2>&1 | head -1)"
   echo
-  echo "Fairway: \`java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar ${FAIRWAY_JAR:-target/fairway.jar}\`"
+  echo "Fairway: \`java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar ${FAIRWAY_JAR:-target/fairway.jar}\`${BASE_JAR:+; fairway-base: \`$BASE_JAR\`}"
   echo
   echo "Each proxy first serves 3 s of traffic (wrk, 10 connections), so that a JVM's one-off costs (JIT, first touch"
   echo "of its young generation) are not counted per connection; then N connections are opened and held. A JVM's live"
@@ -85,12 +91,13 @@ hold_connections() { local port=$1 pid=$2 held
   echo "| target | RSS before MiB | RSS held MiB | per connection KiB | live heap per connection KiB |"
   echo "|---|---:|---:|---:|---:|"
 } | tee "$out"
-for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid netty-pipe:18294:$pipe_pid fairway:18292:$fairway_pid; do
+for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid netty-pipe:18294:$pipe_pid fairway:18292:$fairway_pid \
+  fairway-base:18296:$base_pid; do
   IFS=: read -r name port pid <<< "$t"
   [[ " $TARGETS " == *" $name "* ]] || continue
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   taskset -c 1 wrk -t1 -c10 -d3s "http://127.0.0.1:$port/" > /dev/null
-  jvm=; case $name in fairway|netty-pipe) jvm=heap;; esac
+  jvm=; case $name in fairway*|netty-pipe) jvm=heap;; esac
   [ -n "$jvm" ] && heap_before=$(live_heap "$pid") # first: its full GC may give memory back
   before=$(proc_kib VmRSS "$pid")
   held=$(hold_connections "$port" "$pid" "$jvm")

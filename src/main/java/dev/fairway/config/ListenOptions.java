@@ -2,7 +2,10 @@ package dev.fairway.config;
 
 import io.vertx.core.json.JsonObject;
 
-/** Where clients connect: {@code listen} (host, port), {@code tls} (cert, key) and {@code http2-cleartext}. */
+/**
+ * Where clients connect: {@code listen} (host, port), {@code tls} (cert, key), {@code http2-cleartext} and
+ * {@code websocket-compression}.
+ */
 public final class ListenOptions {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
@@ -18,7 +21,9 @@ public final class ListenOptions {
     .restartKey("tls", (r, key, o) -> {
       if (r.has(key)) o.tls = ServerTls.read(r.object(key));
     }, o -> o.tls.toJson())
-    .restartKey("http2-cleartext", (r, key, o) -> o.http2Cleartext = r.bool(key, o.http2Cleartext), o -> o.http2Cleartext);
+    .restartKey("http2-cleartext", (r, key, o) -> o.http2Cleartext = r.bool(key, o.http2Cleartext), o -> o.http2Cleartext)
+    .restartKey("websocket-compression", (r, key, o) -> o.webSocketCompression = r.bool(key, o.webSocketCompression),
+      o -> o.webSocketCompression);
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
@@ -26,6 +31,13 @@ public final class ListenOptions {
   private ServerTls tls = ServerTls.NONE;
   /** HTTP/2 without TLS (prior knowledge) on the listen port. */
   private boolean http2Cleartext;
+  /**
+   * Compress WebSocket messages to and from clients that offer it (permessage-deflate), between the client and
+   * Fairway only: the upstream side is never compressed. Off by default: each compressed WebSocket keeps a zlib
+   * deflater and inflater (up to about 300 KiB of native memory), and every connection a handler that looks at each
+   * request for an upgrade (load-tests/websockets.sh and idle.sh).
+   */
+  private boolean webSocketCompression;
 
   public String getHost() {
     return host;
@@ -60,6 +72,15 @@ public final class ListenOptions {
 
   public ListenOptions setHttp2Cleartext(boolean http2Cleartext) {
     this.http2Cleartext = http2Cleartext;
+    return this;
+  }
+
+  public boolean isWebSocketCompression() {
+    return webSocketCompression;
+  }
+
+  public ListenOptions setWebSocketCompression(boolean webSocketCompression) {
+    this.webSocketCompression = webSocketCompression;
     return this;
   }
 }

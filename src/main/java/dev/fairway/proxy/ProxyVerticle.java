@@ -228,6 +228,9 @@ public class ProxyVerticle extends VerticleBase {
       .setHandle100ContinueAutomatically(false)
       .setHttp2ClearTextEnabled(options.getListen().isHttp2Cleartext())
       .setWebSocketSubProtocols(List.of("*")) // the upstream chooses; WebSocketRelay passes its choice on
+      // without compression Vert.x adds no extension handler (and its two handshakers) to each connection
+      .setPerMessageWebSocketCompressionSupported(options.getListen().isWebSocketCompression())
+      .setPerFrameWebSocketCompressionSupported(options.getListen().isWebSocketCompression())
       // each exchange runs on this verticle's event loop, so client connections can write directly: this saves
       // Vert.x's cross-thread write queue per connection, 4 KiB of an idle connection's 8 (load-tests/idle.sh)
       .setStrictThreadMode(true);

@@ -92,6 +92,7 @@ class ConfigTest {
       admin: {host: 127.0.0.3, port: 9902, token: secret}
       tls: {cert: /c.pem, key: /k.pem}
       http2-cleartext: true
+      websocket-compression: true
       access-log: /tmp/x.log
       access-log-format: json
       access-log-max-size: 2m
@@ -162,8 +163,9 @@ class ConfigTest {
     FairwayOptions running = parse("upstreams: [127.0.0.1:5000]\n");
     assertThat(running.restartNeeded(parse("upstreams: [127.0.0.1:5001]\nretries: 5\nqueue-timeout: 1s\nread-timeout: 5s\n"))).isEmpty();
     assertThat(running.restartNeeded(parse("listen: {port: 81}\nadmin: {token: t}\nqueue-size: 1\npool-size: 2\n"
-      + "http2-cleartext: true\nupstream-tls: {verify-host: false}\nhealth: {enabled: false}\n")))
-      .containsExactlyInAnyOrder("listen", "admin", "queue-size", "pool-size", "http2-cleartext", "upstream-tls", "health.enabled");
+      + "http2-cleartext: true\nwebsocket-compression: true\nupstream-tls: {verify-host: false}\nhealth: {enabled: false}\n")))
+      .containsExactlyInAnyOrder("listen", "admin", "queue-size", "pool-size", "http2-cleartext", "websocket-compression",
+        "upstream-tls", "health.enabled");
   }
 
   @Test

@@ -25,6 +25,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.net.SelfSignedCertificate;
 import org.junit.jupiter.api.BeforeEach;
@@ -72,6 +73,30 @@ class ProtocolsTest extends FairwayTest {
     upstreamClosed.future().timeout(5, TimeUnit.SECONDS).await();
     Http.await("slot released", Duration.ofSeconds(5),
       () -> fairway.registry().get("fairway.upstream.in.flight").tag("upstream", up.id()).gauge().value() == 0.0);
+  }
+
+  /**
+   * A browser offers permessage-deflate: by default Fairway declines it (the messages pass uncompressed, with no zlib
+   * state per socket); with {@code websocket-compression} it accepts, and the messages still arrive whole.
+   */
+  @Test
+  void webSocketCompressionIsDeclinedUnlessConfigured() throws Exception {
+    up.handler = req -> req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(ws::writeTextMessage));
+    String message = "compressible ".repeat(100);
+    WebSocketClient offering = vertx.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(true));
+    for (boolean configured : new boolean[] {false, true}) {
+      fairway = Proxies.start(Proxies.options(up).with(o -> o.getListen().setWebSocketCompression(configured)));
+      WebSocket ws = offering.connect(fairway.proxyPort(), "127.0.0.1", "/socket").await();
+      assertThat(ws.headers().get("Sec-WebSocket-Extensions")).as("extensions, configured: " + configured)
+        .isEqualTo(configured ? "permessage-deflate" : null);
+      Promise<String> reply = Promise.promise();
+      ws.textMessageHandler(reply::tryComplete);
+      ws.writeTextMessage(message);
+      assertThat(reply.future().timeout(5, TimeUnit.SECONDS).await()).isEqualTo(message);
+      ws.close().await();
+      fairway.close().await(20, TimeUnit.SECONDS);
+      fairway = null;
+    }
   }
 
   /** An upgrade to a path the backend serves as plain HTTP is the client's mistake: it must never eject the upstream. */
