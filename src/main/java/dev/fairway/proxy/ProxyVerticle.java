@@ -84,8 +84,9 @@ public class ProxyVerticle extends VerticleBase {
     jobEndpoint = shared.jobs() == null ? null : new JobEndpoint(shared.jobs(), instance.jobForwarder());
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);
+    int poolSize = startOptions.getProcess().getPoolSize();
     webSockets = new WebSocketRelay(instance, vertx.createWebSocketClient(
-      startOptions.getUpstreamTls().applyTo(new WebSocketClientOptions().setMaxConnections(startOptions.getProcess().getPoolSize()))));
+      startOptions.getUpstreamTls().applyTo(new WebSocketClientOptions().setMaxConnections(poolSize))), poolSize);
     return UpstreamFeed.follow(vertx, set -> {
         selector.follow(set);
         queue.drain(); // an upstream may have come back: queued requests can go now

@@ -14,6 +14,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.WebSocketFrame;
 
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -30,10 +31,16 @@ final class WebSocketRelay {
 
   private final ProxyInstance proxy;
   private final WebSocketClient client;
+  /** Upstream connections a WebSocket may hold per upstream (pool-size): the client's own limit would queue the rest. */
+  private final int poolSize;
+  /** Open upstream WebSockets of this instance, by upstream id (on this instance's event loop only). */
+  private final Map<String, Integer> open = new HashMap<>();
 
-  WebSocketRelay(ProxyInstance proxy, WebSocketClient client) {
+  /** @param client a WebSocket client whose connection limit per upstream is {@code poolSize} */
+  WebSocketRelay(ProxyInstance proxy, WebSocketClient client, int poolSize) {
     this.proxy = proxy;
     this.client = client;
+    this.poolSize = poolSize;
   }
 
   /** @param peer the TCP peer's address as text, as the request's exchange would get it ({@link ForwardedHeaders#peer}) */
@@ -47,12 +54,20 @@ final class WebSocketRelay {
       proxy.refuse(req, Failure.NO_HEALTHY_UPSTREAM, "for a WebSocket");
       return;
     }
+    if (open.getOrDefault(origin.id(), 0) >= poolSize) { // answered now, as a request is, rather than left waiting
+      origin.inFlight().decrementAndGet();
+      proxy.queue().drain();
+      ErrorReply.send(req, Failure.POOL_FULL, "(" + poolSize + " WebSockets to " + origin.id() + ")", null, false);
+      return;
+    }
+    open.merge(origin.id(), 1, Integer::sum);
     proxy.metrics().webSockets().incrementAndGet();
     MultiMap forwarded = HttpHeaders.headers();
     ForwardedHeaders.copyRequest(req, target.authority(), clientAddress, peer, RequestIds.keepOrCreate(req.getHeader(ForwardedHeaders.X_REQUEST_ID)),
       settings.dropUnderscoreHeaders(), forwarded);
     route.requestHeaders().apply(forwarded); // the route's rules hold for its upgrades too
     Runnable onClose = () -> {
+      open.computeIfPresent(origin.id(), (id, n) -> n == 1 ? null : n - 1);
       proxy.metrics().webSockets().decrementAndGet();
       origin.inFlight().decrementAndGet();
       proxy.queue().drain();

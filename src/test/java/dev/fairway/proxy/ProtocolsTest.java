@@ -99,6 +99,31 @@ class ProtocolsTest extends FairwayTest {
     }
   }
 
+  /**
+   * A WebSocket holds one of the pool-size connections to its upstream: past them the upgrade is answered 503
+   * pool_full at once (as a request is), not left waiting for a socket that may stay open for hours.
+   */
+  @Test
+  void aWebSocketPastThePoolSizeIsRefusedAtOnceAndTheSlotComesBack() throws Exception {
+    up.handler = req -> req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(ws::writeTextMessage));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getProcess().setPoolSize(1)));
+    WebSocketClient client = vertx.createWebSocketClient();
+    WebSocket first = client.connect(fairway.proxyPort(), "127.0.0.1", "/socket").await();
+    // a reply within the raw client's 5 s read timeout, where a queued upgrade would get none
+    RawHttp.Response refused = RawHttp.exchange(fairway.proxyPort(), "GET /socket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+      + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    assertThat(refused.status()).isEqualTo(503);
+    assertThat(refused.text()).containsIgnoringCase("retry-after:").contains("(1 WebSockets to " + up.id() + ")");
+    first.close().await();
+    Http.await("the WebSocket's connection released", Duration.ofSeconds(5),
+      () -> fairway.registry().get("fairway.websocket.connections").gauge().value() == 0.0);
+    WebSocket again = client.connect(fairway.proxyPort(), "127.0.0.1", "/socket").await();
+    Promise<String> reply = Promise.promise();
+    again.textMessageHandler(reply::tryComplete);
+    again.writeTextMessage("back");
+    assertThat(reply.future().timeout(5, TimeUnit.SECONDS).await()).isEqualTo("back");
+  }
+
   /** An upgrade to a path the backend serves as plain HTTP is the client's mistake: it must never eject the upstream. */
   @Test
   void aWebSocketUpgradeThatTheUpstreamDeclinesNeverCountsAgainstIt() throws Exception {
