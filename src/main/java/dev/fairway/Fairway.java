@@ -29,6 +29,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
@@ -43,6 +44,7 @@ import dev.fairway.config.Durations;
 import dev.fairway.ops.ConfigReloader;
 import dev.fairway.ops.ObservabilitySwitch;
 import dev.fairway.ops.Logging;
+import dev.fairway.ops.ClassArchive;
 import dev.fairway.ops.JvmDefaults;
 import dev.fairway.ops.Lifecycle;
 import dev.fairway.ops.PidFile;
@@ -119,25 +121,33 @@ public final class Fairway {
       log().info("JVM flags: {} (Fairway's defaults; any JVM flag, or {}=off, leaves them to you)",
         String.join(" ", jvmFlags), JvmDefaults.ENV_SWITCH);
     }
-    Fairway fairway;
-    try {
-      fairway = start(options, command.demo(), command.configFile() == null ? null : command::toOptions, command.configFile()).await();
-    } catch (ConfigException e) {
-      exit(2, e.getMessage()); // e.g. an access log file that cannot be written
-      return;
-    } catch (Exception e) {
-      exit(1, "failed to start: " + e.getMessage());
-      return;
-    }
+    // before the start, so that a stop signal is handled as one from the moment Fairway says it is ready
+    Promise<Fairway> started = Promise.promise();
     Signals.install(() -> {
+      Fairway fairway;
+      try {
+        fairway = started.future().await(); // a signal while starting stops it once it has started
+      } catch (Exception failed) {
+        return; // main exits, saying why
+      }
       try {
         // bounded: closing Vert.x can wait on a WebSocket whose close handshake never completes
         fairway.drainAndClose().await(options.getProcess().getShutdownTimeoutMillis() + 5_000, java.util.concurrent.TimeUnit.MILLISECONDS);
       } catch (Exception e) {
         log().warn("stopped without a clean close: {}", e.toString());
       }
+      ClassArchive.writeIfAsked(); // once it has served, so that the archive has what a run loads
       System.exit(0);
-    }, () -> fairway.reload("SIGHUP"));
+    }, () -> started.future().onSuccess(fairway -> fairway.reload("SIGHUP")));
+    try {
+      started.complete(start(options, command.demo(), command.configFile() == null ? null : command::toOptions, command.configFile()).await());
+    } catch (ConfigException e) {
+      started.fail(e);
+      exit(2, e.getMessage()); // e.g. an access log file that cannot be written
+    } catch (Exception e) {
+      started.fail(e);
+      exit(1, "failed to start: " + e.getMessage());
+    }
   }
 
   private static void exit(int code, String message) {

@@ -23,7 +23,8 @@ import java.util.function.Supplier;
  * starts, so Fairway replaces its own process with the same java, jar and arguments plus {@link #flags()}, through
  * execv(2): the process keeps its PID, descriptors and environment, so a shell, a supervisor or a pipe sees one process
  * throughout. Any JVM flag (on the command line, in JAVA_TOOL_OPTIONS or JDK_JAVA_OPTIONS) means the JVM is the
- * user's to size and nothing happens; so does {@code FAIRWAY_JVM_DEFAULTS=off}.
+ * user's to size and nothing happens; so does {@code FAIRWAY_JVM_DEFAULTS=off}. The restarted JVM also gets a
+ * class-data archive of Fairway's classes, or records one ({@link ClassArchive}).
  */
 public final class JvmDefaults {
 
@@ -73,9 +74,10 @@ public final class JvmDefaults {
    * returns (and Fairway starts in this JVM) otherwise, or if the exec fails, having said why on standard error.
    */
   public static void applyOrContinue(String[] args) {
+    String jar = System.getProperty("java.class.path", "");
     List<String> argv = relaunchCommand(ManagementFactory.getRuntimeMXBean().getInputArguments(), System.getenv(),
-      System.getProperty("os.name", ""), System.getProperty("java.class.path", ""),
-      System.getProperty("sun.java.command", ""), javaExecutable(), JvmDefaults::flags, args);
+      System.getProperty("os.name", ""), jar, System.getProperty("sun.java.command", ""), javaExecutable(),
+      () -> withClassArchive(flags(), jar), args);
     if (argv == null) return;
     try {
       System.out.flush();
@@ -102,6 +104,14 @@ public final class JvmDefaults {
    */
   public static void main(String[] args) {
     System.out.println(String.join(" ", flags()));
+  }
+
+  /** The flags, and those that give the JVM a class-data archive made for them, or have it record one. */
+  private static List<String> withClassArchive(List<String> flags, String jar) {
+    List<String> all = new ArrayList<>(flags);
+    all.addAll(ClassArchive.flags(System.getenv(), Path.of(jar), flags, System.getProperty("java.home"),
+      System.getProperty("java.vm.version", "")));
+    return all;
   }
 
   /** Fairway's flags for the Java this runs on (the restarted JVM is the same java). */

@@ -28,6 +28,9 @@ public final class Signals {
           stopping[0] = onStop;
         }
         Thread drain = new Thread(onStop, "fairway-drain");
+        // the signal's thread is a daemon, and so would this one be: the JVM would exit under it once Vert.x's threads
+        // are gone, before the stop's last steps (writing the class-data archive) are done
+        drain.setDaemon(false);
         drain.start();
       });
     }

@@ -1,5 +1,6 @@
 package dev.fairway.cli;
 
+import dev.fairway.ops.ClassArchive;
 import dev.fairway.ops.JvmDefaults;
 import dev.fairway.support.FairwayProcess;
 import dev.fairway.support.Http;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -53,6 +55,44 @@ class FatJarIT {
       assertThat(cmdline).contains(flags + " -Dfairway.jvm-defaults=on -jar ")
         .endsWith("-u 127.0.0.1:9 -p 0 --admin-port 0 ");
     }
+  }
+
+  /**
+   * The first graceful stop writes a class-data archive (to $XDG_CACHE_HOME/fairway), the next start maps it, and an
+   * archive damaged after it was written is not used (the JVM would refuse to start with it) but recorded anew.
+   */
+  @Test
+  void aClassArchiveIsWrittenAtTheFirstStopUsedAfterAndNeverUsedDamaged(@TempDir Path cache) throws Exception {
+    Map<String, String> env = Map.of("XDG_CACHE_HOME", cache.toString(), ClassArchive.ENV_SWITCH, "on");
+    String[] args = {"-u", "127.0.0.1:9", "-p", "0", "--admin-port", "0"};
+    try (FairwayProcess first = FairwayProcess.startWithEnv(env, args)) {
+      first.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      assertThat(cmdline(first)).contains("-XX:+RecordDynamicDumpInfo").doesNotContain("SharedArchiveFile");
+      assertThat(new ProcessBuilder("kill", "-TERM", String.valueOf(first.pid())).start().waitFor()).isZero(); // a graceful stop
+      assertThat(first.exitCode(Duration.ofSeconds(30))).isZero();
+      assertThat(first.stdout() + first.stderr()).contains("class-data archive written to " + cache.resolve("fairway"));
+    }
+    Path archive;
+    try (var files = Files.list(cache.resolve("fairway"))) {
+      archive = files.filter(f -> f.toString().endsWith(".jsa")).findFirst().orElseThrow();
+    }
+    assertThat(archive.resolveSibling(archive.getFileName() + ".crc")).exists();
+    try (FairwayProcess second = FairwayProcess.startWithEnv(env, args)) {
+      second.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      assertThat(cmdline(second)).contains("-XX:SharedArchiveFile=" + archive).doesNotContain("RecordDynamicDumpInfo");
+      assertThat(Files.readString(Path.of("/proc/" + second.pid() + "/maps"))).as("the JVM mapped the archive").contains(archive.toString());
+    }
+    try (var file = java.nio.channels.FileChannel.open(archive, java.nio.file.StandardOpenOption.WRITE)) {
+      file.truncate(file.size() / 2); // as a copy cut short would leave it
+    }
+    try (FairwayProcess third = FairwayProcess.startWithEnv(env, args)) {
+      third.awaitOutput("proxying http://", Duration.ofSeconds(30));
+      assertThat(cmdline(third)).contains("-XX:+RecordDynamicDumpInfo").doesNotContain("SharedArchiveFile");
+    }
+  }
+
+  private static String cmdline(FairwayProcess p) throws IOException {
+    return Files.readString(Path.of("/proc/" + p.pid() + "/cmdline")).replace('\0', ' ');
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.fairway.support;
 
+import dev.fairway.ops.ClassArchive;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -8,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The fat jar run as a child process, as a user runs it; output is collected so tests can wait for a line. */
@@ -16,28 +19,37 @@ public final class FairwayProcess implements AutoCloseable {
   private final Process process;
   private final StringBuffer stdout = new StringBuffer();
   private final StringBuffer stderr = new StringBuffer();
+  private final List<Thread> drains = new ArrayList<>();
 
   private FairwayProcess(Process process, boolean readStdout) {
     this.process = process;
-    if (readStdout) drain(process.getInputStream(), stdout);
-    drain(process.getErrorStream(), stderr);
+    if (readStdout) drains.add(drain(process.getInputStream(), stdout));
+    drains.add(drain(process.getErrorStream(), stderr));
   }
 
   public static FairwayProcess start(List<String> jvmArgs, String... args) {
-    return start(true, null, jvmArgs, args);
+    return start(true, null, jvmArgs, Map.of(), args);
+  }
+
+  /**
+   * With {@code env} added to the environment. Every other process starts without the class-data archive
+   * ({@code FAIRWAY_CLASS_ARCHIVE=off}), so that no test writes one to the home directory or waits for it at a stop.
+   */
+  public static FairwayProcess startWithEnv(Map<String, String> env, String... args) {
+    return start(true, null, List.of(), env, args);
   }
 
   /** Started by {@code wrapper} (say {@code nohup}), which then runs the JVM. */
   public static FairwayProcess startUnder(String wrapper, String... args) {
-    return start(true, wrapper, List.of(), args);
+    return start(true, wrapper, List.of(), Map.of(), args);
   }
 
   /** Like {@link #start(String...)}, but nothing reads its stdout: once the pipe is full, writes to it block. */
   public static FairwayProcess startWithStdoutUnread(String... args) {
-    return start(false, null, List.of(), args);
+    return start(false, null, List.of(), Map.of(), args);
   }
 
-  private static FairwayProcess start(boolean readStdout, String wrapper, List<String> jvmArgs, String... args) {
+  private static FairwayProcess start(boolean readStdout, String wrapper, List<String> jvmArgs, Map<String, String> env, String... args) {
     String jar = System.getProperty("fairway.jar", "target/fairway.jar");
     List<String> cmd = new ArrayList<>();
     if (wrapper != null) cmd.add(wrapper);
@@ -47,8 +59,10 @@ public final class FairwayProcess implements AutoCloseable {
     cmd.add(jar);
     cmd.addAll(List.of(args));
     try {
-      return new FairwayProcess(new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start(),
-        readStdout);
+      ProcessBuilder builder = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+      builder.environment().put(ClassArchive.ENV_SWITCH, "off");
+      builder.environment().putAll(env);
+      return new FairwayProcess(builder.start(), readStdout);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -58,7 +72,7 @@ public final class FairwayProcess implements AutoCloseable {
     return start(List.of(), args);
   }
 
-  private static void drain(java.io.InputStream in, StringBuffer into) {
+  private static Thread drain(java.io.InputStream in, StringBuffer into) {
     Thread t = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
         String line;
@@ -69,6 +83,7 @@ public final class FairwayProcess implements AutoCloseable {
     });
     t.setDaemon(true);
     t.start();
+    return t;
   }
 
   /** Waits for the process to exit by itself and returns its exit code. */
@@ -87,6 +102,7 @@ public final class FairwayProcess implements AutoCloseable {
   public void awaitOutput(String text, Duration timeout) {
     Http.await("'" + text + "' in fairway's output (stderr so far: " + stderr + ")", timeout,
       () -> stderr.indexOf(text) >= 0 || stdout.indexOf(text) >= 0 || !process.isAlive());
+    awaitDrained();
     if (stderr.indexOf(text) < 0 && stdout.indexOf(text) < 0) {
       throw new AssertionError("fairway exited with " + process.exitValue() + " before printing '" + text + "': " + stderr);
     }
@@ -102,13 +118,13 @@ public final class FairwayProcess implements AutoCloseable {
     return stderr.toString();
   }
 
+  /** Once the process has exited, waits (with a deadline) until its output has been read to the end. */
   private void awaitDrained() {
-    if (!process.isAlive()) {
-      // the drain threads finish right after the process; give them a moment with a deadline
-      long deadline = System.nanoTime() + 2_000_000_000L;
-      while (System.nanoTime() < deadline && (stderr.length() == 0 && stdout.length() == 0)) {
-        Thread.onSpinWait();
-      }
+    if (process.isAlive()) return;
+    try {
+      for (Thread t : drains) t.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
