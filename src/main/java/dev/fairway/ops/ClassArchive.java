@@ -113,7 +113,6 @@ public final class ClassArchive {
       Files.move(partialSum, checksumOf(archive), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       LoggerFactory.getLogger(ClassArchive.class).info("class-data archive written to {} ({} ms): the next start will use it",
         archive, (System.nanoTime() - started) / 1_000_000);
-      tidy(archive);
     } catch (Exception e) {
       LoggerFactory.getLogger(ClassArchive.class).warn("no class-data archive written to {}: {}", archive, e.toString());
       try {
@@ -122,6 +121,12 @@ public final class ClassArchive {
       } catch (IOException ignored) {
         // a temporary file left behind is removed by the next archive written
       }
+      return;
+    }
+    try {
+      tidy(archive);
+    } catch (IOException e) {
+      LoggerFactory.getLogger(ClassArchive.class).debug("older class-data archives not removed: {}", e.toString());
     }
   }
 
@@ -149,12 +154,13 @@ public final class ClassArchive {
   }
 
   /** Removes temporary files other runs left, and all but the newest {@link #KEEP} archives besides this one. */
-  private static void tidy(Path kept) throws IOException {
+  static void tidy(Path kept) throws IOException {
     try (Stream<Path> files = Files.list(kept.getParent())) {
       List<Path> ours = files.filter(p -> p.getFileName().toString().startsWith(PREFIX)).toList();
       long minuteAgo = System.currentTimeMillis() - 60_000;
       for (Path p : ours) {
-        if (p.getFileName().toString().endsWith(".tmp") && Files.getLastModifiedTime(p).toMillis() < minuteAgo) Files.deleteIfExists(p);
+        // ".tmp", and ".tmp.temp" where the JVM writes to a name of its own first (Java 25)
+        if (p.getFileName().toString().contains(".tmp") && Files.getLastModifiedTime(p).toMillis() < minuteAgo) Files.deleteIfExists(p);
       }
       List<Path> others = ours.stream().filter(p -> p.getFileName().toString().endsWith(SUFFIX) && !p.equals(kept))
         .sorted(Comparator.comparing(ClassArchive::modified).reversed()).toList();

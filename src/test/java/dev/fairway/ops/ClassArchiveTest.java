@@ -60,6 +60,34 @@ class ClassArchiveTest {
   }
 
   @Test
+  void writingOneRemovesLeftoversAndAllButTheTwoNewestOtherArchives(@TempDir Path dir) throws IOException {
+    long now = System.currentTimeMillis();
+    Path kept = touch(dir.resolve("fairway-00000000.jsa"), now);
+    for (int i = 1; i <= 4; i++) { // archives of other jars or Javas, the newest first
+      touch(dir.resolve("fairway-0000000" + i + ".jsa"), now - i * 60_000L);
+      touch(dir.resolve("fairway-0000000" + i + ".jsa.crc"), now - i * 60_000L);
+    }
+    touch(dir.resolve("fairway-00000005.jsa.77.tmp"), now - 120_000); // a stop cut short
+    touch(dir.resolve("fairway-00000005.jsa.77.tmp.temp"), now - 120_000);
+    touch(dir.resolve("fairway-00000006.jsa.78.tmp"), now); // another Fairway's, being written
+    touch(dir.resolve("notes.txt"), now - 600_000);
+
+    ClassArchive.tidy(kept);
+
+    try (var left = Files.list(dir)) {
+      assertThat(left.map(p -> p.getFileName().toString()).sorted()).containsExactly("fairway-00000000.jsa",
+        "fairway-00000001.jsa", "fairway-00000001.jsa.crc", "fairway-00000002.jsa", "fairway-00000002.jsa.crc",
+        "fairway-00000006.jsa.78.tmp", "notes.txt");
+    }
+  }
+
+  private static Path touch(Path file, long modified) throws IOException {
+    Files.writeString(file, "x");
+    Files.setLastModifiedTime(file, FileTime.fromMillis(modified));
+    return file;
+  }
+
+  @Test
   void nothingWhenSwitchedOffWithoutACacheDirectoryOrWithoutTheJavasOwnArchive(@TempDir Path cache, @TempDir Path dir) throws IOException {
     Path jar = jar(dir);
     assertThat(ClassArchive.flags(Map.of("XDG_CACHE_HOME", cache.toString(), "FAIRWAY_CLASS_ARCHIVE", "off"), jar, FLAGS, JAVA_HOME, "v")).isEmpty();
