@@ -141,7 +141,7 @@ final class RelayBuffers {
    */
   static ByteBuf readBuffer(int size, RelayReads.InFlight inFlight) {
     Chunk chunk = chunk(size, true);
-    if (chunk == null) return PooledByteBufAllocator.DEFAULT.ioBuffer(size);
+    if (chunk == null) return ReadIntoChunks.POOLED.ioBuffer(size);
     return chunk.takenBy(inFlight);
   }
 
@@ -152,7 +152,15 @@ final class RelayBuffers {
    * decoder's merged leftovers), as it does by default.
    */
   private static final class ReadIntoChunks extends AbstractByteBufAllocator {
-    private static final ByteBufAllocator POOLED = PooledByteBufAllocator.DEFAULT;
+    /**
+     * Netty's pool, as its default but with 1 MiB chunks instead of 4 MiB: each event loop that allocates gets an arena
+     * whose first chunk is all resident at once (the JDK zeroes direct memory it allocates), and what is pooled here
+     * (headers, chunk sizes, reads past the bound) is small. 16 MiB less RSS at start (load-tests/startup.sh).
+     */
+    static final ByteBufAllocator POOLED = new PooledByteBufAllocator(true, PooledByteBufAllocator.defaultNumHeapArena(),
+      PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(), 7,
+      PooledByteBufAllocator.defaultSmallCacheSize(), PooledByteBufAllocator.defaultNormalCacheSize(),
+      PooledByteBufAllocator.defaultUseCacheForAllThreads());
 
     ReadIntoChunks() {
       super(true);
