@@ -40,6 +40,8 @@ public final class ClassArchive {
   private static final String PREFIX = "fairway-";
   private static final String SUFFIX = ".jsa";
   private static final String CHECKSUM = ".crc";
+  /** Free space the archive's file system must have for one to be written (one is 15-25 MiB). */
+  private static final long MIN_FREE_BYTES = 256L << 20;
   /** Archives of other jars or Javas kept besides the one in use (each is 15-25 MiB). */
   private static final int KEEP = 2;
 
@@ -59,8 +61,10 @@ public final class ClassArchive {
     if (dir == null) return List.of();
     Path archive;
     try {
+      Files.createDirectories(dir); // here rather than at the stop: a directory Fairway cannot write means no recording
+      if (!Files.isWritable(dir)) return List.of();
       archive = dir.resolve(PREFIX + key(jar, jvmFlags, javaHome, vmVersion) + SUFFIX);
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       return List.of();
     }
     if (intact(archive)) return List.of(QUIET, "-XX:SharedArchiveFile=" + archive);
@@ -106,7 +110,11 @@ public final class ClassArchive {
     Path partialSum = checksumOf(archive).resolveSibling(checksumOf(archive).getFileName() + temporary);
     long started = System.nanoTime();
     try {
-      Files.createDirectories(archive.getParent());
+      // a JVM that cannot finish writing an archive ends at once ("Unable to write to shared archive file", status 1
+      // on Java 17): a full disk must not end a stop that way
+      Files.createDirectories(archive.getParent()); // made at the start, but it may have gone since
+      long free = Files.getFileStore(archive.getParent()).getUsableSpace();
+      if (free < MIN_FREE_BYTES) throw new IOException("only " + (free >> 20) + " MiB free there");
       dump(partial);
       Files.writeString(partialSum, fingerprint(partial) + "\n");
       Files.move(partial, archive, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

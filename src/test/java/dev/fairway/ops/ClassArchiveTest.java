@@ -88,11 +88,13 @@ class ClassArchiveTest {
   }
 
   @Test
-  void nothingWhenSwitchedOffWithoutACacheDirectoryOrWithoutTheJavasOwnArchive(@TempDir Path cache, @TempDir Path dir) throws IOException {
+  void nothingWhenSwitchedOffWithoutAUsableCacheDirectoryOrWithoutTheJavasOwnArchive(@TempDir Path cache, @TempDir Path dir) throws IOException {
     Path jar = jar(dir);
     assertThat(ClassArchive.flags(Map.of("XDG_CACHE_HOME", cache.toString(), "FAIRWAY_CLASS_ARCHIVE", "off"), jar, FLAGS, JAVA_HOME, "v")).isEmpty();
     assertThat(ClassArchive.flags(Map.of(), jar, FLAGS, JAVA_HOME, "v")).isEmpty();
     assertThat(ClassArchive.flags(Map.of("XDG_CACHE_HOME", cache.toString()), jar, FLAGS, dir.toString(), "v")).isEmpty();
+    assertThat(ClassArchive.flags(Map.of("XDG_CACHE_HOME", jar.toString()), jar, FLAGS, JAVA_HOME, "v"))
+      .as("a cache directory that cannot be made: nothing recorded for a stop that could not write it").isEmpty();
     assertThat(ClassArchive.directory(Map.of("HOME", "/home/u"))).isEqualTo(Path.of("/home/u/.cache/fairway"));
   }
 }
