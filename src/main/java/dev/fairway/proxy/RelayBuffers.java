@@ -152,13 +152,15 @@ final class RelayBuffers {
    * decoder's merged leftovers), as it does by default.
    */
   private static final class ReadIntoChunks extends AbstractByteBufAllocator {
+    /** Chunks of 8 KiB pages << 7: 1 MiB, where Netty's default is 4 MiB. */
+    private static final int MAX_ORDER = 7;
     /**
-     * Netty's pool, as its default but with 1 MiB chunks instead of 4 MiB: each event loop that allocates gets an arena
-     * whose first chunk is all resident at once (the JDK zeroes direct memory it allocates), and what is pooled here
-     * (headers, chunk sizes, reads past the bound) is small. 16 MiB less RSS at start (load-tests/startup.sh).
+     * Netty's pool, as its default but with 1 MiB chunks: each event loop that allocates gets an arena whose first
+     * chunk is all resident at once (the JDK zeroes direct memory it allocates), and what is pooled here (headers,
+     * chunk sizes, reads past the bound) is small. --demo after 200 requests: 118 against 133 MiB of RSS.
      */
     static final ByteBufAllocator POOLED = new PooledByteBufAllocator(true, PooledByteBufAllocator.defaultNumHeapArena(),
-      PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(), 7,
+      PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(), MAX_ORDER,
       PooledByteBufAllocator.defaultSmallCacheSize(), PooledByteBufAllocator.defaultNormalCacheSize(),
       PooledByteBufAllocator.defaultUseCacheForAllThreads());
 

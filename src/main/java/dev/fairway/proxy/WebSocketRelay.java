@@ -55,8 +55,7 @@ final class WebSocketRelay {
       return;
     }
     if (open.getOrDefault(origin.id(), 0) >= poolSize) { // answered now, as a request is, rather than left waiting
-      origin.inFlight().decrementAndGet();
-      proxy.queue().drain();
+      release(origin);
       ErrorReply.send(req, Failure.POOL_FULL, "(" + poolSize + " WebSockets to " + origin.id() + ")", null, false);
       return;
     }
@@ -69,8 +68,7 @@ final class WebSocketRelay {
     Runnable onClose = () -> {
       open.computeIfPresent(origin.id(), (id, n) -> n == 1 ? null : n - 1);
       proxy.metrics().webSockets().decrementAndGet();
-      origin.inFlight().decrementAndGet();
-      proxy.queue().drain();
+      release(origin);
     };
     req.pause();
     client.connect(connectOptions(req, target, origin, forwarded)).onComplete(connected -> {
@@ -89,6 +87,12 @@ final class WebSocketRelay {
         }
       });
     });
+  }
+
+  /** Gives back the upstream slot the pick took, so that a request waiting for one can have it. */
+  private void release(Origin origin) {
+    origin.inFlight().decrementAndGet();
+    proxy.queue().drain();
   }
 
   private void upstreamFailed(HttpServerRequest req, Origin origin, Throwable err) {

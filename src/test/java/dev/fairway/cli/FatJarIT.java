@@ -68,7 +68,7 @@ class FatJarIT {
     try (FairwayProcess first = FairwayProcess.startWithEnv(env, args)) {
       first.awaitOutput("proxying http://", Duration.ofSeconds(30));
       assertThat(cmdline(first)).contains("-XX:+RecordDynamicDumpInfo").doesNotContain("SharedArchiveFile");
-      assertThat(new ProcessBuilder("kill", "-TERM", String.valueOf(first.pid())).start().waitFor()).isZero(); // a graceful stop
+      first.signal("TERM"); // a graceful stop, whose output is read to the end
       assertThat(first.exitCode(Duration.ofSeconds(30))).isZero();
       assertThat(first.stdout() + first.stderr()).contains("class-data archive written to " + cache.resolve("fairway"));
     }

@@ -26,10 +26,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(VertxExtension.class)
 class SignalsIT {
 
-  private static void signal(String name, long pid) throws IOException, InterruptedException {
-    assertThat(new ProcessBuilder("kill", "-" + name, String.valueOf(pid)).start().waitFor()).isZero();
-  }
-
   private static boolean refuses(int port) {
     try (Socket ignored = new Socket("127.0.0.1", port)) {
       return false;
@@ -56,7 +52,7 @@ class SignalsIT {
     HttpClient client = vertx.createHttpClient();
     Future<Http.Reply> inFlight = Http.get(client, port, "/job");
     received.future().timeout(10, TimeUnit.SECONDS).await();
-    signal("TERM", p.pid());
+    p.signal("TERM");
     p.awaitOutput("stopping: accepting no new connections", Duration.ofSeconds(10));
     // the listening socket closes as the stop begins, asynchronously: poll for it, well before the job ends
     Http.await("the port to refuse new connections", Duration.ofSeconds(3), () -> refuses(port));
@@ -108,7 +104,7 @@ class SignalsIT {
       Path meta = dir.resolve("spool").resolve(location.substring(location.lastIndexOf('/') + 1) + ".json");
       Http.await("the response head on disk (within a second)", Duration.ofSeconds(10),
         () -> Files.exists(meta) && readQuietly(meta).contains("\"status\":200"));
-      signal(signal, p.pid());
+      p.signal(signal);
       afterwards.accept(p);
       return location;
     }
@@ -146,11 +142,11 @@ class SignalsIT {
       assertThat(Http.get(client, port, "/x").await().body()).isEqualTo("first");
 
       Files.writeString(file, base + second.id() + "]\n");
-      signal("HUP", p.pid());
+      p.signal("HUP");
       Http.await("traffic on the new upstream", Duration.ofSeconds(10), () -> Http.get(client, port, "/x").await().body().equals("second"));
 
       Files.writeString(file, base + "nowhere]\n");
-      signal("HUP", p.pid());
+      p.signal("HUP");
       p.awaitOutput("config reload (SIGHUP) rejected, the running config stays: upstreams[0]: nowhere", Duration.ofSeconds(10));
       assertThat(Http.get(client, port, "/x").await().body()).isEqualTo("second");
     }

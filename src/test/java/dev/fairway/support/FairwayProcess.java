@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** The fat jar run as a child process, as a user runs it; output is collected so tests can wait for a line. */
 public final class FairwayProcess implements AutoCloseable {
 
@@ -132,7 +134,15 @@ public final class FairwayProcess implements AutoCloseable {
     return process.pid();
   }
 
-  /** Sends SIGTERM to this process only, and waits for it to exit. */
+  /** Sends this process the signal ({@code TERM}, {@code HUP}, …), as {@code kill} does. */
+  public void signal(String name) throws IOException, InterruptedException {
+    assertThat(new ProcessBuilder("kill", "-" + name, String.valueOf(pid())).start().waitFor()).isZero();
+  }
+
+  /**
+   * Sends SIGTERM to this process only, and waits for it to exit. This also closes the pipes its output is read from,
+   * so what it writes as it stops is lost: to read that, {@link #signal} it and wait for {@link #exitCode}.
+   */
   @Override
   public void close() {
     process.destroy();
