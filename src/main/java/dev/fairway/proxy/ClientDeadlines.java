@@ -15,6 +15,9 @@ import java.util.function.BiConsumer;
  * (nginx's client_header_timeout and keepalive_timeout). A connection with a request in progress is never touched,
  * however long it lasts. One periodic sweep per proxy instance, as for read timeouts: nothing per request but two
  * field writes. Event-loop confined.
+ * <p>
+ * It also runs what a connection's close must undo, exactly once: on the connection's close, or on the close of the
+ * WebSocket it was upgraded to, as Vert.x then hands the socket to the WebSocket and never closes the HTTP connection.
  */
 final class ClientDeadlines {
 
@@ -23,14 +26,16 @@ final class ClientDeadlines {
     final HttpConnection connection;
     /** The peer's address, as text: made once per connection, not per request. */
     final String peer;
+    final Runnable onClosed;
     /** When the connection last became idle (opened, or its last response ended). */
     long idleSince;
     int active;
     boolean served;
 
-    Waiting(HttpConnection connection, String peer, long now) {
+    Waiting(HttpConnection connection, String peer, Runnable onClosed, long now) {
       this.connection = connection;
       this.peer = peer;
+      this.onClosed = onClosed;
       this.idleSince = now;
     }
   }
@@ -60,12 +65,15 @@ final class ClientDeadlines {
     }
   }
 
-  void opened(HttpConnection connection, String peer) {
-    connections.put(connection, new Waiting(connection, peer, System.nanoTime()));
+  /** @param onClosed what the connection's close undoes, run once by {@link #closed} (or as the sweep closes it) */
+  void opened(HttpConnection connection, String peer, Runnable onClosed) {
+    connections.put(connection, new Waiting(connection, peer, onClosed, System.nanoTime()));
   }
 
+  /** The connection closed, or the WebSocket it was upgraded to did: forgets it, and runs its close action once. */
   void closed(HttpConnection connection) {
-    connections.remove(connection);
+    Waiting w = connections.remove(connection);
+    if (w != null) w.onClosed.run();
   }
 
   /** @return the connection's peer address as text, or null for a connection not seen opening (HTTP/2 streams) */
@@ -94,8 +102,8 @@ final class ClientDeadlines {
     }
     if (expired == null) return;
     for (Waiting w : expired) {
-      connections.remove(w.connection);
       onTimeout.accept(w.connection, w.served ? "keepalive" : "header");
+      closed(w.connection); // at once: the next sweep must not find it while it closes
       w.connection.close();
     }
   }

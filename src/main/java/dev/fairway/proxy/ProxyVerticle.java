@@ -110,19 +110,17 @@ public class ProxyVerticle extends VerticleBase {
     int open = metrics.clientConnections().incrementAndGet();
     String address = ForwardedHeaders.peer(conn.remoteAddress());
     int fromClient = shared.clientConnections().opened(address);
-    conn.closeHandler(x -> {
+    instance.clientDeadlines().opened(conn, address, () -> {
       metrics.clientConnections().decrementAndGet();
       shared.clientConnections().closed(address);
-      instance.clientDeadlines().closed(conn);
     });
+    conn.closeHandler(x -> instance.clientDeadlines().closed(conn));
     String over = settings.maxConnections() > 0 && open > settings.maxConnections() ? "max-connections"
       : settings.maxClientConnections() > 0 && fromClient > settings.maxClientConnections() ? "max-client-connections" : null;
     if (over != null) {
       metrics.connectionRefused(over);
       conn.close();
-      return;
     }
-    instance.clientDeadlines().opened(conn, address);
   }
 
   private void handle(HttpServerRequest req) {

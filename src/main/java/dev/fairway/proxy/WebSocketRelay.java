@@ -4,6 +4,7 @@ import dev.fairway.accesslog.RequestIds;
 import dev.fairway.bus.UpstreamFailure;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
@@ -56,6 +57,7 @@ final class WebSocketRelay {
     }
     if (open.getOrDefault(origin.id(), 0) >= poolSize) { // answered now, as a request is, rather than left waiting
       release(origin);
+      proxy.clientDeadlines().requestEnded(req.connection());
       ErrorReply.send(req, Failure.POOL_FULL, "(" + poolSize + " WebSockets to " + origin.id() + ")", null, false);
       return;
     }
@@ -73,15 +75,19 @@ final class WebSocketRelay {
     req.pause();
     client.connect(connectOptions(req, target, origin, forwarded)).onComplete(connected -> {
       if (connected.failed()) {
+        proxy.clientDeadlines().requestEnded(req.connection());
         upstreamFailed(req, origin, connected.cause());
         onClose.run();
         return;
       }
       WebSocket upstream = connected.result();
+      HttpConnection connection = req.connection();
       acceptWithSubProtocol(req, upstream.subProtocol()).onComplete(accepted -> {
         if (accepted.succeeded()) {
-          relay(accepted.result(), upstream, onClose);
+          // Vert.x never closes an upgraded connection, only its WebSocket: so the client connection ends with it
+          relay(accepted.result(), upstream, onClose, () -> proxy.clientDeadlines().closed(connection));
         } else { // the client's handshake was malformed, and Vert.x has answered it: the upstream side goes too
+          proxy.clientDeadlines().requestEnded(connection);
           upstream.close();
           onClose.run();
         }
@@ -141,7 +147,8 @@ final class WebSocketRelay {
     return req.toWebSocket();
   }
 
-  private static void relay(WebSocketBase downstream, WebSocketBase upstream, Runnable onClose) {
+  /** @param onClientClosed run once the client's side has closed */
+  private static void relay(WebSocketBase downstream, WebSocketBase upstream, Runnable onClose, Runnable onClientClosed) {
     relayFrames(downstream, upstream);
     relayFrames(upstream, downstream);
     boolean[] closed = {false};
@@ -152,6 +159,7 @@ final class WebSocketRelay {
     };
     downstream.closeHandler(v -> {
       closeBoth.run();
+      onClientClosed.run();
       if (!upstream.isClosed()) upstream.close(status(downstream), downstream.closeReason());
     });
     upstream.closeHandler(v -> {

@@ -76,6 +76,27 @@ class ProtocolsTest extends FairwayTest {
   }
 
   /**
+   * A closed WebSocket gives back its client connection: it no longer counts as open (the gauge, and
+   * max-client-connections, under which the next one is accepted), and nothing of it stays on the heap.
+   */
+  @Test
+  void aClosedWebSocketNoLongerCountsAsAnOpenClientConnection() {
+    up.handler = req -> req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(ws::writeTextMessage));
+    fairway = Proxies.start(Proxies.options(up).with(o -> o.getClients().setConnectionCaps(0, 1)));
+    WebSocketClient client = vertx.createWebSocketClient();
+    for (int i = 0; i < 3; i++) {
+      WebSocket ws = client.connect(fairway.proxyPort(), "127.0.0.1", "/socket").await();
+      Promise<String> reply = Promise.promise();
+      ws.textMessageHandler(reply::tryComplete);
+      ws.writeTextMessage("hello " + i);
+      assertThat(reply.future().timeout(5, TimeUnit.SECONDS).await()).isEqualTo("hello " + i);
+      ws.close().await();
+      Http.await("the closed WebSocket's connection uncounted", Duration.ofSeconds(5),
+        () -> fairway.registry().get("fairway.client.connections").gauge().value() == 0.0);
+    }
+  }
+
+  /**
    * A browser offers permessage-deflate: by default Fairway declines it (the messages pass uncompressed, with no zlib
    * state per socket); with {@code websocket-compression} it accepts, and the messages still arrive whole.
    */
