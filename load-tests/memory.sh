@@ -5,6 +5,8 @@
 #   1. 1 GiB each way: a Content-Length upload, a chunked upload (into a sink that reads every byte) and a download,
 #      and 256 MiB of server-sent events (256-byte events written as fast as the client reads them).
 #   2. 100 concurrent 100 MiB downloads, then 100 concurrent 100 MiB uploads; the RSS growth over the whole run.
+#   3. 100 s later, with no traffic: RSS once the memory the burst took was given back (release-memory-after, 60 s by
+#      default, checked every 15 s).
 # Pinning as in run.sh: the proxy on CPU 0, backends and curl on CPU 1. Loopback only; every transfer is bounded by
 # curl --max-time. Needs nginx, curl, python3 (apt-get install -y nginx curl python3).
 # A JVM pinned to one CPU picks the serial collector; FAIRWAY_CPUS=0-1 lets it see both and pick G1, as it does on a
@@ -52,8 +54,8 @@ hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 {
   echo "# RSS growth, \`java ${FAIRWAY_JVM_OPTS:-}${FAIRWAY_JVM_OPTS:+ }-jar\` on CPUs ${FAIRWAY_CPUS:-0}, $(date -u), $(nproc) cores, $(java -version 2>&1 | head -1)"
   echo
-  echo "| target | RSS at start MiB | after 1 GiB each way MiB | after 100 x 100 MiB each way MiB | peak MiB |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| target | RSS at start MiB | after 1 GiB each way MiB | after 100 x 100 MiB each way MiB | 100 s quiet later MiB | peak MiB |"
+  echo "|---|---:|---:|---:|---:|---:|"
 } | tee "$out"
 for t in $targets; do
   port=${port_of[$t]}; pid=${pid_of[$t]}
@@ -72,8 +74,10 @@ for t in $targets; do
   done
   for c in "${clients[@]}"; do wait "$c" || true; done
   after_many=$(rss_kib "$pid"); peak=$(hwm_kib "$pid")
-  awk -v t="$t" -v r0="$start" -v r1="$after_gib" -v r2="$after_many" -v p="$peak" \
-    'BEGIN { printf "| %s | %.0f | %.0f | %.0f | %.0f |\n", t, r0 / 1024, r1 / 1024, r2 / 1024, p / 1024 }' | tee -a "$out"
+  sleep 100   # 60 s of quiet counts from the first check (every 15 s) that sees the last collection
+  quiet=$(rss_kib "$pid")
+  awk -v t="$t" -v r0="$start" -v r1="$after_gib" -v r2="$after_many" -v r3="$quiet" -v p="$peak" \
+    'BEGIN { printf "| %s | %.0f | %.0f | %.0f | %.0f | %.0f |\n", t, r0 / 1024, r1 / 1024, r2 / 1024, r3 / 1024, p / 1024 }' | tee -a "$out"
 done
 echo | tee -a "$out"
 echo "RSS at start: after startup, before any traffic. Growth targets compare the later columns with it." | tee -a "$out"

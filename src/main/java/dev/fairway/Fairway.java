@@ -47,6 +47,7 @@ import dev.fairway.ops.Logging;
 import dev.fairway.ops.ClassArchive;
 import dev.fairway.ops.JvmDefaults;
 import dev.fairway.ops.Lifecycle;
+import dev.fairway.ops.MemoryRelease;
 import dev.fairway.ops.PidFile;
 import dev.fairway.ops.Signals;
 import dev.fairway.ops.Supervision;
@@ -208,6 +209,7 @@ public final class Fairway {
             options.getJobs().getRetentionMillis()));
         }
         f.stopSupervision = Supervision.install(vertx, registry, shared::proxyEventLoops);
+        MemoryRelease.start(vertx, options.getProcess().getReleaseMemoryAfterMillis(), registry);
         if (reloader != null && watchFile != null && options.getProcess().isWatchConfig()) reloader.watch(watchFile);
         f.report();
         return f;

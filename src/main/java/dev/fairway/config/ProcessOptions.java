@@ -14,6 +14,8 @@ public final class ProcessOptions {
   public static final int DEFAULT_UPSTREAM_MAX_IDLE = 64;
   /** nginx's keepalive_timeout for upstream connections is 60 s too. */
   public static final long DEFAULT_UPSTREAM_IDLE_TIMEOUT = 60_000;
+  /** A minute without a garbage collection: the proxy has been near idle, so a full collection stops nothing busy. */
+  public static final long DEFAULT_RELEASE_MEMORY_AFTER = 60_000;
 
   static final ConfigKeys<ProcessOptions> KEYS = new ConfigKeys<ProcessOptions>()
     .restartKey("instances", (r, key, o) -> o.instances = r.integer(key, o.instances, 0, 1024), o -> o.instances)
@@ -22,6 +24,8 @@ public final class ProcessOptions {
       o -> o.upstreamMaxIdle)
     .restartKey("upstream-idle-timeout", (r, key, o) -> o.upstreamIdleTimeoutMillis = r.duration(key, o.upstreamIdleTimeoutMillis),
       o -> Durations.format(o.upstreamIdleTimeoutMillis))
+    .restartKey("release-memory-after", (r, key, o) -> o.releaseMemoryAfterMillis = r.duration(key, o.releaseMemoryAfterMillis),
+      o -> Durations.format(o.releaseMemoryAfterMillis))
     .key("shutdown-timeout", (r, key, o) -> o.shutdownTimeoutMillis = r.duration(key, o.shutdownTimeoutMillis),
       o -> Durations.format(o.shutdownTimeoutMillis))
     .key("watch-config", (r, key, o) -> o.watchConfig = r.bool(key, o.watchConfig), o -> o.watchConfig)
@@ -36,6 +40,8 @@ public final class ProcessOptions {
   private int upstreamMaxIdle = DEFAULT_UPSTREAM_MAX_IDLE;
   /** A kept-alive upstream connection unused this long is closed; 0 = never. */
   private long upstreamIdleTimeoutMillis = DEFAULT_UPSTREAM_IDLE_TIMEOUT;
+  /** Quiet this long (no garbage collection), memory a burst took goes back to the system; 0 = never. */
+  private long releaseMemoryAfterMillis = DEFAULT_RELEASE_MEMORY_AFTER;
   /** How long a stop signal waits for in-flight requests (gunicorn's graceful_timeout). */
   private long shutdownTimeoutMillis = DEFAULT_SHUTDOWN_TIMEOUT;
   /** Reload when the config file changes. */
@@ -84,6 +90,15 @@ public final class ProcessOptions {
 
   public ProcessOptions setUpstreamIdleTimeoutMillis(long millis) {
     this.upstreamIdleTimeoutMillis = millis;
+    return this;
+  }
+
+  public long getReleaseMemoryAfterMillis() {
+    return releaseMemoryAfterMillis;
+  }
+
+  public ProcessOptions setReleaseMemoryAfterMillis(long millis) {
+    this.releaseMemoryAfterMillis = millis;
     return this;
   }
 

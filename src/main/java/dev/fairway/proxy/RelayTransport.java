@@ -66,6 +66,16 @@ public final class RelayTransport implements Transport {
       .register(registry);
   }
 
+  /** Bytes of relay buffers kept for the next reads. */
+  public static long keptBufferBytes() {
+    return RelayBuffers.keptBytes();
+  }
+
+  /** Lets go of the relay buffers kept for the next reads, for the GC to free; returns their bytes. */
+  public static long dropKeptBuffers() {
+    return RelayBuffers.dropKept();
+  }
+
   @Override
   public String name() {
     return base.name();

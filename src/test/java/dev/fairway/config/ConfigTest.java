@@ -123,6 +123,7 @@ class ConfigTest {
       health: {path: /h, interval: 2s}
       max-connections: 1000
       max-client-connections: 20
+      release-memory-after: 5m
       rate-limit: {rate: 100/m, burst: 10}
       min-upload-rate: 1k/s
       routes: [{path: /api, read-timeout: 13s, rate-limit: {rate: 2/s, key: "header:X-Api-Key"}, min-upload-rate: {rate: 2k/s, window: 5s}}]
@@ -137,6 +138,7 @@ class ConfigTest {
     assertThat(back.getAccessLog().getFormat()).isEqualTo("json");
     assertThat(back.getRoutes().get(0).getTimeouts().getReadMillis()).isEqualTo(13_000);
     assertThat(back.getClients().getMaxClientConnections()).isEqualTo(20);
+    assertThat(back.getProcess().getReleaseMemoryAfterMillis()).isEqualTo(300_000);
     assertThat(back.getLimits().getBurst()).isEqualTo(10);
     RequestLimitOptions route = back.getRoutes().get(0).getLimits();
     assertThat(route.getRatePerSecond()).isEqualTo(2.0);

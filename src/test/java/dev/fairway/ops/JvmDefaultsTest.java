@@ -21,7 +21,7 @@ class JvmDefaultsTest {
   @Test
   void bareJavaJarIsRestartedWithTheFlagsTheSameJarAndArguments() {
     assertThat(relaunch(List.of(), Map.of(), "Linux", "target/fairway.jar", "target/fairway.jar -u 127.0.0.1:5000 -p 8080"))
-      .containsExactly(JAVA, "-XX:+UseSerialGC", "-Xms32m", "-Xmn16m", "-Dfairway.jvm-defaults=on",
+      .containsExactly(JAVA, "-XX:+UseSerialGC", "-Xms32m", "-Xmn16m", "-XX:-ShrinkHeapInSteps", "-XX:MaxHeapFreeRatio=50", "-Dfairway.jvm-defaults=on",
         "-jar", "target/fairway.jar", "-u", "127.0.0.1:5000", "-p", "8080");
     assertThat(relaunch(List.of(), Map.of(), "Mac OS X", "/opt/fairway.jar", "/opt/fairway.jar")).isNotNull();
   }
@@ -29,14 +29,14 @@ class JvmDefaultsTest {
   @Test
   void freedNativeMemoryIsTrimmedWhereTheJvmCanAndFromJava25OnObjectHeadersAreCompactToo() {
     Predicate<String> all = option -> true;
-    assertThat(JvmDefaults.flags(17, true, option -> false)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m");
+    assertThat(JvmDefaults.flags(17, true, option -> false)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m", "-XX:-ShrinkHeapInSteps", "-XX:MaxHeapFreeRatio=50");
     // unlocked: the first Java 17 and 21 updates with the option have it as an experimental one
-    assertThat(JvmDefaults.flags(17, true, all)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
+    assertThat(JvmDefaults.flags(17, true, all)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m", "-XX:-ShrinkHeapInSteps", "-XX:MaxHeapFreeRatio=50",
       "-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=1000");
     assertThat(JvmDefaults.flags(17, false, all)).as("glibc's trim: Linux only").doesNotContain("-XX:TrimNativeHeapInterval=1000");
     assertThat(JvmDefaults.flags(21, true, all)).isEqualTo(JvmDefaults.flags(17, true, all));
     assertThat(JvmDefaults.flags(24, true, all)).doesNotContain("-XX:+UseCompactObjectHeaders");
-    assertThat(JvmDefaults.flags(25, true, all)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m",
+    assertThat(JvmDefaults.flags(25, true, all)).containsExactly("-XX:+UseSerialGC", "-Xms32m", "-Xmn16m", "-XX:-ShrinkHeapInSteps", "-XX:MaxHeapFreeRatio=50",
       "-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=1000", "-XX:+UseCompactObjectHeaders");
     assertThat(JvmDefaults.flags(26, false, "UseCompactObjectHeaders"::equals)).contains("-XX:+UseCompactObjectHeaders");
     assertThat(JvmDefaults.flags(25, true, "TrimNativeHeapInterval"::equals)).as("a JVM without the option")

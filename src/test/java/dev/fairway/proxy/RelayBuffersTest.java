@@ -60,6 +60,27 @@ class RelayBuffersTest {
   }
 
   @Test
+  void keptChunksLetGoAreFreedByTheGcAndTheNextReadAllocatesAnew() throws Exception {
+    List<ByteBuf> chunks = new ArrayList<>();
+    for (int i = 0; i < 64; i++) chunks.add(chunk(65536));
+    chunks.forEach(ByteBuf::release);
+    assertThat(RelayBuffers.keptBytes()).isGreaterThanOrEqualTo(64 * 65536);
+    long held = RelayBuffers.heldBytes();
+    assertThat(RelayBuffers.dropKept()).isGreaterThanOrEqualTo(64 * 65536);
+    assertThat(RelayBuffers.keptBytes()).isZero();
+    ByteBuf next = chunk(65536);
+    assertThat(chunks.stream().noneMatch(c -> c == next)).as("a new chunk, none kept").isTrue();
+    next.release();
+    chunks.clear();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (RelayBuffers.heldBytes() > held - 64 * 65536 + 65536 && System.nanoTime() < deadline) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertThat(RelayBuffers.heldBytes()).as("the memory let go, freed").isLessThanOrEqualTo(held - 63 * 65536);
+  }
+
+  @Test
   void socketReadsShrinkAsRelayMemoryInUseGrowsAndGrowBackOnceItIsReleased() {
     awaitCalm();
     List<ByteBuf> inFlight = new ArrayList<>();
