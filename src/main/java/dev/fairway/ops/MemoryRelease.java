@@ -12,6 +12,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -33,6 +34,8 @@ public final class MemoryRelease {
   private final List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
   private final AtomicLong releases = new AtomicLong();
   private final AtomicLong releasedBytes = new AtomicLong();
+  /** A check still running (a collection can outlast a short period) makes the next one a no-op. */
+  private final AtomicBoolean checking = new AtomicBoolean();
 
   private MemoryRelease(long quietMillis) {
     this.policy = new ReleasePolicy(TimeUnit.MILLISECONDS.toNanos(quietMillis), memory.getHeapMemoryUsage().getCommitted());
@@ -51,10 +54,14 @@ public final class MemoryRelease {
     FunctionCounter.builder("fairway.memory.released", release.releasedBytes, AtomicLong::get).baseUnit("bytes")
       .description("Memory given back: heap the collector shrank and relay buffers let go").register(registry);
     long every = Math.max(100, Math.min(15_000, quietMillis / 4));
-    vertx.setPeriodic(every, id -> vertx.executeBlocking(() -> {
-      release.check();
-      return null;
-    }, false));
+    vertx.setPeriodic(every, id -> {
+      if (release.checking.compareAndSet(false, true)) {
+        vertx.executeBlocking(() -> {
+          release.check();
+          return null;
+        }, false).onComplete(done -> release.checking.set(false));
+      }
+    });
   }
 
   private void check() {

@@ -28,7 +28,7 @@ final class ReleasePolicy {
 
   /**
    * @param quietNanos  how long without a collection counts as quiet (&gt; 0)
-   * @param heapAtStart the heap's committed size at start, which a release does not go below
+   * @param heapAtStart the heap's committed size at start: growth past it is what a release can give back
    */
   ReleasePolicy(long quietNanos, long heapAtStart) {
     this.quietNanos = quietNanos;
