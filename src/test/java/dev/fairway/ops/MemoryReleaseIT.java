@@ -45,9 +45,10 @@ class MemoryReleaseIT {
     TestUpstream up = TestUpstream.start(vertx, "up");
     up.handler = req -> req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(ws::writeTextMessage));
     int port = Proxies.freePort();
+    int adminPort = Proxies.freePort();
     Path config = dir.resolve("fairway.yaml");
     Files.writeString(config, String.join("\n", "listen: {host: 127.0.0.1, port: " + port + "}",
-      "admin: {port: " + Proxies.freePort() + "}", "upstreams: [" + up.id() + "]", "instances: 1", "pool-size: 2000",
+      "admin: {port: " + adminPort + "}", "upstreams: [" + up.id() + "]", "instances: 1", "pool-size: 2000",
       "health: {enabled: false}", "access-log: off", "release-memory-after: 1s", ""));
     try (FairwayProcess p = FairwayProcess.start("-c", config.toString())) {
       p.awaitOutput("proxying http://", Duration.ofSeconds(30));
@@ -73,6 +74,9 @@ class MemoryReleaseIT {
       } catch (AssertionError e) {
         throw new AssertionError(e.getMessage() + "; fairway's log: " + p.stderr(), e);
       }
+      String metrics = Http.get(vertx.createHttpClient(), adminPort, "/metrics").await(10, TimeUnit.SECONDS).body();
+      assertThat(metrics).containsPattern("(?m)^fairway_memory_releases_total [1-9]")
+        .containsPattern("(?m)^fairway_memory_released_bytes_total [1-9]");
       // the heap's pages go back at once; closing the sockets (the JIT compiling the close path, the allocator's
       // arenas, trimmed every second) can hold RSS up for a moment
       try {
