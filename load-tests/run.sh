@@ -24,7 +24,8 @@
 #        BASE_JAR=/path/to/other/fairway.jar TARGETS="nginx fairway-base fairway" load-tests/run.sh   (two builds
 #          side by side: fairway-base runs BASE_JAR with the same flags as fairway, e.g. the build before a change;
 #          BASE_JVM_OPTS gives it other flags: BASE_JAR=target/fairway.jar BASE_JVM_OPTS="-XX:+UseParallelGC -Xmx256m"
-#          FAIRWAY_JVM_OPTS=" " compares Fairway's own JVM defaults, a bare java -jar, with those flags)
+#          FAIRWAY_JVM_OPTS=" " compares Fairway's own JVM defaults, a bare java -jar, with those flags; BASE_JAVA runs it
+#          on another Java: BASE_JAR=target/fairway.jar BASE_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java)
 # Each round starts one target further along the list, so no target always runs right after the same other one.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -73,7 +74,7 @@ fi
 if [[ " $TARGETS " == *" fairway-base "* ]]; then
   [ -f "${BASE_JAR:-}" ] || { echo "fairway-base needs BASE_JAR, the jar of the build to compare with" >&2; exit 2; }
   # shellcheck disable=SC2086
-  taskset -c 0 java ${BASE_JVM_OPTS:-$FAIRWAY_JVM_OPTS} -jar "$BASE_JAR" -p 18100 --admin-port 18101 -i 1 \
+  taskset -c 0 "${BASE_JAVA:-java}" ${BASE_JVM_OPTS:-$FAIRWAY_JVM_OPTS} -jar "$BASE_JAR" -p 18100 --admin-port 18101 -i 1 \
     -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off > "$work/fairway-base.log" 2>&1 &
   pids+=($!); pid_of[fairway-base]=$!
 fi
@@ -121,7 +122,7 @@ done
 for t in $TARGETS; do taskset -c 1 wrk -t1 -c50 -d2s "http://127.0.0.1:$(port_of "$t")/" >/dev/null; done
 
 {
-  echo "# $(date -u) rounds=$ROUNDS duration=${DURATION}s conns=[$CONNS] fairway_jvm=[$FAIRWAY_JVM_OPTS]${BASE_JAR:+ base_jvm=[${BASE_JVM_OPTS:-$FAIRWAY_JVM_OPTS}]}"
+  echo "# $(date -u) rounds=$ROUNDS duration=${DURATION}s conns=[$CONNS] fairway_jvm=[$FAIRWAY_JVM_OPTS]${BASE_JAR:+ base_jvm=[${BASE_JVM_OPTS:-$FAIRWAY_JVM_OPTS}]}${BASE_JAVA:+ base_java=[$("$BASE_JAVA" -version 2>&1 | head -1)]}"
   echo "# $(nproc) cores, $(uname -r), $(java -version 2>&1 | head -1), $(nginx -v 2>&1), $(haproxy -v | head -1)"
 } | tee "$out"
 hz=$(getconf CLK_TCK)
