@@ -51,6 +51,7 @@ one_run() { local gc=$1 round=$2 port=18584 fw cpu0 gc0 rps cpu1 gc1
   cpu0=$(cpu_ticks "$fw"); gc0=$(gc_seconds "$fw")
   rps=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
   cpu1=$(cpu_ticks "$fw"); gc1=$(gc_seconds "$fw")
+  [ "${rps:-0}" -gt 0 ] || { echo "no requests measured through the $gc Fairway (its log: $work/fairway-$gc.log)" >&2; exit 1; }
   awk -v r="$round" -v g="$gc" -v rps="$rps" -v c0="$cpu0" -v c1="$cpu1" -v g0="$gc0" -v g1="$gc1" -v hz="$hz" \
     -v d="$DURATION" -v rss="$(proc_kib VmHWM "$fw")" 'BEGIN {
       cpu = (c1 - c0) / hz
