@@ -167,7 +167,7 @@ final class ProxyExchange {
     RateLimiter limiter = route.rateLimiter();
     long waitNanos = limiter == null ? 0 : limiter.take(req, client);
     if (waitNanos > 0) {
-      resp.putHeader(HttpHeaders.RETRY_AFTER, String.valueOf((waitNanos + 999_999_999) / 1_000_000_000)); // whole seconds, up
+      resp.putHeader(HttpHeaders.RETRY_AFTER, RateLimiter.retryAfterSeconds(waitNanos));
       reject(Failure.RATE_LIMITED, null);
       return;
     }

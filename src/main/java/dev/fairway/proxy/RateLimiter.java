@@ -42,4 +42,9 @@ final class RateLimiter {
     ConsumptionProbe probe = buckets.get(key, k -> Bucket.builder().addLimit(bandwidth).build()).tryConsumeAndReturnRemaining(1);
     return probe.isConsumed() ? 0 : Math.max(1, probe.getNanosToWaitForRefill());
   }
+
+  /** A Retry-After value for a wait of {@code nanos}: whole seconds, rounded up. */
+  static String retryAfterSeconds(long nanos) {
+    return String.valueOf((nanos + 999_999_999) / 1_000_000_000);
+  }
 }

@@ -5,12 +5,15 @@ import dev.fairway.config.FairwayOptions;
 import dev.fairway.support.FairwayTest;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
+import dev.fairway.support.RawHttp;
 import dev.fairway.support.TestUpstream;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -59,6 +62,25 @@ class ClientLimitsTest extends FairwayTest {
     assertThat(get("/other", null).status()).isEqualTo(200);
     assertThat(up.hits.get()).isEqualTo(3);
     assertThat(fairway.registry().get("fairway.rejected").tag("reason", "rate_limited").counter().count()).isEqualTo(1.0);
+  }
+
+  /** A WebSocket upgrade is a request of its route: over the rate limit it gets 429 before any upstream is asked. */
+  @Test
+  void aWebSocketUpgradeOverTheRoutesRateLimitGets429() throws Exception {
+    up.handler = req -> req.toWebSocket().onSuccess(ws -> ws.textMessageHandler(ws::writeTextMessage));
+    fairway = Proxies.start(options("""
+      routes:
+        - {path: /socket, rate-limit: {rate: 1/m, burst: 1}}
+      """));
+    WebSocketClient sockets = vertx.createWebSocketClient();
+    WebSocket first = sockets.connect(fairway.proxyPort(), "127.0.0.1", "/socket/1").await();
+    RawHttp.Response limited = RawHttp.exchange(fairway.proxyPort(), "GET /socket/2 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+      + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    assertThat(limited.status()).isEqualTo(429);
+    assertThat(limited.text()).containsIgnoringCase("retry-after:").endsWith("too many requests\n");
+    assertThat(up.hits.get()).as("only the first upgrade reached the upstream").isEqualTo(1);
+    assertThat(fairway.registry().get("fairway.rejected").tag("reason", "rate_limited").counter().count()).isEqualTo(1.0);
+    first.close().await();
   }
 
   @Test
