@@ -68,7 +68,7 @@ final class JobReplay {
     JobState state = job.state();
     if (job.headers() == null) {
       if (state == JobState.EXPIRED) {
-        Problem.send(resp, 410, "job expired", "the job's retention ended and its response was deleted");
+        answerExpired();
       } else if (state.ended()) {
         Problem.send(resp, 502, "job has no response", "the job ended (" + state.json() + ") before its upstream answered");
       } else {
@@ -128,8 +128,20 @@ final class JobReplay {
       return;
     }
     store.openToRead(job).onComplete(ar -> {
+      if (job.state() == JobState.EXPIRED) { // retention ended as the spool was being opened: it is deleted, or soon
+        if (ar.succeeded()) {
+          ar.result().close();
+          store.dropBody(job.id()); // if it was deleted before this open, the open made an empty one in its place
+        }
+        if (closed) return;
+        resp.headers().clear(); // the response's own, set for the replay
+        answerExpired();
+        return;
+      }
       if (ar.failed()) {
-        resp.reset();
+        if (closed) return;
+        resp.headers().clear();
+        Problem.send(resp, 500, "job's response unreadable", "its spool could not be opened: " + ar.cause().getMessage());
         return;
       }
       file = ar.result();
@@ -139,6 +151,10 @@ final class JobReplay {
       }
       pump();
     });
+  }
+
+  private void answerExpired() {
+    Problem.send(resp, 410, "job expired", "the job's retention ended and its response was deleted");
   }
 
   /** Sends what the spool has past {@link #position}, then waits for more, until the job ends. */

@@ -192,9 +192,19 @@ public final class JobStore {
     return new Spool(this, job, vertx, vertx.executeBlocking(() -> Spool.open(body), false), options.getMaxSize());
   }
 
-  /** Opens the job's spool file to read (created empty if its writer has not yet opened it). */
+  /**
+   * Opens the job's spool file to read (created empty if its writer has not yet opened it: a reader may come as soon
+   * as the job has its response head). Opened for writing too, because the JDK ignores "create" on a file opened only
+   * to read, and the open would fail.
+   */
   Future<io.vertx.core.file.AsyncFile> openToRead(Job job) {
-    return vertx.fileSystem().open(bodyFile(job.id()).toString(), new OpenOptions().setRead(true).setWrite(false).setCreate(true).setPerms("rw-------"));
+    return vertx.fileSystem().open(bodyFile(job.id()).toString(), new OpenOptions().setRead(true).setWrite(true).setCreate(true)
+      .setTruncateExisting(false).setPerms("rw-------"));
+  }
+
+  /** Deletes a job's spooled response, if it is there. */
+  void dropBody(String id) {
+    vertx.fileSystem().delete(bodyFile(id).toString()).otherwiseEmpty();
   }
 
   Path bodyFile(String id) {
@@ -307,8 +317,7 @@ public final class JobStore {
         forgetKey(job);
         release(job.bytes());
         job.expire();
-        String id = job.id();
-        vertx.fileSystem().delete(bodyFile(id).toString()).otherwiseEmpty();
+        dropBody(job.id());
         writeMeta(job);
       } else if (now - job.endedAt() >= 2 * retention) {
         jobs.remove(job.id());

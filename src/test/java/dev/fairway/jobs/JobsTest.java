@@ -402,6 +402,43 @@ class JobsTest extends FairwayTest {
     assertThat(upstream.hits.get()).isEqualTo(2);
   }
 
+  /**
+   * A reader may come as soon as a job has its response head, before its spool file is open, and again as its
+   * retention ends: it gets the response or 410, never a cut connection (a race, so many jobs, each read in a loop).
+   */
+  @Test
+  void readersRacingAJobsSpoolAndItsExpiryGetTheResponseOr410NeverACutConnection() throws Exception {
+    upstream.handler = req -> req.body().onSuccess(b -> req.response().end("y".repeat(20_000)));
+    FairwayOptions options = jobOptions();
+    options.getJobs().setRetentionMillis(100);
+    fairway = Proxies.start(options);
+    List<String> cut = new ArrayList<>();
+    for (int j = 0; j < 30; j++) {
+      String id = send(to(HttpMethod.POST, "/r"), "x").headers().get("Fairway-Job");
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      int status = 0;
+      while (status != 410) { // read back to back, from the first moment on, until it has expired
+        assertThat(System.nanoTime()).as("job " + id + " expired within " + WAIT).isLessThan(deadline);
+        try {
+          Http.Reply r = send(to(HttpMethod.GET, "/.fairway/jobs/" + id), null);
+          status = r.status();
+          assertThat(status).as(r.body()).isIn(200, 410);
+          if (status == 200) assertThat(r.body()).hasSize(20_000);
+        } catch (io.vertx.core.VertxException e) {
+          cut.add(id + ": " + e);
+        }
+      }
+    }
+    assertThat(cut).isEmpty();
+    Http.await("no spool file left of the expired jobs", WAIT, () -> {
+      try (var files = Files.list(spool)) {
+        return files.noneMatch(f -> f.toString().endsWith(".body"));
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
+  }
+
   @Test
   void aKeyWhoseRequestNeverReachedAnUpstreamIsFreeForTheRetry() throws Exception {
     FairwayOptions options = jobOptions();
