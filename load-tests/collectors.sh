@@ -35,17 +35,13 @@ gc_seconds() { jstat -gc "$1" | awk 'END { print $NF }'; }
 
 # one_run COLLECTOR ROUND: starts a Fairway, warms it up, measures, stops it; appends a line to the raw file
 one_run() { local gc=$1 round=$2 port=18584 fw cpu0 gc0 rps cpu1 gc1
+  local pin=(taskset -c 0)
+  [ "${PIN_AFTER:-0}" = 1 ] && pin=()   # started unpinned, so that the JVM sizes itself for the machine
   # shellcheck disable=SC2046,SC2086
-  if [ "${PIN_AFTER:-0}" = 1 ]; then
-    java $(flag_of "$gc") $FLAGS -jar "$root/target/fairway.jar" -p "$port" --admin-port $((port + 1)) -i 1 \
-      -u 127.0.0.1:18581 -u 127.0.0.1:18582 -u 127.0.0.1:18583 --access-log off > "$work/fairway-$gc.log" 2>&1 &
-    fw=$!; pids+=("$fw")
-    taskset -a -p -c 0 "$fw" > /dev/null
-  else
-    taskset -c 0 java $(flag_of "$gc") $FLAGS -jar "$root/target/fairway.jar" -p "$port" --admin-port $((port + 1)) -i 1 \
-      -u 127.0.0.1:18581 -u 127.0.0.1:18582 -u 127.0.0.1:18583 --access-log off > "$work/fairway-$gc.log" 2>&1 &
-    fw=$!; pids+=("$fw")
-  fi
+  "${pin[@]}" java $(flag_of "$gc") $FLAGS -jar "$root/target/fairway.jar" -p "$port" --admin-port $((port + 1)) -i 1 \
+    -u 127.0.0.1:18581 -u 127.0.0.1:18582 -u 127.0.0.1:18583 --access-log off > "$work/fairway-$gc.log" 2>&1 &
+  fw=$!; pids+=("$fw")
+  [ "${PIN_AFTER:-0}" = 1 ] && taskset -a -p -c 0 "$fw" > /dev/null
   await_http "http://127.0.0.1:$port/"
   taskset -c 1 wrk -t1 -c"$CONNS" -d"${DURATION}s" "http://127.0.0.1:$port/" > /dev/null
   cpu0=$(cpu_ticks "$fw"); gc0=$(gc_seconds "$fw")
