@@ -141,7 +141,7 @@ final class JobReplay {
       if (ar.failed()) {
         if (closed) return;
         resp.headers().clear();
-        Problem.send(resp, 500, "job's response unreadable", "its spool could not be opened: " + ar.cause().getMessage());
+        Problem.send(resp, 500, "job's response unreadable", "its spool could not be opened (Fairway's log says why)");
         return;
       }
       file = ar.result();

@@ -199,7 +199,8 @@ public final class JobStore {
    */
   Future<io.vertx.core.file.AsyncFile> openToRead(Job job) {
     return vertx.fileSystem().open(bodyFile(job.id()).toString(), new OpenOptions().setRead(true).setWrite(true).setCreate(true)
-      .setTruncateExisting(false).setPerms("rw-------"));
+      .setTruncateExisting(false).setPerms("rw-------"))
+      .onFailure(err -> log.warn("job {}: spool not opened to read: {}", job.id(), err.toString()));
   }
 
   /** Deletes a job's spooled response, if it is there. */

@@ -164,10 +164,7 @@ final class ProxyExchange {
       fail(Failure.BODY_TOO_LARGE, max + " (Content-Length: " + length.trim() + ")"); // never read
       return;
     }
-    RateLimiter limiter = route.rateLimiter();
-    long waitNanos = limiter == null ? 0 : limiter.take(req, client);
-    if (waitNanos > 0) {
-      resp.putHeader(HttpHeaders.RETRY_AFTER, RateLimiter.retryAfterSeconds(waitNanos));
+    if (!RateLimiter.admits(route.rateLimiter(), req, client)) {
       reject(Failure.RATE_LIMITED, null);
       return;
     }

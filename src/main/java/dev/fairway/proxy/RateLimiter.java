@@ -6,6 +6,7 @@ import dev.fairway.config.RequestLimitOptions;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.time.Duration;
@@ -43,8 +44,14 @@ final class RateLimiter {
     return probe.isConsumed() ? 0 : Math.max(1, probe.getNanosToWaitForRefill());
   }
 
-  /** A Retry-After value for a wait of {@code nanos}: whole seconds, rounded up. */
-  static String retryAfterSeconds(long nanos) {
-    return String.valueOf((nanos + 999_999_999) / 1_000_000_000);
+  /**
+   * Whether a route with {@code limiter} (null: none) admits this request: takes a token for its client; when there is
+   * none, puts Retry-After on the response (whole seconds until the client's next token, rounded up).
+   */
+  static boolean admits(RateLimiter limiter, HttpServerRequest req, String client) {
+    long waitNanos = limiter == null ? 0 : limiter.take(req, client);
+    if (waitNanos == 0) return true;
+    req.response().putHeader(HttpHeaders.RETRY_AFTER, String.valueOf((waitNanos + 999_999_999) / 1_000_000_000));
+    return false;
   }
 }

@@ -49,12 +49,9 @@ final class WebSocketRelay {
     ProxySettings settings = proxy.settings();
     Route route = settings.route(req, target);
     String clientAddress = settings.client(req, peer);
-    RateLimiter limiter = route.rateLimiter();
-    long waitNanos = limiter == null ? 0 : limiter.take(req, clientAddress);
-    if (waitNanos > 0) { // an upgrade is a request of its route: the route's rate limit holds for it too
+    if (!RateLimiter.admits(route.rateLimiter(), req, clientAddress)) { // an upgrade is a request of its route
       proxy.metrics().rejected(Failure.RATE_LIMITED.code());
       proxy.clientDeadlines().requestEnded(req.connection());
-      req.response().putHeader(HttpHeaders.RETRY_AFTER, RateLimiter.retryAfterSeconds(waitNanos));
       ErrorReply.send(req, Failure.RATE_LIMITED, null, null, false);
       return;
     }
