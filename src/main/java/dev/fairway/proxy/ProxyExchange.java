@@ -50,7 +50,7 @@ import java.util.concurrent.TimeoutException;
  * and detach in {@link JobRun}, a waiting client's place in {@link QueueEvents}, keep-alive comments in
  * {@link SseHeartbeat}).
  */
-final class ProxyExchange {
+final class ProxyExchange implements ChunkedPassThrough.Exchange {
 
   /** Seconds the request waited in the queue, on every response that waited. */
   static final String QUEUE_WAIT = "Fairway-Queue-Wait";
@@ -119,6 +119,11 @@ final class ProxyExchange {
   private boolean streamOpened;
   /** The place updates of a waiting event-stream client; null otherwise. */
   private QueueEvents queueEvents;
+  /** Passes a chunked response body on beneath Vert.x, once it can; null when the body goes through Vert.x. */
+  private ChunkedPassThrough passThrough;
+  /** Response body bytes written through Vert.x by the relay loop, and those passed through beneath it. */
+  private long bodyWritten;
+  private long bodyPassed;
 
   /** @param peer the TCP peer's address as text ({@link ForwardedHeaders#peer}) */
   ProxyExchange(ProxyInstance proxy, HttpServerRequest req, RequestTarget target, String peer) {
@@ -556,7 +561,25 @@ final class ProxyExchange {
         resp.setChunked(true);
       }
     }
+    boolean chunked = (framing & ForwardedHeaders.TRANSFER_ENCODING) != 0;
+    if (resp.isChunked() && job == null && (!hasBody || req.isEnded())
+      && (chunked ? cres.version() == HttpVersion.HTTP_1_1 : cres.version() != HttpVersion.HTTP_2)) {
+      // to a chunked response, from a chunked or close-delimited one: the body can pass as it comes
+      passThrough = ChunkedPassThrough.start(status, resp, this, chunked);
+    }
     relayBody(cres, status);
+  }
+
+  @Override
+  public long bodyBytesWritten() {
+    return bodyWritten;
+  }
+
+  @Override
+  public void passedThrough(long payload, int trailingNewlines) {
+    lastUpstreamNanos = System.nanoTime();
+    bodyPassed += payload;
+    if (heartbeat != null) heartbeat.passedThrough(trailingNewlines);
   }
 
   /**
@@ -604,6 +627,7 @@ final class ProxyExchange {
   /** Writes bytes of Fairway's own (a heartbeat) where the response's body goes: the client, and a job's spool. */
   private void writeToClient(Buffer bytes) {
     if (job != null) job.write(bytes);
+    else if (passThrough != null && passThrough.writeOwn(bytes)) bodyPassed += bytes.length();
     else resp.write(bytes);
   }
 
@@ -623,6 +647,7 @@ final class ProxyExchange {
         if (done) return false; // cut by a timeout or the client; the upstream request is being reset
         lastUpstreamNanos = System.nanoTime();
         if (heartbeat != null) heartbeat.relayed(chunk); // first: once written, the chunk's memory may be freed
+        bodyWritten += chunk.length();
         resp.write(chunk);
         return true;
       }));
@@ -822,7 +847,7 @@ final class ProxyExchange {
     if (!proxy.metrics().enabled() && !logged) return; // nothing records it: no clock read either
     long now = System.nanoTime(); // the one clock read the metrics and the log share
     long received = req.bytesRead(); // each count is read under its connection's lock: once
-    long sent = resp.bytesWritten();
+    long sent = resp.bytesWritten() + bodyPassed;
     ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
     meters.record(proxy.index(), route.prefix(), req.method(), status, now - startNanos, received, sent);
     if (logged) {

@@ -86,6 +86,13 @@ final class RelayBuffers {
     RELAYED.add(bytes);
   }
 
+  /** Counts {@code bytes} of {@code read} written on as they are (a body passed through), when it is a relay chunk. */
+  static void passedOn(ByteBuf read, int bytes) {
+    ByteBuf chunk = read;
+    for (ByteBuf inner = chunk.unwrap(); inner != null; inner = chunk.unwrap()) chunk = inner;
+    if (chunk instanceof Chunk) RELAYED.add(bytes);
+  }
+
   /** Releases the reference the relayed {@code bytes} held on {@code chunk}, once their write completed. */
   static void written(ByteBuf chunk, int bytes) {
     if (chunk.refCnt() > 0) {

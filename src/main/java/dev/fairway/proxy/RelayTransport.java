@@ -58,6 +58,9 @@ public final class RelayTransport implements Transport {
     FunctionCounter.builder("fairway.relayed.direct", RelayBuffers.class, c -> RelayBuffers.relayedBytes())
       .baseUnit("bytes").description("Bytes relayed from socket to socket in the direct buffers they were read into")
       .register(registry);
+    FunctionCounter.builder("fairway.relayed.passthrough", ChunkedPassThrough.class, c -> ChunkedPassThrough.passedBytes())
+      .baseUnit("bytes").description("Bytes of streamed response bodies passed from upstream to client as they came")
+      .register(registry);
     Gauge.builder("fairway.relay.buffers.held", RelayBuffers::heldBytes).baseUnit("bytes")
       .description("Direct memory relay buffers take: in flight, kept for reuse, or waiting for the GC (at most 32 MiB)")
       .register(registry);
@@ -223,6 +226,10 @@ public final class RelayTransport implements Transport {
       if (pipeline.get(ReleaseAfterWrite.NAME) == null) {
         pipeline.addBefore(ReleaseAfterWrite.VERTX_HANDLER, ReleaseAfterWrite.NAME,
           new ReleaseAfterWrite(http1Encoder(pipeline)));
+      }
+      ChannelHandlerContext upstreamDecoder = pipeline.context(HttpClientCodec.class);
+      if (upstreamDecoder != null && pipeline.get(UpstreamReads.NAME) == null) {
+        pipeline.addBefore(upstreamDecoder.name(), UpstreamReads.NAME, new UpstreamReads());
       }
       return true;
     }

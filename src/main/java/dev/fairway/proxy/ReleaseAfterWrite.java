@@ -1,6 +1,7 @@
 package dev.fairway.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -15,6 +16,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.concurrent.FastThreadLocal;
 
 import java.nio.charset.StandardCharsets;
 
@@ -62,6 +64,9 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
     CHUNKED
   }
 
+  /** The encoder context of the connection that wrote a chunked response head last on this thread, while asked. */
+  private static final FastThreadLocal<ChannelHandlerContext> HEAD_WRITER = new FastThreadLocal<>();
+
   /** For the size line and CRLF around a chunk: a failed write fails the chunk's own write, which reports it. */
   private ChannelPromise unreported;
 
@@ -73,6 +78,7 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof HttpMessage head) {
       framing = encoder == null || msg instanceof LastHttpContent ? Framing.BY_ENCODER : framingOf(head);
+      if (framing == Framing.CHUNKED && msg instanceof HttpResponse && !(msg instanceof HttpContent)) HEAD_WRITER.set(encoder);
       ctx.write(msg, msg instanceof HttpContent first ? releaseWhenWritten(first, promise) : promise);
     } else if (msg instanceof HttpContent content) {
       boolean last = msg instanceof LastHttpContent;
@@ -92,18 +98,35 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
     }
   }
 
+  /**
+   * Runs {@code writeHead} and returns the HTTP/1.1 encoder context of the connection it wrote a chunked response head
+   * on at once, on this thread; null when it wrote none so (an HTTP/2 stream, a head Vert.x queued).
+   */
+  static ChannelHandlerContext writingHead(Runnable writeHead) {
+    HEAD_WRITER.set(null);
+    try {
+      writeHead.run();
+      return HEAD_WRITER.get();
+    } finally {
+      HEAD_WRITER.set(null);
+    }
+  }
+
   /** Writes a body chunk framed as HTTP/1.1 chunked encoding does, past the encoder. */
   private void writeChunk(HttpContent content, ChannelPromise promise) {
     ByteBuf bytes = ownBytes(content);
-    int size = bytes.readableBytes();
-    int digits = (35 - Integer.numberOfLeadingZeros(size)) / 4; // hex digits, size > 0
-    ByteBuf sizeLine = encoder.alloc().buffer(digits + 2);
-    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) sizeLine.writeByte(HEX[(size >>> shift) & 0xf]);
-    sizeLine.writeBytes(CRLF);
     if (unreported == null) unreported = new VoidChannelPromise(encoder.channel(), false);
-    encoder.write(sizeLine, unreported);
+    encoder.write(sizeLine(encoder.alloc(), bytes.readableBytes()), unreported);
     encoder.write(bytes, promise);
     encoder.write(encoder.alloc().buffer(2).writeBytes(CRLF), unreported);
+  }
+
+  /** A chunk's size line, for {@code size} > 0: hex digits and CRLF. */
+  static ByteBuf sizeLine(ByteBufAllocator alloc, int size) {
+    int digits = (35 - Integer.numberOfLeadingZeros(size)) / 4;
+    ByteBuf line = alloc.buffer(digits + 2);
+    for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) line.writeByte(HEX[(size >>> shift) & 0xf]);
+    return line.writeBytes(CRLF);
   }
 
   /**

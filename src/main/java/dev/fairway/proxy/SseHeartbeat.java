@@ -44,6 +44,12 @@ final class SseHeartbeat {
     trailingNewlines = trailingNewlines(chunk, trailingNewlines);
   }
 
+  /** Body bytes were passed to the client beneath Vert.x, the body now ending in {@code trailingNewlines} newlines. */
+  void passedThrough(int trailingNewlines) {
+    lastWriteNanos = System.nanoTime();
+    this.trailingNewlines = trailingNewlines;
+  }
+
   static int trailingNewlines(Buffer chunk, int before) {
     int n = 0;
     for (int i = chunk.length() - 1; i >= 0; i--) {

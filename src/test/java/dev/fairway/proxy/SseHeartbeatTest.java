@@ -130,8 +130,11 @@ class SseHeartbeatTest extends FairwayTest {
       });
     };
     startFairway(100);
+    long passedBefore = ChunkedPassThrough.passedBytes();
     String got = readStream(fairway.proxyPort());
     assertThat(got).contains("data: one two\ndata: three\n\n");
+    assertThat(ChunkedPassThrough.passedBytes() - passedBefore).as("the pieces passed beneath Vert.x, heartbeats between")
+      .isGreaterThanOrEqualTo("data: one two\ndata: three\n\n".length());
     String before = got.substring(got.indexOf("data: start\n\n"), got.indexOf("data: one"));
     String after = got.substring(got.indexOf("data: three\n\n") + "data: three\n\n".length());
     assertThat(before).as("heartbeats while silent between events").contains(": keep-alive\n\n");
