@@ -166,6 +166,24 @@ class PassThroughTest extends FairwayTest {
   }
 
   @Test
+  void aClientThatGoesAwayWhileItsBodyIsPassedClosesTheUpstreamConnection() throws Exception {
+    io.vertx.core.Promise<Void> upstreamClosed = io.vertx.core.Promise.promise();
+    startUpstream(so -> {
+      so.closeHandler(v -> upstreamClosed.tryComplete());
+      onEachRequest(so, n -> writeApart(so, List.of(Buffer.buffer(HEAD + "4\r\none\n\r\n"), Buffer.buffer("4\r\ntwo\n\r\n")),
+        () -> { })); // and never ends
+    });
+    long passedBefore = ChunkedPassThrough.passedBytes();
+    try (Socket s = clientSocket()) {
+      s.getOutputStream().write(ascii("GET /gone HTTP/1.1\r\nHost: fairway\r\n\r\n"));
+      InputStream in = s.getInputStream();
+      readHead(in);
+      Http.await("the second chunk passed", Duration.ofSeconds(10), () -> ChunkedPassThrough.passedBytes() > passedBefore);
+    }
+    upstreamClosed.future().timeout(10, TimeUnit.SECONDS).await();
+  }
+
+  @Test
   void brokenFramingInAPassedBodyCutsTheClientInsteadOfRelayingIt() throws Exception {
     startUpstream(so -> answerEachRequest(so, n -> List.of(HEAD + "4\r\none\n\r\n", "4\r\ntwo\n\r\n", "zz\r\nnot framing\r\n0\r\n\r\n")));
     try (Socket s = clientSocket()) {
