@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * Sits before the HTTP/1.1 decoder of every upstream connection and notes, while Vert.x handles a socket read (on this
  * thread, synchronously), which connection it came from and what it held: so the exchange a response head reaches can
  * find the connection beneath it, and where that response's body stands, with no lookup and nothing per connection
- * but this handler. Two thread-local writes per read.
+ * but this handler. Two thread-local writes and a reference held on the read while it is handled, per read.
  */
 final class UpstreamReads extends ChannelInboundHandlerAdapter {
 
@@ -39,7 +39,7 @@ final class UpstreamReads extends ChannelInboundHandlerAdapter {
       ctx.fireChannelRead(msg);
       return;
     }
-    read = buf;
+    read = buf.retain(); // the decoder frees a read it has decoded whole before it hands on what it decoded
     readFrom = buf.readerIndex();
     READING.set(this);
     try {
@@ -47,6 +47,7 @@ final class UpstreamReads extends ChannelInboundHandlerAdapter {
     } finally {
       READING.set(null);
       read = null;
+      buf.release();
     }
   }
 

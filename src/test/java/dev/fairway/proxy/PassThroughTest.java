@@ -9,6 +9,7 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * every byte and a well-framed end, both connections serve the next request, a slow client holds the upstream back,
  * and a cut or broken upstream cuts the client rather than ending its response cleanly.
  */
+@Timeout(value = 2, unit = TimeUnit.MINUTES) // a relay that stalls fails its test, not the build
 class PassThroughTest extends FairwayTest {
 
   private static final String HEAD = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/event-stream\r\n"
@@ -59,8 +61,8 @@ class PassThroughTest extends FairwayTest {
   private NetServer upstream;
 
   @AfterEach
-  void closeUpstream() {
-    if (upstream != null) upstream.close().await();
+  void closeUpstream() throws Exception {
+    if (upstream != null) upstream.close().await(10, TimeUnit.SECONDS);
   }
 
   @Test
@@ -82,6 +84,20 @@ class PassThroughTest extends FairwayTest {
     assertThat(ChunkedPassThrough.passedBytes() - passedBefore).as("passed through, not relayed by Vert.x")
       .isGreaterThanOrEqualTo(2 * (SPLIT_BODY.length() - "event1".length() - "xyz".length()));
     assertThat(sentBytes()).as("passed bytes count as sent").isEqualTo(2 * SPLIT_BODY.length());
+  }
+
+  @Test
+  void aBodyWhoseHeadCameInAReadOfItsOwnIsPassedToo() throws Exception {
+    startUpstream(so -> onEachRequest(so, n -> writeApart(so,
+      List.of(Buffer.buffer(HEAD), Buffer.buffer("6\r\nevent1\r\n"), Buffer.buffer("6\r\nevent2\r\n0\r\n\r\n")), () -> { })));
+    long passedBefore = ChunkedPassThrough.passedBytes();
+    try (Socket s = clientSocket()) {
+      for (int i = 0; i < 2; i++) {
+        assertThat(new String(get(s, "/events").body(), StandardCharsets.US_ASCII)).isEqualTo("event1event2");
+      }
+    }
+    assertThat(ChunkedPassThrough.passedBytes() - passedBefore).as("both bodies passed through")
+      .isEqualTo(2 * "6\r\nevent1\r\n6\r\nevent2\r\n".length());
   }
 
   @Test
