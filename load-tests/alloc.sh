@@ -50,6 +50,7 @@ stream() {
   local port=$1 how=$2
   case $how in
     events) taskset -c 1 curl -sf -o /dev/null --max-time 300 "http://127.0.0.1:$port/events?mib=64" ;;
+    chunked-events) taskset -c 1 curl -sf -o /dev/null --max-time 300 "http://127.0.0.1:$port/events?mib=64&chunked=1" ;;
     download) taskset -c 1 curl -sf -o /dev/null --max-time 300 "http://127.0.0.1:$port/big.bin" ;;
     upload*) # shellcheck disable=SC2086
       taskset -c 1 curl -sf -o /dev/null --max-time 300 ${how#upload} -T "$work/files/big.bin" "http://127.0.0.1:$port/upload" ;;
@@ -101,7 +102,7 @@ measure() {  # target jar
   done
   # streams, per relayed MiB (each after one of its kind, so the JIT has compiled its path)
   local name
-  for load in "256-byte SSE:64:events" "download:1024:download" "Content-Length upload:1024:upload" \
+  for load in "256-byte SSE:64:events" "256-byte SSE, chunked:64:chunked-events" "download:1024:download" "Content-Length upload:1024:upload" \
               "chunked upload:1024:upload -H Transfer-Encoding:chunked"; do
     IFS=: read -r name mib how <<< "$load"
     stream "$port" "$how"

@@ -112,10 +112,11 @@ CONF
 }
 
 # events_backend PORT: a Python backend on 127.0.0.1:PORT, on CPU 1, in the background (its PID in pids): /health
-# answers "ok", /events?mib=N sends N MiB of 256-byte server-sent events, each written (and flushed) on its own.
+# answers "ok", /events?mib=N sends N MiB of 256-byte server-sent events, each written (and flushed) on its own:
+# close-delimited, or with &chunked=1 each event a chunk (as gunicorn, uvicorn, Node and Go send a stream).
 events_backend() {
   taskset -c 1 python3 - "$1" > "$work/events-$1.log" 2>&1 <<'PY' &
-# /events?mib=N: N MiB of 256-byte server-sent events, each written (and flushed) on its own
+# /events?mib=N[&chunked=1]: N MiB of 256-byte server-sent events, each written (and flushed) on its own
 import http.server, sys
 EVENT = b"data: " + b"x" * 248 + b"\n\n"
 class Events(http.server.BaseHTTPRequestHandler):
@@ -123,11 +124,15 @@ class Events(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.startswith("/health"):
             self.send_response(200); self.send_header("Content-Length", "3"); self.end_headers(); self.wfile.write(b"ok\n"); return
-        mib = int(self.path.split("mib=")[1]) if "mib=" in self.path else 1
-        self.send_response(200); self.send_header("Content-Type", "text/event-stream"); self.send_header("Connection", "close")
+        mib = int(self.path.split("mib=")[1].split("&")[0]) if "mib=" in self.path else 1
+        chunked = "chunked=1" in self.path
+        self.send_response(200); self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding" if chunked else "Connection", "chunked" if chunked else "close")
         self.end_headers()
+        event = b"%x\r\n" % len(EVENT) + EVENT + b"\r\n" if chunked else EVENT
         for _ in range(mib * 4096):
-            self.wfile.write(EVENT)
+            self.wfile.write(event)
+        if chunked: self.wfile.write(b"0\r\n\r\n")
     def log_message(self, *args): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Events).serve_forever()
 PY

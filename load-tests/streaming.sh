@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scenario 2: a 1 GiB upload and a 1 GiB download through nginx, HAProxy and Fairway (default heap and
-# -Xmx64m) in front of the same nginx backend; MB/s each way and each proxy's peak RSS. Pinning as in run.sh:
-# proxy on CPU 0, backend and curl on CPU 1. Loopback only; each transfer is bounded by curl --max-time.
+# -Xmx64m) in front of the same nginx backend; MB/s each way and each proxy's peak RSS. Then 64 MiB of 256-byte
+# server-sent events, each its own chunk, from a Python backend: MB/s and the proxy's CPU per MiB relayed. Pinning as
+# in run.sh: proxy on CPU 0, backends and curl on CPU 1. Loopback only; each transfer is bounded by curl --max-time.
 #
 # Each target gets one warm-up transfer each way, then ROUNDS measured ones (median).
 # Needs: nginx, haproxy, curl (apt-get install -y nginx haproxy curl). Usage: ROUNDS=3 load-tests/streaming.sh
@@ -13,7 +14,7 @@ FW_OPTS=${FW_OPTS:-}
 ROUNDS=${ROUNDS:-3}
 scratch stream
 out="$here/results/streaming-$(date -u +%Y%m%dT%H%M%SZ).md"
-need nginx haproxy curl taskset
+need nginx haproxy curl taskset python3
 fairway_jar
 
 
@@ -26,7 +27,9 @@ http { access_log off;
     location / { proxy_pass http://127.0.0.1:18181; proxy_http_version 1.1; proxy_set_header Connection "";
                  proxy_buffering off; proxy_request_buffering off; }
     location /upload { proxy_pass http://127.0.0.1:18182; proxy_http_version 1.1; proxy_set_header Connection "";
-                 proxy_buffering off; proxy_request_buffering off; } } }
+                 proxy_buffering off; proxy_request_buffering off; }
+    location /events { proxy_pass http://127.0.0.1:18183; proxy_http_version 1.1; proxy_set_header Connection "";
+                 proxy_buffering off; } } }
 CONF
 cat > "$work/haproxy.cfg" <<CONF
 global
@@ -39,12 +42,16 @@ defaults
 frontend fe
   bind 127.0.0.1:18191
   acl upload path_beg /upload
+  acl events path_beg /events
   use_backend sink if upload
+  use_backend events if events
   default_backend be
 backend be
   server s1 127.0.0.1:18181
 backend sink
   server s2 127.0.0.1:18182
+backend events
+  server s3 127.0.0.1:18183
 CONF
 # Fairway: the same split, with an upstream group for the upload sink
 cat > "$work/fairway.yaml" <<CONF
@@ -52,10 +59,11 @@ instances: 1
 access-log: off
 upstreams: [127.0.0.1:18181]
 health: {path: /health}
-groups: {sink: {upstreams: [127.0.0.1:18182]}}
-routes: [{path: /upload, group: sink}]
+groups: {sink: {upstreams: [127.0.0.1:18182]}, events: {upstreams: [127.0.0.1:18183]}}
+routes: [{path: /upload, group: sink}, {path: /events, group: events}]
 CONF
 taskset -c 1 nginx -c "$work/backend.conf" & pids+=($!)
+events_backend 18183
 # the upload sink reads every byte before it answers (Fairway's demo upstream counts them)
 taskset -c 1 java -cp "$root/target/fairway.jar" dev.fairway.demo.DemoServer 127.0.0.1 18182 > "$work/sink.log" 2>&1 & pids+=($!)
 taskset -c 0 nginx -c "$work/nginx.conf" & pids+=($!); nginx_pid=$!
@@ -83,8 +91,8 @@ done
 {
   echo "# Streaming 1 GiB each way, $(date -u), $(nproc) cores; one warm-up transfer each way, then medians of $ROUNDS"
   echo
-  echo "| target | upload MB/s | download MB/s | peak RSS MiB |"
-  echo "|---|---:|---:|---:|"
+  echo "| target | upload MB/s | download MB/s | peak RSS MiB | 256-byte SSE MB/s | SSE CPU ms per MiB |"
+  echo "|---|---:|---:|---:|---:|---:|"
 } | tee "$out"
 transfer() {   # one upload and one download through target $1; prints "up_bytes_per_s down_bytes_per_s"
   local port upport up down
@@ -96,6 +104,18 @@ transfer() {   # one upload and one download through target $1; prints "up_bytes
   echo "  $1: upload $up; download $down (bytes/s, bytes, status)" >> "$out.raw"
   echo "${up%% *} ${down%% *}"
 }
+# events TARGET: 64 MiB of chunked 256-byte events through it; prints "bytes_per_s cpu_ms_per_mib" (the proxy's CPU)
+events() {
+  local pid t0 t1 got
+  pid=$(pid_of "$1")
+  t0=$([ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
+  got=$(taskset -c 1 curl -s -o /dev/null --max-time 120 -w '%{speed_download} %{size_download} %{http_code}' \
+    "http://127.0.0.1:$(events_port "$1")/events?mib=64&chunked=1")
+  t1=$([ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
+  echo "  $1: events $got, CPU ticks $((t1 - t0))" >> "$out.raw"
+  awk -v s="${got%% *}" -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { print s, t * 1000 / hz / 64 }'
+}
+events_port() { [ "$1" = direct ] && echo 18183 || port_of "$1"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for t in $targets; do
   echo "  $t warm-up:" >> "$out.raw"
@@ -103,7 +123,12 @@ for t in $targets; do
   : > "$work/rates"
   for _ in $(seq 1 "$ROUNDS"); do transfer "$t" >> "$work/rates"; done
   up=$(cut -d' ' -f1 "$work/rates" | median); down=$(cut -d' ' -f2 "$work/rates" | median)
+  events "$t" > /dev/null # warm-up
+  : > "$work/events"
+  for _ in $(seq 1 "$ROUNDS"); do events "$t" >> "$work/events"; done
+  sse=$(cut -d' ' -f1 "$work/events" | median); sse_cpu=$(cut -d' ' -f2 "$work/events" | median)
   pid=$(pid_of "$t")
   rss=$([ -n "$pid" ] && echo $(($(proc_kib VmHWM "$pid") / 1024)) || echo "-")
-  awk -v t="$t" -v up="$up" -v down="$down" -v rss="$rss" 'BEGIN { printf "| %s | %.0f | %.0f | %s |\n", t, up / 1e6, down / 1e6, rss }' | tee -a "$out"
+  awk -v t="$t" -v up="$up" -v down="$down" -v rss="$rss" -v sse="$sse" -v cpu="$sse_cpu" -v direct="$([ "$t" = direct ] && echo 1)" \
+    'BEGIN { printf "| %s | %.0f | %.0f | %s | %.0f | %s |\n", t, up / 1e6, down / 1e6, rss, sse / 1e6, direct ? "-" : sprintf("%.1f", cpu) }' | tee -a "$out"
 done
