@@ -117,6 +117,7 @@ final class ChunkedPassThrough extends ChannelInboundHandlerAdapter {
   boolean writeOwn(Buffer bytes) {
     if (!passing || finished) return false;
     if (framing != null && !framing.atBoundary()) return true; // never inside a chunk (asked only between events)
+    installWatch();
     ByteBuf chunk = ReleaseAfterWrite.sizeLine(client.alloc(), bytes.length());
     chunk.writeBytes(bytes.getBytes()).writeBytes(CRLF);
     client.writeAndFlush(chunk, unreported);
@@ -353,10 +354,14 @@ final class ChunkedPassThrough extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Reads the upstream again once the client's socket drains. */
+  /**
+   * Before the first bytes passed: reads the upstream again once the client's socket drains, and flushes what Vert.x
+   * wrote (the head) out of any handler that holds writes until a flush (a TLS connection's chunked-write handler).
+   */
   private void installWatch() {
     if (watching || !client.channel().isActive()) return;
     watching = true;
+    client.channel().flush();
     client.pipeline().addFirst(WATCH, new ChannelInboundHandlerAdapter() {
       @Override
       public void channelWritabilityChanged(ChannelHandlerContext ctx) {

@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectEncoder;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandler;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.vertx.core.datagram.DatagramSocketOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.TcpConfig;
@@ -225,7 +226,7 @@ public final class RelayTransport implements Transport {
       if (pipeline.get(ReleaseAfterWrite.VERTX_HANDLER) == null) return false;
       if (pipeline.get(ReleaseAfterWrite.NAME) == null) {
         pipeline.addBefore(ReleaseAfterWrite.VERTX_HANDLER, ReleaseAfterWrite.NAME,
-          new ReleaseAfterWrite(http1Encoder(pipeline)));
+          new ReleaseAfterWrite(http1Encoder(pipeline, false), http1Encoder(pipeline, true)));
       }
       ChannelHandlerContext upstreamDecoder = pipeline.context(HttpClientCodec.class);
       if (upstreamDecoder != null && pipeline.get(UpstreamReads.NAME) == null) {
@@ -236,10 +237,12 @@ public final class RelayTransport implements Transport {
 
     /**
      * The context of the connection's HTTP/1.1 encoder, when only handlers that pass body chunks on as they are lie
-     * between it and Vert.x's handler (the WebSocket extension handler Vert.x's server adds touches only heads);
-     * otherwise (an HTTP/2 or plain TCP connection, a compressor in between) null.
+     * between it and Vert.x's handler (the WebSocket extension handler Vert.x's server adds touches only heads; with
+     * {@code queuing}, also the chunked-write handler of a TLS connection, which holds writes until a flush, so what
+     * is written past it must come after a flush); otherwise (an HTTP/2 or plain TCP connection, a compressor in
+     * between) null.
      */
-    private static ChannelHandlerContext http1Encoder(ChannelPipeline pipeline) {
+    private static ChannelHandlerContext http1Encoder(ChannelPipeline pipeline, boolean queuing) {
       ChannelHandlerContext encoder = pipeline.context(HttpObjectEncoder.class);
       if (encoder == null) encoder = pipeline.context(HttpClientCodec.class);
       if (encoder == null) encoder = pipeline.context(HttpServerCodec.class);
@@ -247,7 +250,10 @@ public final class RelayTransport implements Transport {
       List<String> names = pipeline.names();
       int handler = names.indexOf(ReleaseAfterWrite.VERTX_HANDLER);
       for (int i = names.indexOf(encoder.name()) + 1; i < handler; i++) {
-        if (!(pipeline.get(names.get(i)) instanceof WebSocketServerExtensionHandler)) return null;
+        ChannelHandler between = pipeline.get(names.get(i));
+        if (!(between instanceof WebSocketServerExtensionHandler || queuing && between instanceof ChunkedWriteHandler)) {
+          return null;
+        }
       }
       return encoder;
     }
@@ -282,6 +288,16 @@ public final class RelayTransport implements Transport {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
       install(ctx);
       ctx.write(msg, promise);
+    }
+
+    /**
+     * The channel asks for more once a read is handled: on a TLS connection whose first read held the end of the
+     * handshake and a request, that is the first event after Vert.x built its pipeline, before any response is written.
+     */
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+      install(ctx);
+      ctx.read();
     }
   }
 }

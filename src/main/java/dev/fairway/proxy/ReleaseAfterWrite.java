@@ -64,21 +64,35 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
     CHUNKED
   }
 
-  /** The encoder context of the connection that wrote a chunked response head last on this thread, while asked. */
-  private static final FastThreadLocal<ChannelHandlerContext> HEAD_WRITER = new FastThreadLocal<>();
+  /**
+   * While {@link #writingHead} runs on this thread: {@link #ASKED}, then the encoder context of the connection that
+   * wrote a chunked response head. Nothing is kept otherwise (no context of a closed connection stays reachable).
+   */
+  private static final FastThreadLocal<Object> HEAD_WRITER = new FastThreadLocal<>();
+  private static final Object ASKED = new Object();
 
   /** For the size line and CRLF around a chunk: a failed write fails the chunk's own write, which reports it. */
   private ChannelPromise unreported;
 
-  ReleaseAfterWrite(ChannelHandlerContext encoder) {
+  /**
+   * The encoder's context for bytes passed beneath Vert.x ({@link ChunkedPassThrough}): the same, or also past a TLS
+   * connection's chunked-write handler (which a pass-through flushes before its first write).
+   */
+  private final ChannelHandlerContext passEncoder;
+
+  ReleaseAfterWrite(ChannelHandlerContext encoder, ChannelHandlerContext passEncoder) {
     this.encoder = encoder;
+    this.passEncoder = passEncoder;
   }
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof HttpMessage head) {
       framing = encoder == null || msg instanceof LastHttpContent ? Framing.BY_ENCODER : framingOf(head);
-      if (framing == Framing.CHUNKED && msg instanceof HttpResponse && !(msg instanceof HttpContent)) HEAD_WRITER.set(encoder);
+      if (passEncoder != null && msg instanceof HttpResponse response && !(msg instanceof HttpContent)
+        && HEAD_WRITER.get() == ASKED && framingOf(response) == Framing.CHUNKED) {
+        HEAD_WRITER.set(passEncoder);
+      }
       ctx.write(msg, msg instanceof HttpContent first ? releaseWhenWritten(first, promise) : promise);
     } else if (msg instanceof HttpContent content) {
       boolean last = msg instanceof LastHttpContent;
@@ -103,10 +117,10 @@ final class ReleaseAfterWrite extends ChannelOutboundHandlerAdapter {
    * on at once, on this thread; null when it wrote none so (an HTTP/2 stream, a head Vert.x queued).
    */
   static ChannelHandlerContext writingHead(Runnable writeHead) {
-    HEAD_WRITER.set(null);
+    HEAD_WRITER.set(ASKED);
     try {
       writeHead.run();
-      return HEAD_WRITER.get();
+      return HEAD_WRITER.get() instanceof ChannelHandlerContext encoder ? encoder : null;
     } finally {
       HEAD_WRITER.set(null);
     }

@@ -4,7 +4,18 @@ import dev.fairway.support.ChunkedBody;
 import dev.fairway.support.FairwayTest;
 import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
+import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.UpstreamTlsOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.SelfSignedCertificate;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import org.junit.jupiter.api.AfterEach;
@@ -170,6 +181,39 @@ class PassThroughTest extends FairwayTest {
     assertThat(ChunkedPassThrough.passedBytes() - passedBefore).as("passed through, not relayed by Vert.x")
       .isGreaterThanOrEqualTo(2 * "data: two\n\ndata: three\n\n".length());
     assertThat(sentBytes()).as("passed bytes count as sent").isEqualTo(2 * "data: one\n\ndata: two\n\ndata: three\n\n".length());
+  }
+
+  @Test
+  void aBodyIsPassedBetweenTlsConnectionsOnBothSides() throws Exception {
+    SelfSignedCertificate cert = SelfSignedCertificate.create("localhost");
+    HttpServer tlsUpstream = vertx.createHttpServer(new HttpServerOptions().setSsl(true)
+        .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert.certificatePath()).setKeyPath(cert.privateKeyPath())))
+      .requestHandler(req -> {
+        HttpServerResponse resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
+        resp.write("data: 0\n\n");
+        int[] next = {1};
+        vertx.setPeriodic(20, t -> {
+          if (next[0] == 5) {
+            vertx.cancelTimer(t);
+            resp.end();
+          } else {
+            resp.write("data: " + next[0]++ + "\n\n");
+          }
+        });
+      })
+      .listen(0, "127.0.0.1").await();
+    FairwayOptions options = Proxies.toUncheckedUpstream(tlsUpstream.actualPort())
+      .setUpstreamTls(new UpstreamTlsOptions().setEnabled(true).setCa(cert.certificatePath()).setVerifyHost(false));
+    options.getListen().setTls(cert.certificatePath(), cert.privateKeyPath());
+    fairway = Proxies.start(options);
+    HttpClient tlsClient = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true).setVerifyHost(false));
+    long passedBefore = ChunkedPassThrough.passedBytes();
+    String body = tlsClient.request(HttpMethod.GET, fairway.proxyPort(), "127.0.0.1", "/events")
+      .compose(req -> req.send().compose(HttpClientResponse::body)).await(20, TimeUnit.SECONDS).toString();
+    assertThat(body).isEqualTo("data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n");
+    assertThat(ChunkedPassThrough.passedBytes() - passedBefore).as("passed through, decrypted and encrypted again")
+      .isGreaterThanOrEqualTo("data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n".length());
+    tlsUpstream.close().await(10, TimeUnit.SECONDS);
   }
 
   @Test
