@@ -105,7 +105,7 @@ class ChunkedFramingTest extends FairwayTest {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(ascii("HEAD /doc HTTP/1.1\r\nHost: fairway\r\n\r\n"));
       InputStream in = s.getInputStream();
-      assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+      assertThat(ChunkedBody.readHead(in)).startsWith("HTTP/1.1 200");
       s.getOutputStream().write(ascii("GET /doc HTTP/1.1\r\nHost: fairway\r\n\r\n"));
       ChunkedBody.Decoded next = readChunked(in); // a body written for the HEAD would be read here and fail
       assertThat(new String(next.body(), StandardCharsets.US_ASCII)).isEqualTo("hello world");
@@ -161,7 +161,7 @@ class ChunkedFramingTest extends FairwayTest {
   }
 
   private static ChunkedBody.Decoded readChunked(InputStream in) throws IOException {
-    String head = readHead(in);
+    String head = ChunkedBody.readHead(in);
     assertThat(head.toLowerCase()).startsWith("http/1.1 200").contains("transfer-encoding: chunked");
     byte[] wire = new byte[0];
     while (true) {
@@ -176,19 +176,9 @@ class ChunkedFramingTest extends FairwayTest {
   }
 
   private static String readResponse(InputStream in) throws IOException {
-    String head = readHead(in);
+    String head = ChunkedBody.readHead(in);
     int length = Integer.parseInt(head.toLowerCase().split("content-length: ")[1].split("\r\n")[0].trim());
     return head + new String(in.readNBytes(length), StandardCharsets.ISO_8859_1);
-  }
-
-  private static String readHead(InputStream in) throws IOException {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) throw new IOException("closed in the head: " + head);
-      head.append((char) b);
-    }
-    return head.toString();
   }
 
   private static byte[] patterned(int size) {

@@ -154,7 +154,7 @@ class PassThroughTest extends FairwayTest {
     try (Socket s = clientSocket()) {
       s.getOutputStream().write(ascii("GET /big HTTP/1.1\r\nHost: fairway\r\n\r\n"));
       InputStream in = s.getInputStream();
-      readHead(in);
+      ChunkedBody.readHead(in);
       Http.await("the upstream held back", Duration.ofSeconds(20),
         () -> System.nanoTime() - lastProgress.get() > TimeUnit.MILLISECONDS.toNanos(300));
       assertThat(written.get()).as("bytes the upstream could write while the client read nothing")
@@ -237,7 +237,7 @@ class PassThroughTest extends FairwayTest {
     try (Socket s = clientSocket()) {
       s.getOutputStream().write(ascii("GET /gone HTTP/1.1\r\nHost: fairway\r\n\r\n"));
       InputStream in = s.getInputStream();
-      readHead(in);
+      ChunkedBody.readHead(in);
       Http.await("the second chunk passed", Duration.ofSeconds(10), () -> ChunkedPassThrough.passedBytes() > passedBefore);
     }
     upstreamClosed.future().timeout(10, TimeUnit.SECONDS).await();
@@ -342,7 +342,7 @@ class PassThroughTest extends FairwayTest {
   private static ChunkedBody.Decoded get(Socket s, String path) throws IOException {
     s.getOutputStream().write(ascii("GET " + path + " HTTP/1.1\r\nHost: fairway\r\n\r\n"));
     InputStream in = s.getInputStream();
-    String head = readHead(in);
+    String head = ChunkedBody.readHead(in);
     assertThat(head.toLowerCase()).startsWith("http/1.1 200").contains("transfer-encoding: chunked");
     return readChunkedBody(in);
   }
@@ -395,16 +395,6 @@ class PassThroughTest extends FairwayTest {
       if (b != '\r') line.append((char) b);
     }
     return line.toString();
-  }
-
-  private static String readHead(InputStream in) throws IOException {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) throw new IOException("closed in the head: " + head);
-      head.append((char) b);
-    }
-    return head.toString();
   }
 
   private long sentBytes() {

@@ -1,6 +1,8 @@
 package dev.fairway.support;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,6 +73,17 @@ public final class ChunkedBody {
       if (wire[i] == '\n') throw new Malformed("LF without CR", i);
     }
     return -1;
+  }
+
+  /** Reads a message head off {@code in}, byte by byte, through its blank line (what follows stays unread). */
+  public static String readHead(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) throw new IOException("closed in the head: " + head);
+      head.append((char) b);
+    }
+    return head.toString();
   }
 
   /** The index just past the blank line that ends a message head, or -1 while it is incomplete. */
