@@ -76,9 +76,14 @@ final class RelayBuffers {
    */
   static ByteBuf relayedChunk(ByteBuf written) {
     if (written.getClass() != UNRELEASABLE) return null;
-    ByteBuf chunk = written;
-    for (ByteBuf inner = chunk.unwrap(); inner != null; inner = chunk.unwrap()) chunk = inner;
+    ByteBuf chunk = innermost(written);
     return chunk instanceof Chunk ? chunk : null;
+  }
+
+  /** The buffer {@code buf} wraps or slices, through every layer. */
+  private static ByteBuf innermost(ByteBuf buf) {
+    for (ByteBuf inner = buf.unwrap(); inner != null; inner = buf.unwrap()) buf = inner;
+    return buf;
   }
 
   /** Counts {@code bytes} of a relay buffer handed to the write that relays them (Netty releases it once written). */
@@ -88,9 +93,7 @@ final class RelayBuffers {
 
   /** Counts {@code bytes} of {@code read} written on as they are (a body passed through), when it is a relay chunk. */
   static void passedOn(ByteBuf read, int bytes) {
-    ByteBuf chunk = read;
-    for (ByteBuf inner = chunk.unwrap(); inner != null; inner = chunk.unwrap()) chunk = inner;
-    if (chunk instanceof Chunk) RELAYED.add(bytes);
+    if (innermost(read) instanceof Chunk) RELAYED.add(bytes);
   }
 
   /** Releases the reference the relayed {@code bytes} held on {@code chunk}, once their write completed. */

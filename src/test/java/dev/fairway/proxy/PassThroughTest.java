@@ -226,6 +226,23 @@ class PassThroughTest extends FairwayTest {
   }
 
   @Test
+  void aPassedBodyThatKeepsComingOutlivesTheReadTimeoutAndASilentOneIsCutByIt() throws Exception {
+    List<Buffer> flowing = new ArrayList<>(List.of(Buffer.buffer(HEAD + "2\r\n0\n\r\n")));
+    for (int i = 1; i < 10; i++) flowing.add(Buffer.buffer("2\r\n" + i + "\n\r\n"));
+    flowing.add(Buffer.buffer("0\r\n\r\n"));
+    startUpstream(so -> onEachRequest(so, n -> {
+      if (n == 0) writeApart(so, flowing, 100, () -> { }); // 1 s in all, never 300 ms silent
+      else writeApart(so, List.of(Buffer.buffer(HEAD + "2\r\na\n\r\n"), Buffer.buffer("2\r\nb\n\r\n")), () -> { }); // then silent
+    }), options -> options.getTimeouts().setReadMillis(300));
+    long passedBefore = ChunkedPassThrough.passedBytes();
+    try (Socket s = clientSocket()) {
+      assertThat(new String(get(s, "/flowing").body(), StandardCharsets.US_ASCII)).isEqualTo("0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n");
+      assertThat(ChunkedPassThrough.passedBytes() - passedBefore).as("passed through").isGreaterThan(0);
+      assertThatThrownBy(() -> get(s, "/silent")).isInstanceOf(IOException.class).hasMessageContaining("closed before the body ended");
+    }
+  }
+
+  @Test
   void aClientThatGoesAwayWhileItsBodyIsPassedClosesTheUpstreamConnection() throws Exception {
     io.vertx.core.Promise<Void> upstreamClosed = io.vertx.core.Promise.promise();
     startUpstream(so -> {
@@ -252,8 +269,14 @@ class PassThroughTest extends FairwayTest {
   }
 
   private void startUpstream(io.vertx.core.Handler<NetSocket> connections) {
+    startUpstream(connections, options -> { });
+  }
+
+  private void startUpstream(io.vertx.core.Handler<NetSocket> connections, java.util.function.Consumer<FairwayOptions> tweak) {
     upstream = vertx.createNetServer().connectHandler(connections).listen(0, "127.0.0.1").await();
-    fairway = Proxies.start(Proxies.toUncheckedUpstream(upstream.actualPort()));
+    FairwayOptions options = Proxies.toUncheckedUpstream(upstream.actualPort());
+    tweak.accept(options);
+    fairway = Proxies.start(options);
   }
 
   /** Answers each request head on {@code so} with the pieces {@code script} gives for it, written apart. */
@@ -279,13 +302,17 @@ class PassThroughTest extends FairwayTest {
 
   /** Writes each piece in a TCP segment and a read of its own: the next 20 ms later. */
   private void writeApart(NetSocket so, List<Buffer> pieces, Runnable then) {
+    writeApart(so, pieces, 20, then);
+  }
+
+  private void writeApart(NetSocket so, List<Buffer> pieces, long gapMillis, Runnable then) {
     int[] next = {0};
     so.write(pieces.get(next[0]++));
     if (pieces.size() == 1) {
       then.run();
       return;
     }
-    vertx.setPeriodic(20, t -> {
+    vertx.setPeriodic(gapMillis, t -> {
       so.write(pieces.get(next[0]++));
       if (next[0] == pieces.size()) {
         vertx.cancelTimer(t);
