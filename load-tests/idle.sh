@@ -6,6 +6,7 @@
 #    TARGETS="nginx fairway" load-tests/idle.sh 10000 for the full 10,000 without HAProxy;
 #    TARGETS="nginx netty-pipe fairway" adds load-tests/NettyPipe.java, a proxy on Netty's HTTP codecs with no
 #    features, under Fairway's JVM flags: what the JVM and Netty hold per connection before any of Fairway's or Vert.x's;
+#    raw-pipe adds load-tests/RawPipe.java, a proxy on Netty without an HTTP codec: Netty's channel and one handler;
 #    BASE_JAR adds fairway-base, another build under the same flags)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -57,6 +58,12 @@ if [[ " $TARGETS " == *" netty-pipe "* ]]; then # compiled first, so that javac'
   taskset -c 0 java -XX:+UseSerialGC -Xms32m -Xmn16m -cp "${FAIRWAY_JAR:-$root/target/fairway.jar}:$work/pipe" NettyPipe \
     18294 18281 > "$work/netty-pipe.log" 2>&1 & pids+=($!); pipe_pid=$!
 fi
+raw_pid=
+if [[ " $TARGETS " == *" raw-pipe "* ]]; then
+  javac -cp "${FAIRWAY_JAR:-$root/target/fairway.jar}" -d "$work/raw" "$here/RawPipe.java"
+  taskset -c 0 java -XX:+UseSerialGC -Xms32m -Xmn16m -cp "${FAIRWAY_JAR:-$root/target/fairway.jar}:$work/raw" RawPipe \
+    18295 18281 > "$work/raw-pipe.log" 2>&1 & pids+=($!); raw_pid=$!
+fi
 taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "${FAIRWAY_JAR:-$root/target/fairway.jar}" -p 18292 --admin-port 18293 -i 1 --access-log off \
   -u 127.0.0.1:18281 > "$work/fairway.log" 2>&1 & pids+=($!); fairway_pid=$!
 base_pid=
@@ -91,13 +98,13 @@ hold_connections() { local port=$1 pid=$2 held
   echo "| target | RSS before MiB | RSS held MiB | per connection KiB | live heap per connection KiB |"
   echo "|---|---:|---:|---:|---:|"
 } | tee "$out"
-for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid netty-pipe:18294:$pipe_pid fairway:18292:$fairway_pid \
+for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid netty-pipe:18294:$pipe_pid raw-pipe:18295:$raw_pid fairway:18292:$fairway_pid \
   fairway-base:18296:$base_pid; do
   IFS=: read -r name port pid <<< "$t"
   [[ " $TARGETS " == *" $name "* ]] || continue
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
   taskset -c 1 wrk -t1 -c10 -d3s "http://127.0.0.1:$port/" > /dev/null
-  jvm=; case $name in fairway*|netty-pipe) jvm=heap;; esac
+  jvm=; case $name in fairway*|netty-pipe|raw-pipe) jvm=heap;; esac
   [ -n "$jvm" ] && heap_before=$(live_heap "$pid") # first: its full GC may give memory back
   before=$(proc_kib VmRSS "$pid")
   held=$(hold_connections "$port" "$pid" "$jvm")

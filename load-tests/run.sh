@@ -17,6 +17,8 @@
 #          the least a proxy on Vert.x's core HTTP server and client does: what Vert.x itself costs, next to Fairway)
 #        TARGETS="nginx netty-pipe vertx-pipe fairway" load-tests/run.sh   (netty-pipe: load-tests/NettyPipe.java, a
 #          proxy straight on Netty's HTTP codecs with no features: what the JVM and Netty cost, under Vert.x)
+#        TARGETS="nginx raw-pipe netty-pipe fairway" load-tests/run.sh   (raw-pipe: load-tests/RawPipe.java, a proxy on
+#          Netty with no HTTP codec that passes each request's and response's bytes as they came: the floor on Netty)
 #        TARGETS="nginx vertx-http-proxy fairway" load-tests/run.sh   (vertx-http-proxy: load-tests/VertxHttpProxy.java,
 #          the Web Proxy library's HttpProxy at the BOM's version, with X-Forwarded-* on, fetched through Maven)
 #        TARGETS="nginx fairway fairway-cluster" load-tests/run.sh   (fairway-cluster: one node of a three-node cluster,
@@ -105,19 +107,25 @@ if [[ " $TARGETS " == *" netty-pipe "* ]]; then
     > "$work/netty-pipe.log" 2>&1 & pids+=($!); pid_of[netty-pipe]=$!
 fi
 
+if [[ " $TARGETS " == *" raw-pipe "* ]]; then
+  # shellcheck disable=SC2086
+  taskset -c 0 java $FAIRWAY_JVM_OPTS -cp "$root/target/fairway.jar" "$here/RawPipe.java" 18122 18081 18082 18083 \
+    > "$work/raw-pipe.log" 2>&1 & pids+=($!); pid_of[raw-pipe]=$!
+fi
+
 if [[ " $TARGETS " == *" vertx-http-proxy "* ]]; then
   # shellcheck disable=SC2086
   taskset -c 0 java $FAIRWAY_JVM_OPTS -cp "$root/target/fairway.jar:$(http_proxy_jar)" "$here/VertxHttpProxy.java" 18120 18081 18082 18083 \
     > "$work/vertx-http-proxy.log" 2>&1 & pids+=($!); pid_of[vertx-http-proxy]=$!
 fi
 
-port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; vertx-http-proxy) echo 18120;; netty-pipe) echo 18121;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; fairway-base) echo 18100;; fairway-cluster) echo 18103;; esac; }
+port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; vertx-http-proxy) echo 18120;; netty-pipe) echo 18121;; raw-pipe) echo 18122;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; fairway-base) echo 18100;; fairway-cluster) echo 18103;; esac; }
 for t in $TARGETS; do
   await_http "http://127.0.0.1:$(port_of "$t")/"
 done
 # JIT warm-up for Fairway, then a short warm-up for every target
 for t in $TARGETS; do
-  case $t in fairway*|vertx-*) taskset -c 1 wrk -t1 -c50 -d10s "http://127.0.0.1:$(port_of "$t")/" >/dev/null;; esac
+  case $t in fairway*|vertx-*|*-pipe) taskset -c 1 wrk -t1 -c50 -d10s "http://127.0.0.1:$(port_of "$t")/" >/dev/null;; esac
 done
 for t in $TARGETS; do taskset -c 1 wrk -t1 -c50 -d2s "http://127.0.0.1:$(port_of "$t")/" >/dev/null; done
 
