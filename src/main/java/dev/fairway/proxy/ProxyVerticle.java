@@ -81,6 +81,7 @@ public class ProxyVerticle extends VerticleBase {
       readDeadlines, new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
       shared.waits());
     shared.ages().register(context, readDeadlines);
+    DirectHttp1.register(instance, startOptions.getListen().getPort());
     jobEndpoint = shared.jobs() == null ? null : new JobEndpoint(shared.jobs(), instance.jobForwarder());
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);

@@ -228,6 +228,11 @@ public final class RelayTransport implements Transport {
         pipeline.addBefore(ReleaseAfterWrite.VERTX_HANDLER, ReleaseAfterWrite.NAME,
           new ReleaseAfterWrite(http1Encoder(pipeline, false), http1Encoder(pipeline, true)));
       }
+      if (pipeline.get("httpDecoder") != null && pipeline.get(DirectHttp1.NAME) == null
+        && pipeline.get(io.netty.handler.ssl.SslHandler.class) == null) {
+        DirectHttp1 direct = DirectHttp1.forThisThread(pipeline.channel());
+        if (direct != null) pipeline.addBefore("httpDecoder", DirectHttp1.NAME, direct);
+      }
       ChannelHandlerContext upstreamDecoder = pipeline.context(HttpClientCodec.class);
       if (upstreamDecoder != null && pipeline.get(UpstreamReads.NAME) == null) {
         pipeline.addBefore(upstreamDecoder.name(), UpstreamReads.NAME, new UpstreamReads());
