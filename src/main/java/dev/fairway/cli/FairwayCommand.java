@@ -84,6 +84,9 @@ public class FairwayCommand {
   @Option(names = "--access-log-compress", description = "Gzip rotated access log files (costs about 1 us of CPU per line).")
   boolean accessLogCompress;
 
+  @Option(names = "--direct-http1", description = "Pass plain HTTP/1.1 GET and HEAD requests on simple routes on Fairway's own path, beneath Vert.x (see direct-http1: in the config).")
+  boolean directHttp1;
+
   @Option(names = "--no-metrics", description = "No per-request metrics (by route, upstream, method, code) and no /stats figures.")
   boolean noMetrics;
 
@@ -152,6 +155,7 @@ public class FairwayCommand {
     if (accessLogCompress) o.getAccessLog().setCompress(true);
     if (logLevel != null) o.getProcess().setLogLevel("--log-level", logLevel);
     if (noMetrics) o.getProcess().setMetrics(false);
+    if (directHttp1) o.getListen().setDirectHttp1(true);
     if (jobs) {
       o.getJobs().setEnabled(true);
       o.getRoutes().forEach(r -> {

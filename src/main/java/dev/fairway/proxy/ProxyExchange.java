@@ -50,7 +50,7 @@ import java.util.concurrent.TimeoutException;
  * and detach in {@link JobRun}, a waiting client's place in {@link QueueEvents}, keep-alive comments in
  * {@link SseHeartbeat}).
  */
-final class ProxyExchange implements ChunkedPassThrough.Exchange {
+final class ProxyExchange implements ChunkedPassThrough.Exchange, ReadDeadlines.Watched {
 
   /** Seconds the request waited in the queue, on every response that waited. */
   static final String QUEUE_WAIT = "Fairway-Queue-Wait";
@@ -682,11 +682,13 @@ final class ProxyExchange implements ChunkedPassThrough.Exchange {
   }
 
   /** The upstream this request was sent to, or null before one was chosen. */
-  String upstreamId() {
+  @Override
+  public String upstreamId() {
     return origin == null ? null : origin.id();
   }
 
-  long startNanos() {
+  @Override
+  public long startNanos() {
     return startNanos;
   }
 
@@ -694,13 +696,15 @@ final class ProxyExchange implements ChunkedPassThrough.Exchange {
    * No byte from the upstream for read-timeout, counted once the request is sent (or the upstream answered early): a
    * long upload is watched by send-timeout instead, which tells a stalled client from an upstream that stopped reading.
    */
-  boolean readExpired(long now) {
+  @Override
+  public boolean readExpired(long now) {
     return !done && upstreamReq != null && (requestSent || upstreamNanos >= 0)
       && now - lastUpstreamNanos > route.readMillis() * 1_000_000;
   }
 
   /** No byte from the upstream for read-timeout: 504 if nothing was sent to the client yet, else the connection is cut. */
-  void onReadTimeout() {
+  @Override
+  public void onReadTimeout() {
     if (done) return;
     proxy.reportFailure(origin.id(), "timeout");
     fail(Failure.UPSTREAM_TIMEOUT, readTimeoutDetail());

@@ -27,6 +27,10 @@ record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries
       o.getHealth().getCapacityHeader());
   }
 
+  Route route(String path, String method, String host) {
+    return routes.match(path, method, host);
+  }
+
   Route route(HttpServerRequest req, RequestTarget target) {
     return routes.match(target.path(), req.method().name(), target.authority() == null ? null : target.authority().host());
   }

@@ -81,7 +81,12 @@ public class ProxyVerticle extends VerticleBase {
       readDeadlines, new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
       shared.waits());
     shared.ages().register(context, readDeadlines);
-    DirectHttp1.register(instance, startOptions.getListen().getPort());
+    if (startOptions.getListen().isDirectHttp1() && !startOptions.getListen().getTls().enabled()) {
+      DirectHttp1.register(new DirectHttp1.Instance(instance, startOptions.getListen().getPort(),
+        startOptions.getUpstreamTls().isEnabled(), path -> jobEndpoint != null && jobEndpoint.owns(path),
+        startOptions.getProcess().getPoolSize(), startOptions.getProcess().getUpstreamMaxIdle(),
+        startOptions.getProcess().getUpstreamIdleTimeoutMillis()));
+    }
     jobEndpoint = shared.jobs() == null ? null : new JobEndpoint(shared.jobs(), instance.jobForwarder());
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);
@@ -107,6 +112,7 @@ public class ProxyVerticle extends VerticleBase {
 
   /** Counts a new client connection, and closes it at once if it is over max-connections or max-client-connections. */
   private void opened(HttpConnection conn) {
+    DirectHttp1.opened(conn);
     ProxySettings settings = instance.settings();
     int open = metrics.clientConnections().incrementAndGet();
     String address = ForwardedHeaders.peer(conn.remoteAddress());

@@ -14,7 +14,20 @@ import java.util.Map;
  */
 final class ReadDeadlines {
 
-  private final Map<ProxyExchange, Boolean> watched = new IdentityHashMap<>();
+  /** An exchange whose upstream reads are timed: the Vert.x path's or the direct one's. */
+  interface Watched {
+    /** Whether no byte came from the upstream within read-timeout, at {@code now} (nanoTime). */
+    boolean readExpired(long now);
+
+    void onReadTimeout();
+
+    /** The upstream the request went to, or null before one was chosen. */
+    String upstreamId();
+
+    long startNanos();
+  }
+
+  private final Map<Watched, Boolean> watched = new IdentityHashMap<>();
   private final Vertx vertx;
   private long timerId = -1;
 
@@ -33,18 +46,18 @@ final class ReadDeadlines {
     return Math.max(10, Math.min(1_000, shortestReadMillis / 4));
   }
 
-  void watch(ProxyExchange exchange) {
+  void watch(Watched exchange) {
     watched.put(exchange, Boolean.TRUE);
   }
 
-  void unwatch(ProxyExchange exchange) {
+  void unwatch(Watched exchange) {
     watched.remove(exchange);
   }
 
   /** When the oldest of this instance's requests sent to {@code upstream} started (nanoTime), or Long.MAX_VALUE. */
   long oldestStart(String upstream) {
     long oldest = Long.MAX_VALUE;
-    for (ProxyExchange e : watched.keySet()) {
+    for (Watched e : watched.keySet()) {
       if (upstream.equals(e.upstreamId())) oldest = Math.min(oldest, e.startNanos());
     }
     return oldest;
@@ -53,15 +66,15 @@ final class ReadDeadlines {
   private void sweep() {
     if (watched.isEmpty()) return;
     long now = System.nanoTime();
-    List<ProxyExchange> expired = null;
-    for (ProxyExchange e : watched.keySet()) {
+    List<Watched> expired = null;
+    for (Watched e : watched.keySet()) {
       if (e.readExpired(now)) {
         if (expired == null) expired = new ArrayList<>();
         expired.add(e);
       }
     }
     if (expired != null) {
-      for (ProxyExchange e : expired) {
+      for (Watched e : expired) {
         watched.remove(e);
         e.onReadTimeout();
       }

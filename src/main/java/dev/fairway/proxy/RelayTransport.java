@@ -230,7 +230,7 @@ public final class RelayTransport implements Transport {
       }
       if (pipeline.get("httpDecoder") != null && pipeline.get(DirectHttp1.NAME) == null
         && pipeline.get(io.netty.handler.ssl.SslHandler.class) == null) {
-        DirectHttp1 direct = DirectHttp1.forThisThread(pipeline.channel());
+        DirectHttp1 direct = DirectHttp1.forChannel(pipeline.channel());
         if (direct != null) pipeline.addBefore("httpDecoder", DirectHttp1.NAME, direct);
       }
       ChannelHandlerContext upstreamDecoder = pipeline.context(HttpClientCodec.class);

@@ -82,7 +82,7 @@ final class RequestChecks {
   }
 
   /** A host name or IP literal with an optional port from 0 to 65535, and nothing a URL could hide behind. */
-  private static boolean validHost(String host) {
+  static boolean validHost(String host) {
     if (host.isEmpty()) return false;
     for (int i = 0; i < host.length(); i++) {
       char c = host.charAt(i);

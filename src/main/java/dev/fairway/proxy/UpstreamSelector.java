@@ -2,6 +2,7 @@ package dev.fairway.proxy;
 
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.config.HashKey;
+import dev.fairway.config.StrategyName;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.upstream.Capacities;
 import dev.fairway.upstream.InFlightCounters;
@@ -84,6 +85,11 @@ final class UpstreamSelector {
 
   int eligibleCount(String group) {
     return pool(group).size();
+  }
+
+  /** Whether the group's strategy hashes a header or cookie of the request (not just its client's address). */
+  boolean hashesRequest(String group) {
+    return pool(group).strategy() == StrategyName.HASH;
   }
 
   /** What the hashing strategies hash for this request; null for the others or when the key is absent. */

@@ -1,0 +1,586 @@
+package dev.fairway.proxy;
+
+import dev.fairway.accesslog.AccessLog;
+import dev.fairway.accesslog.AccessRecord;
+import dev.fairway.bus.UpstreamFailure;
+import dev.fairway.metrics.ProxyMetrics;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.ByteProcessor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.http.HttpMethod;
+
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request on {@link DirectHttp1}'s path, from its upstream's pick to the end of the response: the request head
+ * goes up as bytes, the response head comes back rewritten in place, and the body passes as it was read (counted by
+ * its Content-Length, followed through its chunks, or, read until the upstream closes, sent on as chunks). What the
+ * Vert.x path does around that, this does the same way: a refused connect tried elsewhere, a kept-alive connection
+ * found closed replaced once, read, total and connect timeouts, the failure catalogue's replies, passive failure
+ * reports, metrics and the access log. Event-loop confined.
+ */
+final class DirectExchange implements ReadDeadlines.Watched {
+
+  private static final int MAX_RESPONSE_HEAD = 64 * 1024;
+  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+    "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"};
+  private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  private enum Body { NONE, LENGTH, CHUNKED, UNTIL_CLOSE }
+
+  private final DirectHttp1 front;
+  private final ChannelHandlerContext client;
+  private final ProxyInstance proxy;
+  private final ProxySettings settings;
+  private final DirectUpstreams upstreams;
+  private final RequestHead head;
+  private final Route route;
+  private final String clientAddress;
+  private final String requestId;
+  private final String hashKey;
+  /** The head to send upstream, kept until the end for a retry. */
+  private ByteBuf request;
+  private final long startNanos = System.nanoTime();
+  private final List<String> tried = new ArrayList<>(2);
+  private Origin origin;
+  private Channel upstream;
+  private boolean holdingSlot;
+  private boolean reused;
+  private boolean staleRetried;
+  private long upstreamNanos = -1;
+  private long lastUpstreamNanos;
+  private ScheduledFuture<?> totalTimer;
+  private boolean done;
+  private String reason;
+
+  private ByteBuf headPart;
+  private boolean headWritten;
+  private int status;
+  private Body body;
+  private long remaining;
+  private ChunkFraming chunks;
+  /** In a chunked body past its last chunk's size line: the bytes of the line being read (trailers, the blank end). */
+  private int trailerLine = -1;
+  private boolean keepAlive;
+  private long sent;
+
+  DirectExchange(DirectHttp1 front, ChannelHandlerContext client, ProxyInstance proxy, DirectUpstreams upstreams,
+                 RequestHead head, Route route, String clientAddress, String requestId, String hashKey, ByteBuf request) {
+    this.front = front;
+    this.client = client;
+    this.proxy = proxy;
+    this.settings = proxy.settings();
+    this.upstreams = upstreams;
+    this.head = head;
+    this.route = route;
+    this.clientAddress = clientAddress;
+    this.requestId = requestId;
+    this.hashKey = hashKey;
+    this.request = request;
+  }
+
+  /** Sends the request to {@code first}, whose in-flight slot the pick claimed. */
+  void start(Origin first) {
+    if (route.totalMillis() > 0) {
+      totalTimer = client.executor().schedule(() -> onTimeout(Failure.TOTAL_TIMEOUT, "(total-timeout " + route.totalMillis() + "ms)"),
+        route.totalMillis(), TimeUnit.MILLISECONDS);
+    }
+    connect(first);
+  }
+
+  private void connect(Origin o) {
+    origin = o;
+    holdingSlot = true;
+    tried.add(o.id());
+    attach(false);
+  }
+
+  /** Takes a kept-alive connection to {@link #origin} (unless {@code fresh}) or opens one, and sends the head on it. */
+  private void attach(boolean fresh) {
+    Channel idle = fresh ? null : upstreams.idle(origin.id());
+    reused = idle != null;
+    if (idle != null) {
+      send(idle);
+      return;
+    }
+    if (!upstreams.available(origin.id())) {
+      releaseSlot();
+      fail(Failure.POOL_FULL, null);
+      return;
+    }
+    var address = origin.address();
+    upstreams.open(origin.id(), address.host(), address.port(), route.connectMillis()).addListener((ChannelFutureListener) f -> {
+      if (!f.isSuccess()) {
+        onConnectFailed(f.cause());
+      } else if (done) {
+        f.channel().close();
+      } else {
+        send(f.channel());
+      }
+    });
+  }
+
+  private void send(Channel ch) {
+    upstream = ch;
+    DirectUpstreams.attach(ch, this);
+    lastUpstreamNanos = System.nanoTime();
+    proxy.readDeadlines().watch(this);
+    ch.writeAndFlush(request.retainedDuplicate());
+  }
+
+  private void onConnectFailed(Throwable cause) {
+    releaseSlot();
+    if (done) return;
+    boolean timeout = ProxyExchange.isTimeout(cause);
+    Failure failure = timeout ? Failure.CONNECT_TIMEOUT : Failure.UPSTREAM_UNREACHABLE;
+    proxy.reportFailure(origin.id(), UpstreamFailure.describe(cause));
+    if (cause instanceof ConnectException && tryAnother(failure)) return;
+    fail(failure, null);
+  }
+
+  /** Sends the request to another upstream of the group after {@code failure}, if one is free: false if none. */
+  private boolean tryAnother(Failure failure) {
+    if (!withinRetryBudget()) return false;
+    Origin next = proxy.selector().pickExcept(route.group(), tried, hashKey);
+    if (next == null) return false;
+    proxy.metrics().retried(failure.code());
+    connect(next);
+    return true;
+  }
+
+  private boolean withinRetryBudget() {
+    long elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
+    return tried.size() <= settings.retries() && (settings.retryTimeoutMillis() == 0 || elapsedMillis < settings.retryTimeoutMillis());
+  }
+
+  /** A read from the upstream connection this exchange holds. */
+  void upstreamRead(ByteBuf in) {
+    if (done) {
+      in.release();
+      return;
+    }
+    lastUpstreamNanos = System.nanoTime();
+    if (!headWritten) {
+      if (headPart != null) {
+        ByteBuf both = client.alloc().buffer(headPart.readableBytes() + in.readableBytes());
+        both.writeBytes(headPart).writeBytes(in);
+        headPart.release();
+        in.release();
+        in = both;
+        headPart = null;
+      }
+      if (upstreamNanos < 0) {
+        upstreamNanos = lastUpstreamNanos - startNanos;
+        origin.meters().recordResponseHead(proxy.index(), route.prefix(), upstreamNanos);
+      }
+      while (!headWritten) {
+        int end = RequestHead.end(in);
+        if (end < 0) {
+          if (in.readableBytes() > MAX_RESPONSE_HEAD) {
+            in.release();
+            invalidResponse();
+          } else {
+            headPart = in;
+          }
+          return;
+        }
+        if (!respond(in, end)) {
+          in.release();
+          if (!done) invalidResponse();
+          return;
+        }
+        in.readerIndex(end);
+      }
+    }
+    relayBody(in);
+  }
+
+  /**
+   * Reads the response head at {@code buf}'s reader index and writes the client's; an interim (1xx) head is skipped.
+   *
+   * @return false if the head is not a valid HTTP/1 response head
+   */
+  private boolean respond(ByteBuf buf, int end) {
+    int start = buf.readerIndex();
+    int lineEnd = buf.forEachByte(start, end - start, ByteProcessor.FIND_LF);
+    if (lineEnd - start < 13 || !RequestHead.startsWith(buf, start, "HTTP/1.") || buf.getByte(start + 8) != ' '
+      || buf.getByte(lineEnd - 1) != '\r') return false;
+    boolean http11 = buf.getByte(start + 7) == '1';
+    int code = 0;
+    for (int i = start + 9; i < start + 12; i++) {
+      byte b = buf.getByte(i);
+      if (b < '0' || b > '9') return false;
+      code = code * 10 + (b - '0');
+    }
+    if (code < 100 || (buf.getByte(start + 12) != ' ' && buf.getByte(start + 12) != '\r')) return false;
+    if (code == 101) return false; // no upgrade was asked
+    if (code < 200) return true; // interim: not passed on, the final head follows
+    // first pass: framing
+    long length = -1;
+    boolean chunked = false, close = !http11;
+    String connectionNames = null;
+    for (int line = lineEnd + 1; line < end - 2; ) {
+      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
+      int colon = buf.forEachByte(line, le - line, b -> b != ':');
+      if (colon <= line || buf.getByte(le - 1) != '\r') return false;
+      if (RequestHead.is(buf, line, colon, "content-length")) {
+        String v = RequestHead.value(buf, colon, le);
+        if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) return false;
+        long l = Long.parseLong(v);
+        if (length >= 0 && l != length) return false;
+        length = l;
+      } else if (RequestHead.is(buf, line, colon, "transfer-encoding")) {
+        if (chunked || !RequestHead.value(buf, colon, le).equalsIgnoreCase("chunked")) return false;
+        chunked = true;
+      } else if (RequestHead.is(buf, line, colon, "connection")) {
+        String v = RequestHead.value(buf, colon, le);
+        if (v.equalsIgnoreCase("close")) close = true;
+        else if (v.equalsIgnoreCase("keep-alive")) close &= http11;
+        else connectionNames = connectionNames == null ? v : connectionNames + "," + v;
+      }
+      line = le + 1;
+    }
+    if (chunked && length >= 0) return false; // never pass on framing that two parsers could read two ways
+    if (connectionNames != null) {
+      for (String t : connectionNames.split(",")) {
+        if (t.trim().equalsIgnoreCase("close")) close = true;
+      }
+    }
+    boolean noBody = head.method == HttpMethod.HEAD || code == 204 || code == 304;
+    body = noBody ? Body.NONE : chunked ? Body.CHUNKED : length >= 0 ? Body.LENGTH : Body.UNTIL_CLOSE;
+    remaining = length;
+    // a bodiless answer that announces a body leaves the connection's framing in doubt (ResponseFraming.inDoubt)
+    keepAlive = !close && body != Body.UNTIL_CLOSE && !(noBody && (chunked || length > 0));
+    status = code;
+    if (settings.capacityHeader() != null) {
+      String capacity = headerValue(buf, lineEnd + 1, end, settings.capacityHeader());
+      if (capacity != null) proxy.selector().reportCapacity(origin.id(), capacity);
+    }
+    if (settings.failOnStatus().contains(code)) proxy.reportFailure(origin.id(), "status " + code);
+    // second pass: the client's head
+    ByteBuf out = client.alloc().directBuffer(end - start + 128);
+    out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
+    out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
+    for (int line = lineEnd + 1; line < end - 2; ) {
+      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
+      int colon = buf.forEachByte(line, le - line, b -> b != ':');
+      boolean drop = RequestHead.isOneOf(buf, line, colon, HOP_BY_HOP)
+        || (code == 204 && RequestHead.is(buf, line, colon, "content-length"))
+        || (connectionNames != null && named(connectionNames, buf, line, colon));
+      if (!drop) out.writeBytes(buf, line, le + 1 - line);
+      line = le + 1;
+    }
+    if (body == Body.CHUNKED || body == Body.UNTIL_CLOSE) RequestHead.header(out, "transfer-encoding", "chunked");
+    RequestHead.header(out, "x-request-id", requestId);
+    if (closesClient()) RequestHead.header(out, "connection", "close");
+    out.writeByte('\r').writeByte('\n');
+    sent += out.readableBytes();
+    headWritten = true;
+    client.write(out);
+    if (body == Body.CHUNKED) chunks = new ChunkFraming();
+    return true;
+  }
+
+  private static boolean named(String connectionNames, ByteBuf buf, int line, int colon) {
+    for (String t : connectionNames.split(",")) {
+      if (RequestHead.is(buf, line, colon, t.trim().toLowerCase(java.util.Locale.ROOT))) return true;
+    }
+    return false;
+  }
+
+  private static String headerValue(ByteBuf buf, int from, int end, String name) {
+    String lower = name.toLowerCase(java.util.Locale.ROOT);
+    for (int line = from; line < end - 2; ) {
+      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
+      int colon = buf.forEachByte(line, le - line, b -> b != ':');
+      if (RequestHead.is(buf, line, colon, lower)) return RequestHead.value(buf, colon, le);
+      line = le + 1;
+    }
+    return null;
+  }
+
+  /** The client's connection ends with this response: it asked to, or Fairway is stopping. */
+  private boolean closesClient() {
+    return head.close || proxy.draining();
+  }
+
+  /** Passes on body bytes (the rest of a read after the head, or a later read). */
+  private void relayBody(ByteBuf in) {
+    int from = in.readerIndex(), to = in.writerIndex();
+    switch (body) {
+      case NONE -> {
+        if (from < to) keepAlive = false; // bytes after a bodiless response: not a connection to reuse
+        in.release();
+        complete();
+      }
+      case LENGTH -> {
+        long n = Math.min(remaining, to - from);
+        if (to - from > n) {
+          keepAlive = false; // more than its length said
+          in.writerIndex((int) (from + n));
+        }
+        remaining -= n;
+        write(in, n);
+        if (remaining == 0) complete();
+      }
+      case CHUNKED -> relayChunks(in, from, to);
+      case UNTIL_CLOSE -> {
+        int n = to - from;
+        if (n == 0) {
+          in.release();
+          return;
+        }
+        ByteBuf size = client.alloc().directBuffer(10);
+        size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
+        size.writeByte('\r').writeByte('\n');
+        client.write(size);
+        client.write(in);
+        client.write(client.alloc().directBuffer(2).writeByte('\r').writeByte('\n'));
+        sent += n + size.readableBytes() + 2;
+        backPressure();
+      }
+    }
+  }
+
+  private void relayChunks(ByteBuf in, int from, int to) {
+    int end = -1;
+    if (trailerLine < 0) {
+      ChunkFraming.Stop stop = chunks.scan(in, from, to);
+      if (stop == ChunkFraming.Stop.INVALID) {
+        in.release();
+        cut(Failure.UPSTREAM_INVALID.code());
+        return;
+      }
+      if (stop == ChunkFraming.Stop.LAST_CHUNK) {
+        trailerLine = 0; // the last chunk's size line is read: trailer lines, then a blank one
+        end = trailersEnd(in, chunks.stoppedAt(), to);
+      }
+    } else {
+      end = trailersEnd(in, from, to);
+    }
+    if (end >= 0) {
+      if (end < to) {
+        keepAlive = false;
+        in.writerIndex(end);
+      }
+      write(in, end - from);
+      complete();
+    } else {
+      write(in, to - from);
+    }
+  }
+
+  /** From {@code from} on, within trailers: the index past their blank line, or -1 if it is not in these bytes. */
+  private int trailersEnd(ByteBuf in, int from, int to) {
+    for (int i = from; i < to; i++) {
+      byte b = in.getByte(i);
+      if (b == '\n') {
+        if (trailerLine == 0) return i + 1;
+        trailerLine = 0;
+      } else if (b != '\r') {
+        trailerLine++;
+      }
+    }
+    return -1;
+  }
+
+  private void write(ByteBuf in, long n) {
+    if (n == 0) {
+      in.release();
+      return;
+    }
+    sent += n;
+    client.write(in);
+    backPressure();
+  }
+
+  /** The client's socket cannot take more now: the upstream is not read until it drains. */
+  private void backPressure() {
+    if (!client.channel().isWritable()) {
+      client.flush();
+      if (!client.channel().isWritable()) {
+        upstream.config().setAutoRead(false);
+        front.resumeWhenWritable(upstream);
+      }
+    }
+  }
+
+  void upstreamReadComplete() {
+    if (!done) client.flush();
+  }
+
+  /** The upstream connection closed (or broke, with {@code cause}). */
+  void upstreamClosed(Throwable cause) {
+    if (done) return;
+    Channel closed = upstream;
+    upstream = null;
+    if (headWritten) {
+      if (body == Body.UNTIL_CLOSE) {
+        client.write(client.alloc().directBuffer(5).writeBytes(LAST_CHUNK));
+        sent += LAST_CHUNK.length;
+        keepAlive = false;
+        complete();
+      } else {
+        cut(Failure.UPSTREAM_CLOSED.code());
+      }
+      return;
+    }
+    if (headPart != null) {
+      headPart.release();
+      headPart = null;
+    }
+    proxy.readDeadlines().unwatch(this);
+    if (upstreamNanos < 0 && reused && !staleRetried && withinRetryBudget()) {
+      // a kept-alive connection the upstream closed as this request went out: the usual race of keep-alive; a GET
+      // or HEAD goes again on a new connection to the same upstream (as on the Vert.x path)
+      staleRetried = true;
+      proxy.metrics().retried("stale_connection");
+      attach(true);
+      return;
+    }
+    proxy.reportFailure(origin.id(), cause == null ? "connection closed" : UpstreamFailure.describe(cause));
+    releaseSlot();
+    if (closed != null) closed.close();
+    if (tryAnother(Failure.UPSTREAM_CLOSED)) return;
+    fail(Failure.UPSTREAM_CLOSED, null);
+  }
+
+  private void invalidResponse() {
+    proxy.reportFailure(origin.id(), "invalid response");
+    closeUpstream();
+    if (headWritten) cut(Failure.UPSTREAM_INVALID.code());
+    else fail(Failure.UPSTREAM_INVALID, null);
+  }
+
+  @Override
+  public boolean readExpired(long now) {
+    return !done && upstream != null && now - lastUpstreamNanos > route.readMillis() * 1_000_000;
+  }
+
+  @Override
+  public void onReadTimeout() {
+    if (done) return;
+    proxy.reportFailure(origin.id(), "timeout");
+    onTimeout(Failure.UPSTREAM_TIMEOUT, "(read-timeout " + route.readMillis() + "ms)");
+  }
+
+  @Override
+  public String upstreamId() {
+    return origin == null ? null : origin.id();
+  }
+
+  @Override
+  public long startNanos() {
+    return startNanos;
+  }
+
+  private void onTimeout(Failure failure, String detail) {
+    if (done) return;
+    closeUpstream();
+    if (headWritten) cut(failure.code());
+    else fail(failure, detail);
+  }
+
+  /** The client's connection closed before the response ended. */
+  void clientClosed() {
+    if (done) return;
+    reason = Failure.CLIENT_ABORT.code();
+    closeUpstream();
+    finish(Failure.CLIENT_ABORT.status());
+  }
+
+  /** Ends the client's connection mid-response: its head is out, so no error can be answered. */
+  private void cut(String why) {
+    reason = why;
+    closeUpstream();
+    finish(status);
+    client.close();
+  }
+
+  /** Answers {@code failure} from the catalogue (the head is not out yet). */
+  private void fail(Failure failure, String detail) {
+    reason = failure.code();
+    closeUpstream();
+    status = failure.status();
+    String message = failure.message(detail) + "\n";
+    ByteBuf out = client.alloc().directBuffer(256 + message.length());
+    out.writeCharSequence("HTTP/1.1 " + failure.status() + " " + HttpResponseStatus.valueOf(failure.status()).reasonPhrase()
+      + "\r\n", StandardCharsets.US_ASCII);
+    RequestHead.header(out, "content-type", "text/plain; charset=utf-8");
+    RequestHead.header(out, "x-request-id", requestId);
+    if (failure.asksToRetryLater()) RequestHead.header(out, "retry-after", Failure.RETRY_AFTER_SECONDS);
+    if (closesClient()) RequestHead.header(out, "connection", "close");
+    int length = ByteBufUtil.utf8Bytes(message);
+    RequestHead.header(out, "content-length", String.valueOf(length));
+    out.writeByte('\r').writeByte('\n');
+    ByteBufUtil.writeUtf8(out, message);
+    sent += out.readableBytes();
+    finish(failure.status());
+    client.writeAndFlush(out);
+    front.ended(this, closesClient());
+  }
+
+  /** The whole response is out. */
+  private void complete() {
+    Channel ch = upstream;
+    upstream = null;
+    if (ch != null) {
+      if (keepAlive) upstreams.release(origin.id(), ch);
+      else ch.close();
+    }
+    finish(status);
+    client.flush();
+    front.ended(this, closesClient());
+  }
+
+  private void closeUpstream() {
+    Channel ch = upstream;
+    upstream = null;
+    if (ch != null) {
+      DirectUpstreams.attach(ch, null);
+      ch.close();
+    }
+  }
+
+  private void releaseSlot() {
+    if (holdingSlot) {
+      holdingSlot = false;
+      origin.inFlight().decrementAndGet();
+      proxy.queue().drain();
+    }
+  }
+
+  private void finish(int status) {
+    if (done) return;
+    done = true;
+    proxy.readDeadlines().unwatch(this);
+    if (totalTimer != null) totalTimer.cancel(false);
+    if (headPart != null) headPart.release();
+    headPart = null;
+    releaseSlot();
+    if (request != null) {
+      request.release();
+      request = null;
+    }
+    AccessLog.Lines lines = proxy.accessLines();
+    boolean logged = lines.enabled();
+    if (!proxy.metrics().enabled() && !logged) return;
+    long now = System.nanoTime();
+    ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
+    meters.record(proxy.index(), route.prefix(), head.method, status, now - startNanos, head.length, sent);
+    if (logged) {
+      lines.log(new AccessRecord(lines.epochMillis(now), clientAddress, head.method.name(), head.uri, "HTTP/1.1", status,
+        sent, head.length, head.referer, head.userAgent, now - startNanos, origin == null ? null : origin.id(),
+        upstreamNanos, 0, requestId, reason));
+    }
+  }
+}

@@ -1,0 +1,231 @@
+package dev.fairway.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ByteProcessor;
+import io.vertx.core.http.HttpMethod;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A request head as {@link DirectHttp1} takes it, read in place in the bytes it came in: only a bodiless GET or HEAD
+ * in HTTP/1.1 with a target in origin form, one valid Host, and header lines in their strict form (a token, a colon,
+ * a value without control bytes, CRLF). Anything else, however valid, is not read here at all: it goes to Vert.x's
+ * decoder, which answers or forwards it as for any request. Only what routing, the forwarded headers and the access
+ * log need becomes a String.
+ */
+final class RequestHead {
+
+  /** Headers Fairway sets itself on the way up, or that end at this hop (as {@link ForwardedHeaders}). */
+  private static final String[] NOT_FORWARDED = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+    "proxy-connection", "te", "trailer", "upgrade", "host", "x-real-ip", "x-forwarded-proto", "x-forwarded-host",
+    "x-request-id", "x-forwarded-for"};
+  /** Requests with these are Vert.x's: a body, a protocol switch, an interim response. */
+  private static final String[] NOT_TAKEN = {"content-length", "transfer-encoding", "upgrade", "expect"};
+  /** What tchar (RFC 9110 5.6.2) allows besides letters and digits. */
+  private static final String TOKEN_SYMBOLS = "!#$%&'*+-.^_`|~";
+
+  final HttpMethod method;
+  /** The target as sent: path and query, forwarded as it is. */
+  final String uri;
+  /** The path alone, normalised, for route matching. */
+  final String path;
+  final String host;
+  /** Where the header lines start and the head ends (past its blank line), in the buffer it was read from. */
+  final int headersAt;
+  final int end;
+  final int length;
+  String requestId;
+  String forwardedFor;
+  String referer;
+  String userAgent;
+  /** The client asked to close the connection after this response. */
+  boolean close;
+  /** Accept names text/event-stream: an event stream's client (which the Vert.x path sends heartbeats). */
+  boolean acceptsEventStream;
+
+  private RequestHead(HttpMethod method, String uri, String path, String host, int headersAt, int end, int length) {
+    this.method = method;
+    this.uri = uri;
+    this.path = path;
+    this.host = host;
+    this.headersAt = headersAt;
+    this.end = end;
+    this.length = length;
+  }
+
+  /** The index just past a head's blank line in {@code buf}'s readable bytes, or -1 while it is not all there. */
+  static int end(ByteBuf buf) {
+    int from = buf.readerIndex(), to = buf.writerIndex();
+    while (true) {
+      int lf = buf.forEachByte(from, to - from, ByteProcessor.FIND_LF);
+      if (lf < 0 || lf + 2 >= to) return -1;
+      if (buf.getByte(lf + 1) == '\r' && buf.getByte(lf + 2) == '\n') return lf + 3;
+      from = lf + 1;
+    }
+  }
+
+  /**
+   * Reads the head at the buffer's reader index, ending at {@code end} ({@link #end}).
+   *
+   * @return the head, or null if it is not one this path takes
+   */
+  static RequestHead read(ByteBuf buf, int end) {
+    int start = buf.readerIndex();
+    int lineEnd = buf.forEachByte(start, end - start, ByteProcessor.FIND_LF);
+    if (lineEnd <= start || buf.getByte(lineEnd - 1) != '\r') return null;
+    HttpMethod method;
+    int target;
+    if (startsWith(buf, start, "GET /")) {
+      method = HttpMethod.GET;
+      target = start + 4;
+    } else if (startsWith(buf, start, "HEAD /")) {
+      method = HttpMethod.HEAD;
+      target = start + 5;
+    } else {
+      return null;
+    }
+    int version = lineEnd - 10; // " HTTP/1.1\r" before the LF
+    if (version <= target || !startsWith(buf, version, " HTTP/1.1\r")) return null;
+    int query = -1;
+    for (int i = target; i < version; i++) {
+      byte b = buf.getByte(i);
+      if (b <= ' ' || b == 127) return null; // a control byte, a space, anything not ASCII
+      if (b == '?' && query < 0) query = i;
+    }
+    String uri = buf.toString(target, version - target, StandardCharsets.US_ASCII);
+    String path = PathNormalizer.normalize(query < 0 ? uri : uri.substring(0, query - target));
+    String host = null;
+    RequestHead head = null;
+    String requestId = null, forwardedFor = null, referer = null, userAgent = null;
+    boolean close = false, eventStream = false;
+    for (int line = lineEnd + 1; line < end - 2; ) {
+      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
+      if (buf.getByte(le - 1) != '\r') return null;
+      int colon = tokenEnd(buf, line, le);
+      if (colon <= line || buf.getByte(colon) != ':' || !validValue(buf, colon + 1, le - 1)) return null;
+      if (isOneOf(buf, line, colon, NOT_TAKEN)) return null;
+      if (is(buf, line, colon, "host")) {
+        if (host != null) return null;
+        host = value(buf, colon, le);
+        if (!RequestChecks.validHost(host)) return null;
+      } else if (is(buf, line, colon, "connection")) {
+        String v = value(buf, colon, le);
+        if (v.equalsIgnoreCase("close")) close = true;
+        else if (!v.equalsIgnoreCase("keep-alive")) return null; // names more hop-by-hop headers: rare, Vert.x's
+      } else if (is(buf, line, colon, "x-request-id")) {
+        requestId = value(buf, colon, le);
+      } else if (is(buf, line, colon, "x-forwarded-for")) {
+        String v = value(buf, colon, le);
+        forwardedFor = forwardedFor == null ? v : forwardedFor + ", " + v;
+      } else if (is(buf, line, colon, "referer")) {
+        referer = value(buf, colon, le);
+      } else if (is(buf, line, colon, "user-agent")) {
+        userAgent = value(buf, colon, le);
+      } else if (is(buf, line, colon, "accept")) {
+        eventStream |= value(buf, colon, le).contains("text/event-stream");
+      }
+      line = le + 1;
+    }
+    if (host == null) return null;
+    head = new RequestHead(method, uri, path, host, lineEnd + 1, end, end - start);
+    head.requestId = requestId;
+    head.forwardedFor = forwardedFor;
+    head.referer = referer;
+    head.userAgent = userAgent;
+    head.close = close;
+    head.acceptsEventStream = eventStream;
+    return head;
+  }
+
+  /** The host without its port, as routes match it. */
+  String hostName() {
+    int colon = host.lastIndexOf(':');
+    return colon > 0 && host.lastIndexOf(']') < colon ? host.substring(0, colon) : host;
+  }
+
+  /**
+   * Writes the head to send upstream into {@code out}: the request line and the client's headers as they came, less
+   * hop-by-hop ones and those Fairway sets, then Fairway's (as {@link ForwardedHeaders#copyRequest}: X-Real-IP,
+   * X-Forwarded-For appended, X-Forwarded-Proto, X-Request-Id, X-Forwarded-Host), Host last as the client sent it.
+   */
+  void writeUpstream(ByteBuf buf, ByteBuf out, String client, String peer, String id, boolean dropUnderscores) {
+    int start = end - length;
+    out.writeBytes(buf, start, headersAt - start);
+    for (int line = headersAt; line < end - 2; ) {
+      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
+      int colon = buf.forEachByte(line, le - line, b -> b != ':');
+      if (!isOneOf(buf, line, colon, NOT_FORWARDED)
+        && !(dropUnderscores && buf.forEachByte(line, colon - line, b -> b != '_') >= 0)) {
+        out.writeBytes(buf, line, le + 1 - line);
+      }
+      line = le + 1;
+    }
+    header(out, "host", host);
+    header(out, "x-real-ip", client);
+    header(out, "x-forwarded-for", forwardedFor == null ? peer : forwardedFor + ", " + peer);
+    header(out, "x-forwarded-proto", "http");
+    header(out, "x-request-id", id);
+    header(out, "x-forwarded-host", host);
+    out.writeByte('\r').writeByte('\n');
+  }
+
+  static void header(ByteBuf out, String name, String value) {
+    out.writeCharSequence(name, StandardCharsets.US_ASCII);
+    out.writeByte(':').writeByte(' ');
+    out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
+    out.writeByte('\r').writeByte('\n');
+  }
+
+  static boolean startsWith(ByteBuf buf, int at, String ascii) {
+    if (at + ascii.length() > buf.writerIndex()) return false;
+    for (int i = 0; i < ascii.length(); i++) {
+      if (buf.getByte(at + i) != ascii.charAt(i)) return false;
+    }
+    return true;
+  }
+
+  /** Whether the header name at [at, colon) is {@code lower}, in any case. */
+  static boolean is(ByteBuf buf, int at, int colon, String lower) {
+    if (colon - at != lower.length()) return false;
+    for (int i = 0; i < lower.length(); i++) {
+      int b = buf.getByte(at + i);
+      if (b >= 'A' && b <= 'Z') b += 'a' - 'A';
+      if (b != lower.charAt(i)) return false;
+    }
+    return true;
+  }
+
+  static boolean isOneOf(ByteBuf buf, int at, int colon, String[] lowerNames) {
+    for (String n : lowerNames) {
+      if (is(buf, at, colon, n)) return true;
+    }
+    return false;
+  }
+
+  /** A value from after the colon to the line's end, without the spaces and tabs around it. */
+  static String value(ByteBuf buf, int colon, int lf) {
+    int from = colon + 1, to = lf - 1; // before CR
+    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
+    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) to--;
+    return buf.toString(from, to - from, StandardCharsets.ISO_8859_1);
+  }
+
+  /** Where the token starting at {@code from} ends (the index of the first byte that is not a tchar). */
+  private static int tokenEnd(ByteBuf buf, int from, int to) {
+    for (int i = from; i < to; i++) {
+      int b = buf.getByte(i);
+      boolean alnum = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9');
+      if (!alnum && TOKEN_SYMBOLS.indexOf(b) < 0) return i;
+    }
+    return to;
+  }
+
+  /** No control byte but HTAB, and no DEL (obs-text, bytes over 127, is allowed as Netty allows it). */
+  private static boolean validValue(ByteBuf buf, int from, int to) {
+    for (int i = from; i < to; i++) {
+      int b = buf.getByte(i) & 0xff;
+      if ((b < ' ' && b != '\t') || b == 127) return false;
+    }
+    return true;
+  }
+}
