@@ -75,6 +75,11 @@ final class ChunkedPassThrough extends ChannelInboundHandlerAdapter {
   }
 
   /** Bytes passed through, framing included, since start. */
+  /** Counts streamed body bytes that another path passed as they came ({@link DirectExchange}). */
+  static void passed(long bytes) {
+    PASSED.add(bytes);
+  }
+
   static long passedBytes() {
     return PASSED.sum();
   }

@@ -37,6 +37,9 @@ final class DirectExchange implements ReadDeadlines.Watched {
 
   private enum Body { NONE, LENGTH, CHUNKED, UNTIL_CLOSE }
 
+  /** Where a chunked body stands: in a size line (its digits, spaces, an extension, its LF), data, the CRLF after. */
+  private enum Chunk { SIZE, SIZE_SPACE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILERS }
+
   private final DirectHttp1 front;
   private final ChannelHandlerContext client;
   private final ProxyInstance proxy;
@@ -67,9 +70,11 @@ final class DirectExchange implements ReadDeadlines.Watched {
   private int status;
   private Body body;
   private long remaining;
-  private ChunkFraming chunks;
-  /** In a chunked body past its last chunk's size line: the bytes of the line being read (trailers, the blank end). */
-  private int trailerLine = -1;
+  private Chunk chunk = Chunk.SIZE;
+  private long chunkSize;
+  private boolean sizeDigits;
+  /** In a chunked body's trailers: the bytes of the line being read (0 at a line's start: a blank one ends them). */
+  private int trailerLine;
   private boolean keepAlive;
   private long sent;
 
@@ -283,10 +288,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
     RequestHead.header(out, "x-request-id", requestId);
     if (closesClient()) RequestHead.header(out, "connection", "close");
     out.writeByte('\r').writeByte('\n');
-    sent += out.readableBytes();
     headWritten = true;
     client.write(out);
-    if (body == Body.CHUNKED) chunks = new ChunkFraming();
     return true;
   }
 
@@ -345,38 +348,106 @@ final class DirectExchange implements ReadDeadlines.Watched {
         client.write(size);
         client.write(in);
         client.write(client.alloc().directBuffer(2).writeByte('\r').writeByte('\n'));
-        sent += n + size.readableBytes() + 2;
+        sent += n;
+        ChunkedPassThrough.passed(size.readableBytes() + n + 2L);
         backPressure();
       }
     }
   }
 
+  /**
+   * Passes on a chunked body in canonical framing: each chunk's data as it was read (a slice of the read) behind a
+   * size line of Fairway's own, so an extension or spaces after a size (which Netty's decoder takes, and the Vert.x
+   * path drops) never reach the client; trailers pass as they came. Broken framing (what that decoder refuses too, a
+   * bare LF among it) ends the client's response.
+   */
   private void relayChunks(ByteBuf in, int from, int to) {
-    int end = -1;
-    if (trailerLine < 0) {
-      ChunkFraming.Stop stop = chunks.scan(in, from, to);
-      if (stop == ChunkFraming.Stop.INVALID) {
+    int i = from;
+    while (i < to) {
+      if (chunk == Chunk.DATA) {
+        int n = (int) Math.min(remaining, to - i);
+        passChunkBytes(in.retainedSlice(i, n), n);
+        sent += n;
+        remaining -= n;
+        i += n;
+        if (remaining == 0) chunk = Chunk.DATA_CR;
+        continue;
+      }
+      if (chunk == Chunk.TRAILERS) {
+        int end = trailersEnd(in, i, to);
+        client.write(in.retainedSlice(i, (end < 0 ? to : end) - i));
+        if (end < 0) break;
+        if (end < to) keepAlive = false; // bytes after the body: not a connection to reuse
+        in.release();
+        complete();
+        return;
+      }
+      byte b = in.getByte(i++);
+      Chunk next = chunkLine(b);
+      if (next == null) {
         in.release();
         cut(Failure.UPSTREAM_INVALID.code());
         return;
       }
-      if (stop == ChunkFraming.Stop.LAST_CHUNK) {
-        trailerLine = 0; // the last chunk's size line is read: trailer lines, then a blank one
-        end = trailersEnd(in, chunks.stoppedAt(), to);
-      }
-    } else {
-      end = trailersEnd(in, from, to);
+      chunk = next;
     }
-    if (end >= 0) {
-      if (end < to) {
-        keepAlive = false;
-        in.writerIndex(end);
+    in.release();
+    backPressure();
+  }
+
+  /** One byte of a size line or of the CRLF after data: the state it leads to, null if the framing is broken. */
+  private Chunk chunkLine(byte b) {
+    switch (chunk) {
+      case SIZE -> {
+        int digit = Character.digit(b, 16);
+        if (digit >= 0) {
+          if (chunkSize > Integer.MAX_VALUE >> 4) return null; // what Netty's decoder takes: an int
+          chunkSize = chunkSize << 4 | digit;
+          sizeDigits = true;
+          return Chunk.SIZE;
+        }
+        if (!sizeDigits) return null;
+        return b == '\r' ? Chunk.SIZE_LF : b == ' ' || b == '\t' ? Chunk.SIZE_SPACE : b == ';' ? Chunk.EXTENSION : null;
       }
-      write(in, end - from);
-      complete();
-    } else {
-      write(in, to - from);
+      case SIZE_SPACE -> {
+        return b == ' ' || b == '\t' ? Chunk.SIZE_SPACE : b == ';' ? Chunk.EXTENSION : b == '\r' ? Chunk.SIZE_LF : null;
+      }
+      case EXTENSION -> {
+        return b == '\r' ? Chunk.SIZE_LF : b == '\n' ? null : Chunk.EXTENSION;
+      }
+      case SIZE_LF -> {
+        if (b != '\n') return null;
+        long size = chunkSize;
+        chunkSize = 0;
+        sizeDigits = false;
+        if (size == 0) {
+          client.write(client.alloc().directBuffer(3).writeByte('0').writeByte('\r').writeByte('\n'));
+          trailerLine = 0;
+          return Chunk.TRAILERS;
+        }
+        remaining = size;
+        ByteBuf line = client.alloc().directBuffer(10);
+        line.writeCharSequence(Long.toHexString(size), StandardCharsets.US_ASCII);
+        line.writeByte('\r').writeByte('\n');
+        passChunkBytes(line, 0);
+        return Chunk.DATA;
+      }
+      case DATA_CR -> {
+        return b == '\r' ? Chunk.DATA_LF : null;
+      }
+      case DATA_LF -> {
+        if (b != '\n') return null;
+        passChunkBytes(client.alloc().directBuffer(2).writeByte('\r').writeByte('\n'), 0);
+        return Chunk.SIZE;
+      }
+      default -> throw new IllegalStateException(chunk.name());
     }
+  }
+
+  /** Writes part of a streamed body (framing and data) to the client, counted as passed as it came. */
+  private void passChunkBytes(ByteBuf bytes, int payload) {
+    ChunkedPassThrough.passed(bytes.readableBytes());
+    client.write(bytes);
   }
 
   /** From {@code from} on, within trailers: the index past their blank line, or -1 if it is not in these bytes. */
@@ -398,7 +469,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
       in.release();
       return;
     }
-    sent += n;
+    sent += n; // body bytes, as the Vert.x path counts them
     client.write(in);
     backPressure();
   }
@@ -426,7 +497,6 @@ final class DirectExchange implements ReadDeadlines.Watched {
     if (headWritten) {
       if (body == Body.UNTIL_CLOSE) {
         client.write(client.alloc().directBuffer(5).writeBytes(LAST_CHUNK));
-        sent += LAST_CHUNK.length;
         keepAlive = false;
         complete();
       } else {
@@ -523,7 +593,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     RequestHead.header(out, "content-length", String.valueOf(length));
     out.writeByte('\r').writeByte('\n');
     ByteBufUtil.writeUtf8(out, message);
-    sent += out.readableBytes();
+    sent += length;
     finish(failure.status());
     client.writeAndFlush(out);
     front.ended(this, closesClient());
@@ -576,10 +646,10 @@ final class DirectExchange implements ReadDeadlines.Watched {
     if (!proxy.metrics().enabled() && !logged) return;
     long now = System.nanoTime();
     ProxyMetrics.UpstreamMeters meters = origin != null ? origin.meters() : proxy.noUpstreamMeters();
-    meters.record(proxy.index(), route.prefix(), head.method, status, now - startNanos, head.length, sent);
+    meters.record(proxy.index(), route.prefix(), head.method, status, now - startNanos, 0, sent); // no body came
     if (logged) {
       lines.log(new AccessRecord(lines.epochMillis(now), clientAddress, head.method.name(), head.uri, "HTTP/1.1", status,
-        sent, head.length, head.referer, head.userAgent, now - startNanos, origin == null ? null : origin.id(),
+        sent, 0, head.referer, head.userAgent, now - startNanos, origin == null ? null : origin.id(),
         upstreamNanos, 0, requestId, reason));
     }
   }

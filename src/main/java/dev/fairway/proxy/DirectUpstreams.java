@@ -17,8 +17,9 @@ import java.util.Map;
 
 /**
  * The upstream HTTP/1.1 connections of {@link DirectHttp1}'s exchanges on one event loop: opened on that loop with the
- * transport's own channels, kept alive per upstream (at most upstream-max-idle each, closed after
- * upstream-idle-timeout), at most pool-size open per upstream. Each connection hands what it reads to the exchange
+ * transport's own channels, kept alive per upstream (those beyond upstream-max-idle closed once unused for a
+ * second, as {@link UpstreamConnections} does, the rest after upstream-idle-timeout), at most pool-size open per
+ * upstream. Each connection hands what it reads to the exchange
  * that holds it. Event-loop confined.
  */
 final class DirectUpstreams {
@@ -47,10 +48,9 @@ final class DirectUpstreams {
           ch.pipeline().addLast(new Reader());
         }
       });
-    if (idleTimeoutMillis > 0) {
-      long sweep = ReadDeadlines.sweepMillis(idleTimeoutMillis);
-      loop.scheduleAtFixedRate(this::closeIdle, sweep, sweep, java.util.concurrent.TimeUnit.MILLISECONDS);
-    }
+    long sweep = Math.min(UpstreamConnections.SURPLUS_IDLE_MILLIS / 2,
+      idleTimeoutMillis > 0 ? ReadDeadlines.sweepMillis(idleTimeoutMillis) : Long.MAX_VALUE);
+    loop.scheduleAtFixedRate(this::closeIdle, sweep, sweep, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** Whether a connection to {@code upstream} can be had now: an idle one, or room to open one. */
@@ -84,11 +84,11 @@ final class DirectUpstreams {
     return f;
   }
 
-  /** Gives back a connection whose exchange ended cleanly; it is closed if this upstream keeps enough already. */
+  /** Gives back a connection whose exchange ended cleanly, for the next request to the same upstream. */
   void release(String upstream, Channel ch) {
     reader(ch).exchange = null;
     Pool p = pools.get(upstream);
-    if (p == null || p.idle.size() >= maxIdle || !ch.isActive()) {
+    if (p == null || !ch.isActive()) {
       ch.close();
       return;
     }
@@ -104,12 +104,16 @@ final class DirectUpstreams {
     return (Reader) ch.pipeline().first();
   }
 
+  /** Closes the connections beyond upstream-max-idle unused for a second, and any unused for upstream-idle-timeout. */
   private void closeIdle() {
     long now = System.nanoTime();
+    long surplusNanos = UpstreamConnections.SURPLUS_IDLE_MILLIS * 1_000_000;
     for (Pool p : pools.values()) {
       for (Iterator<Channel> it = p.idle.descendingIterator(); it.hasNext(); ) { // the longest idle are last
         Channel ch = it.next();
-        if (now - reader(ch).idleSince < idleTimeoutNanos) break;
+        long unused = now - reader(ch).idleSince;
+        boolean surplus = p.idle.size() > maxIdle && unused >= surplusNanos;
+        if (!surplus && (idleTimeoutNanos == 0 || unused < idleTimeoutNanos)) break;
         it.remove();
         ch.close();
       }

@@ -5,6 +5,7 @@ import dev.fairway.accesslog.AccessRecord;
 import dev.fairway.bus.Addresses;
 import dev.fairway.bus.UpstreamFeed;
 import dev.fairway.config.FairwayOptions;
+import dev.fairway.config.ProcessOptions;
 import dev.fairway.jobs.JobEndpoint;
 import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.ops.Lifecycle;
@@ -81,12 +82,6 @@ public class ProxyVerticle extends VerticleBase {
       readDeadlines, new ClientDeadlines(vertx, this::onClientTimeout), shared.lifecycle(), shared.jobs(),
       shared.waits());
     shared.ages().register(context, readDeadlines);
-    if (startOptions.getListen().isDirectHttp1() && !startOptions.getListen().getTls().enabled()) {
-      DirectHttp1.register(new DirectHttp1.Instance(instance, startOptions.getListen().getPort(),
-        startOptions.getUpstreamTls().isEnabled(), path -> jobEndpoint != null && jobEndpoint.owns(path),
-        startOptions.getProcess().getPoolSize(), startOptions.getProcess().getUpstreamMaxIdle(),
-        startOptions.getProcess().getUpstreamIdleTimeoutMillis()));
-    }
     jobEndpoint = shared.jobs() == null ? null : new JobEndpoint(shared.jobs(), instance.jobForwarder());
     instance.use(linesOf(accessLog));
     reconfigure(startOptions);
@@ -101,7 +96,15 @@ public class ProxyVerticle extends VerticleBase {
         msg -> reconfigure(new FairwayOptions(msg.body()))).completion())
       .compose(v -> vertx.createHttpServer(serverOptions()).requestHandler(this::handle).connectionHandler(this::opened)
         .listen())
-      .onSuccess(s -> server = s);
+      .onSuccess(s -> {
+        server = s;
+        if (startOptions.getListen().isDirectHttp1() && !startOptions.getListen().getTls().enabled()) {
+          ProcessOptions process = startOptions.getProcess();
+          DirectHttp1.register(new DirectHttp1.Instance(instance, s.actualPort(), startOptions.getUpstreamTls().isEnabled(),
+            path -> jobEndpoint != null && jobEndpoint.owns(path), process.getPoolSize(), process.getUpstreamMaxIdle(),
+            process.getUpstreamIdleTimeoutMillis()));
+        }
+      });
   }
 
   /** Routes, timeouts, retries, hash keys and client-address rules: everything a reload can change without a restart. */
@@ -206,6 +209,7 @@ public class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    DirectHttp1.unregister();
     instance.accessLines().handOff();
     return Future.join(client.close(), http2Client.close());
   }

@@ -62,6 +62,9 @@ public final class RelayTransport implements Transport {
     FunctionCounter.builder("fairway.relayed.passthrough", ChunkedPassThrough.class, c -> ChunkedPassThrough.passedBytes())
       .baseUnit("bytes").description("Bytes of streamed response bodies passed from upstream to client as they came")
       .register(registry);
+    FunctionCounter.builder("fairway.direct.requests", DirectHttp1.class, c -> DirectHttp1.taken())
+      .description("Requests Fairway's own HTTP/1.1 path took (listen.direct-http1), the rest went through Vert.x")
+      .register(registry);
     Gauge.builder("fairway.relay.buffers.held", RelayBuffers::heldBytes).baseUnit("bytes")
       .description("Direct memory relay buffers take: in flight, kept for reuse, or waiting for the GC (at most 32 MiB)")
       .register(registry);

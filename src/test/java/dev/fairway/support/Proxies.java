@@ -24,6 +24,8 @@ public final class Proxies {
     options.getAdmin().setPort(0);
     options.getProcess().setInstances(1);
     options.getAccessLog().setDestination("off");
+    // the proxy tests run a second time with Fairway's own HTTP/1.1 path on (the failsafe execution "direct-http1")
+    if (Boolean.getBoolean("fairway.test.direct-http1")) options.getListen().setDirectHttp1(true);
     return options;
   }
 
