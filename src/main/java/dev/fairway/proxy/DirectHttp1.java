@@ -25,7 +25,6 @@ import java.util.function.Predicate;
 final class DirectHttp1 extends ChannelDuplexHandler {
 
   static final String NAME = "fairway-direct";
-  static final boolean DEBUG = Boolean.getBoolean("fairway.direct-debug");
   /** What Vert.x's decoder takes by default: a head longer than this goes to it, which answers 431 or 414. */
   private static final int MAX_HEAD = 8192;
 
@@ -108,7 +107,6 @@ final class DirectHttp1 extends ChannelDuplexHandler {
 
   /** The handler for a new connection's pipeline, or null when it is not a proxy connection of a registered instance. */
   static DirectHttp1 forChannel(Channel channel) {
-    if (DEBUG) System.err.println("forChannel " + channel + " " + INSTANCES + " " + Thread.currentThread());
     if (INSTANCES.isEmpty()) return null;
     Instance instance = INSTANCES.get(Thread.currentThread());
     if (instance == null || !(channel.localAddress() instanceof InetSocketAddress local) || local.getPort() != instance.port
@@ -201,7 +199,6 @@ final class DirectHttp1 extends ChannelDuplexHandler {
 
   /** Gives the connection, and the bytes read so far, to Vert.x's decoder for good. */
   private void toVertx() {
-    if (DEBUG) new Throwable("to vertx " + connection).printStackTrace();
     ByteBuf bytes = pending;
     pending = null;
     ctx.pipeline().remove(this);
