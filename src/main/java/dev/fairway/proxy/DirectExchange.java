@@ -604,6 +604,10 @@ final class DirectExchange implements ReadDeadlines.Watched {
     Channel ch = upstream;
     upstream = null;
     if (ch != null) {
+      if (!ch.config().isAutoRead()) { // paused by the last write: the next exchange reads it from the start
+        ch.config().setAutoRead(true);
+        front.resumeWhenWritable(null);
+      }
       if (keepAlive) upstreams.release(origin.id(), ch);
       else ch.close();
     }

@@ -2,6 +2,7 @@ package dev.fairway.proxy;
 
 import dev.fairway.accesslog.RequestIds;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -216,7 +217,8 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     if (close || closeAfter != null) {
       ChannelPromise promise = closeAfter != null ? closeAfter : ctx.newPromise();
       closeAfter = null;
-      ctx.close(promise);
+      // once everything written before has gone out: a close fails writes still queued
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> ctx.close(promise));
       return;
     }
     if (!ctx.channel().config().isAutoRead()) ctx.channel().config().setAutoRead(true);

@@ -173,6 +173,53 @@ class DirectHttp1Test extends FairwayTest {
     }
   }
 
+  /**
+   * A client that reads nothing until the upstream is held back: the upstream is paused under back-pressure, its
+   * connection still goes back to the pool reading, and a response that closes the connection arrives whole first.
+   */
+  @Test
+  void largeResponsesToAClientThatWaitsArriveWholeOnAReusedUpstreamAndBeforeAClose() throws Exception {
+    int size = 8 * 1024 * 1024;
+    java.util.concurrent.atomic.AtomicBoolean heldBack = new java.util.concurrent.atomic.AtomicBoolean();
+    upstream = vertx.createNetServer().connectHandler(so -> {
+      connections.incrementAndGet();
+      so.handler(b -> {
+        if (!b.toString(StandardCharsets.ISO_8859_1).contains("\r\n\r\n")) return;
+        heldBack.set(false);
+        so.write("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n");
+        writeBlocks(so, size / BLOCK.length(), heldBack);
+      });
+    });
+    startFairway(upstream.listen(0, "127.0.0.1").await().actualPort());
+    try (Socket s = client()) {
+      InputStream in = s.getInputStream();
+      send(s, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
+      dev.fairway.support.Http.await("the upstream held back", java.time.Duration.ofSeconds(10), heldBack::get);
+      assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+      assertThat(in.readNBytes(size)).hasSize(size);
+      send(s, "GET /two HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+      dev.fairway.support.Http.await("the upstream held back again", java.time.Duration.ofSeconds(10), heldBack::get);
+      assertThat(readHead(in)).contains("connection: close");
+      assertThat(in.readAllBytes()).as("the whole body, then the close").hasSize(size);
+    }
+    assertThat(connections).as("the upstream connection was reused").hasValue(1);
+  }
+
+  private static final io.vertx.core.buffer.Buffer BLOCK = io.vertx.core.buffer.Buffer.buffer("x".repeat(64 * 1024));
+
+  /** Writes {@code blocks} blocks as fast as the socket takes them, noting when it had to wait. */
+  private static void writeBlocks(io.vertx.core.net.NetSocket so, int blocks, java.util.concurrent.atomic.AtomicBoolean heldBack) {
+    for (int i = 0; i < blocks; i++) {
+      so.write(BLOCK);
+      if (so.writeQueueFull()) {
+        heldBack.set(true);
+        int left = blocks - i - 1;
+        so.drainHandler(v -> writeBlocks(so, left, heldBack));
+        return;
+      }
+    }
+  }
+
   private Socket client() throws IOException {
     Socket s = new Socket("127.0.0.1", fairway.proxyPort());
     s.setSoTimeout(10_000);
