@@ -77,6 +77,10 @@ final class DirectExchange implements ReadDeadlines.Watched {
   private int trailerLine;
   private boolean keepAlive;
   private long sent;
+  /** The client's response head, until the first body bytes go with it. */
+  private ByteBuf headOut;
+  /** A body up to this size that came with its head is copied behind it: one write, not two. */
+  private static final int SMALL_BODY = 4096;
 
   DirectExchange(DirectHttp1 front, ChannelHandlerContext client, ProxyInstance proxy, DirectUpstreams upstreams,
                  RequestHead head, Route route, String clientAddress, String requestId, String hashKey, ByteBuf request) {
@@ -289,7 +293,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     if (closesClient()) RequestHead.header(out, "connection", "close");
     out.writeByte('\r').writeByte('\n');
     headWritten = true;
-    client.write(out);
+    headOut = out; // written with the body's first bytes (one write for a small response)
     return true;
   }
 
@@ -319,6 +323,21 @@ final class DirectExchange implements ReadDeadlines.Watched {
   /** Passes on body bytes (the rest of a read after the head, or a later read). */
   private void relayBody(ByteBuf in) {
     int from = in.readerIndex(), to = in.writerIndex();
+    ByteBuf head = headOut;
+    if (head != null) {
+      headOut = null;
+      if (body == Body.LENGTH && remaining <= SMALL_BODY && to - from >= remaining) { // the whole body is here
+        head.writeBytes(in, from, (int) remaining);
+        sent += remaining;
+        if (to - from > remaining) keepAlive = false; // more than its length said
+        remaining = 0;
+        in.release();
+        client.write(head);
+        complete();
+        return;
+      }
+      client.write(head);
+    }
     switch (body) {
       case NONE -> {
         if (from < to) keepAlive = false; // bytes after a bodiless response: not a connection to reuse
@@ -640,6 +659,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
     if (totalTimer != null) totalTimer.cancel(false);
     if (headPart != null) headPart.release();
     headPart = null;
+    if (headOut != null) headOut.release();
+    headOut = null;
     releaseSlot();
     if (request != null) {
       request.release();

@@ -225,6 +225,11 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     next();
   }
 
+  /** Vert.x's handlers after this one have nothing to do with a read this path took (and are not told of it). */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+  }
+
   /** The upstream's reads wait until this client's socket drains. */
   void resumeWhenWritable(Channel upstream) {
     pausedUpstream = upstream;

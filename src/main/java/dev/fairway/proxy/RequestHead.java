@@ -86,12 +86,9 @@ final class RequestHead {
     }
     int version = lineEnd - 10; // " HTTP/1.1\r" before the LF
     if (version <= target || !startsWith(buf, version, " HTTP/1.1\r")) return null;
-    int query = -1;
-    for (int i = target; i < version; i++) {
-      byte b = buf.getByte(i);
-      if (b <= ' ' || b == 127) return null; // a control byte, a space, anything not ASCII
-      if (b == '?' && query < 0) query = i;
-    }
+    // no control byte, space or DEL, and nothing beyond ASCII (a negative byte)
+    if (buf.forEachByte(target, version - target, TARGET_BYTE) >= 0) return null;
+    int query = buf.forEachByte(target, version - target, NOT_QUESTION_MARK);
     String uri = buf.toString(target, version - target, StandardCharsets.US_ASCII);
     String path = PathNormalizer.normalize(query < 0 ? uri : uri.substring(0, query - target));
     String host = null;
@@ -212,20 +209,27 @@ final class RequestHead {
 
   /** Where the token starting at {@code from} ends (the index of the first byte that is not a tchar). */
   private static int tokenEnd(ByteBuf buf, int from, int to) {
-    for (int i = from; i < to; i++) {
-      int b = buf.getByte(i);
-      boolean alnum = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9');
-      if (!alnum && TOKEN_SYMBOLS.indexOf(b) < 0) return i;
-    }
-    return to;
+    int end = buf.forEachByte(from, to - from, TCHAR);
+    return end < 0 ? to : end;
   }
 
   /** No control byte but HTAB, and no DEL (obs-text, bytes over 127, is allowed as Netty allows it). */
   private static boolean validValue(ByteBuf buf, int from, int to) {
-    for (int i = from; i < to; i++) {
-      int b = buf.getByte(i) & 0xff;
-      if ((b < ' ' && b != '\t') || b == 127) return false;
-    }
-    return true;
+    return buf.forEachByte(from, to - from, VALUE_BYTE) < 0;
   }
+
+  private static final boolean[] TOKEN = new boolean[128];
+
+  static {
+    for (int c = '0'; c <= '9'; c++) TOKEN[c] = true;
+    for (int c = 'a'; c <= 'z'; c++) TOKEN[c] = true;
+    for (int c = 'A'; c <= 'Z'; c++) TOKEN[c] = true;
+    for (char c : TOKEN_SYMBOLS.toCharArray()) TOKEN[c] = true;
+  }
+
+  // the scans go through forEachByte: one bounds check per run of bytes, not one per byte
+  private static final ByteProcessor TCHAR = b -> b >= 0 && TOKEN[b];
+  private static final ByteProcessor VALUE_BYTE = b -> (b >= ' ' || b == '\t' || b < 0) && b != 127;
+  private static final ByteProcessor TARGET_BYTE = b -> b > ' ' && b != 127;
+  private static final ByteProcessor NOT_QUESTION_MARK = b -> b != '?';
 }
