@@ -276,7 +276,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
     }
     if (settings.failOnStatus().contains(code)) proxy.reportFailure(origin.id(), "status " + code);
     // second pass: the client's head
-    ByteBuf out = client.alloc().directBuffer(end - start + 128);
+    int smallBody = body == Body.LENGTH && length <= SMALL_BODY ? (int) length : 0; // written behind it
+    ByteBuf out = client.alloc().buffer(end - start + 128 + requestId.length() + smallBody);
     out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
     out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
     for (int line = lineEnd + 1; line < end - 2; ) {
@@ -361,12 +362,12 @@ final class DirectExchange implements ReadDeadlines.Watched {
           in.release();
           return;
         }
-        ByteBuf size = client.alloc().directBuffer(10);
+        ByteBuf size = client.alloc().buffer(10);
         size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
         size.writeByte('\r').writeByte('\n');
         client.write(size);
         client.write(in);
-        client.write(client.alloc().directBuffer(2).writeByte('\r').writeByte('\n'));
+        client.write(client.alloc().buffer(2).writeByte('\r').writeByte('\n'));
         sent += n;
         ChunkedPassThrough.passed(size.readableBytes() + n + 2L);
         backPressure();
@@ -440,12 +441,12 @@ final class DirectExchange implements ReadDeadlines.Watched {
         chunkSize = 0;
         sizeDigits = false;
         if (size == 0) {
-          client.write(client.alloc().directBuffer(3).writeByte('0').writeByte('\r').writeByte('\n'));
+          client.write(client.alloc().buffer(3).writeByte('0').writeByte('\r').writeByte('\n'));
           trailerLine = 0;
           return Chunk.TRAILERS;
         }
         remaining = size;
-        ByteBuf line = client.alloc().directBuffer(10);
+        ByteBuf line = client.alloc().buffer(10);
         line.writeCharSequence(Long.toHexString(size), StandardCharsets.US_ASCII);
         line.writeByte('\r').writeByte('\n');
         passChunkBytes(line, 0);
@@ -456,7 +457,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
       }
       case DATA_LF -> {
         if (b != '\n') return null;
-        passChunkBytes(client.alloc().directBuffer(2).writeByte('\r').writeByte('\n'), 0);
+        passChunkBytes(client.alloc().buffer(2).writeByte('\r').writeByte('\n'), 0);
         return Chunk.SIZE;
       }
       default -> throw new IllegalStateException(chunk.name());
@@ -515,7 +516,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     upstream = null;
     if (headWritten) {
       if (body == Body.UNTIL_CLOSE) {
-        client.write(client.alloc().directBuffer(5).writeBytes(LAST_CHUNK));
+        client.write(client.alloc().buffer(5).writeBytes(LAST_CHUNK));
         keepAlive = false;
         complete();
       } else {
@@ -601,7 +602,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     closeUpstream();
     status = failure.status();
     String message = failure.message(detail) + "\n";
-    ByteBuf out = client.alloc().directBuffer(256 + message.length());
+    ByteBuf out = client.alloc().buffer(256 + message.length());
     out.writeCharSequence("HTTP/1.1 " + failure.status() + " " + HttpResponseStatus.valueOf(failure.status()).reasonPhrase()
       + "\r\n", StandardCharsets.US_ASCII);
     RequestHead.header(out, "content-type", "text/plain; charset=utf-8");

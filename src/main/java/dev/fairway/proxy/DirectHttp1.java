@@ -185,7 +185,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
       return false;
     }
     String requestId = RequestIds.keepOrCreate(head.requestId);
-    ByteBuf request = ctx.alloc().directBuffer(head.length + 256);
+    ByteBuf request = ctx.alloc().buffer(head.length + 256);
     head.writeUpstream(pending, request, peer, peer, requestId, settings.dropUnderscoreHeaders());
     pending.readerIndex(head.end);
     if (!pending.isReadable()) {

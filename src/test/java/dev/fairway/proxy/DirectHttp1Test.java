@@ -93,6 +93,23 @@ class DirectHttp1Test extends FairwayTest {
   }
 
   @Test
+  void responsesOfEverySizeArriveWhole() throws Exception {
+    startFairway(startUpstream(head -> {
+      int size = Integer.parseInt(head.substring(5, head.indexOf(' ', 5)));
+      return "HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n" + "y".repeat(size);
+    }));
+    String longId = "i".repeat(120);
+    try (Socket s = client()) {
+      InputStream in = s.getInputStream();
+      for (int size : new int[] {0, 1, 1024, 4095, 4096, 4097, 70_000}) {
+        send(s, "GET /" + size + " HTTP/1.1\r\nHost: h\r\nX-Request-Id: " + longId + "\r\n\r\n");
+        String response = readResponse(in);
+        assertThat(response).as("size " + size).contains("x-request-id: " + longId).endsWith("\r\n\r\n" + "y".repeat(size));
+      }
+    }
+  }
+
+  @Test
   void pipelinedGetsAreAnsweredInOrderOnKeptAliveConnections() throws Exception {
     startFairway(startUpstream(head -> {
       String path = head.substring(4, head.indexOf(' ', 4));
