@@ -386,7 +386,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     while (i < to) {
       if (chunk == Chunk.DATA) {
         int n = (int) Math.min(remaining, to - i);
-        passChunkBytes(in.retainedSlice(i, n), n);
+        passChunkBytes(in.retainedSlice(i, n));
         sent += n;
         remaining -= n;
         i += n;
@@ -449,7 +449,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
         ByteBuf line = client.alloc().buffer(10);
         line.writeCharSequence(Long.toHexString(size), StandardCharsets.US_ASCII);
         line.writeByte('\r').writeByte('\n');
-        passChunkBytes(line, 0);
+        passChunkBytes(line);
         return Chunk.DATA;
       }
       case DATA_CR -> {
@@ -457,7 +457,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
       }
       case DATA_LF -> {
         if (b != '\n') return null;
-        passChunkBytes(client.alloc().buffer(2).writeByte('\r').writeByte('\n'), 0);
+        passChunkBytes(client.alloc().buffer(2).writeByte('\r').writeByte('\n'));
         return Chunk.SIZE;
       }
       default -> throw new IllegalStateException(chunk.name());
@@ -465,7 +465,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
   }
 
   /** Writes part of a streamed body (framing and data) to the client, counted as passed as it came. */
-  private void passChunkBytes(ByteBuf bytes, int payload) {
+  private void passChunkBytes(ByteBuf bytes) {
     ChunkedPassThrough.passed(bytes.readableBytes());
     client.write(bytes);
   }

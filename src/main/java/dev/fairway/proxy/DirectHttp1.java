@@ -8,6 +8,8 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.vertx.core.http.HttpConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -26,6 +28,7 @@ import java.util.function.Predicate;
 final class DirectHttp1 extends ChannelDuplexHandler {
 
   static final String NAME = "fairway-direct";
+  private static final Logger log = LoggerFactory.getLogger(DirectHttp1.class);
   /** What Vert.x's decoder takes by default: a head longer than this goes to it, which answers 431 or 414. */
   private static final int MAX_HEAD = 8192;
 
@@ -103,6 +106,14 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     Instance instance = INSTANCES.isEmpty() ? null : INSTANCES.get(Thread.currentThread());
     if (instance != null && connection.remoteAddress() != null && !connection.isSsl()) {
       instance.opened.put(connection.remoteAddress().port(), connection);
+    }
+  }
+
+  /** Vert.x closed {@code connection}: forgets it, if no handler of this path took it (an HTTP/2 one, say). */
+  static void closed(HttpConnection connection) {
+    Instance instance = INSTANCES.isEmpty() ? null : INSTANCES.get(Thread.currentThread());
+    if (instance != null && connection.remoteAddress() != null) {
+      instance.opened.remove(connection.remoteAddress().port(), connection);
     }
   }
 
@@ -251,6 +262,20 @@ final class DirectHttp1 extends ChannelDuplexHandler {
       return;
     }
     ctx.close(promise);
+  }
+
+  /**
+   * A fault of this path's own (not the socket's, which Vert.x's handler is told of as usual) is logged, and the
+   * connection closed: a request it took is never passed on to Vert.x half read.
+   */
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof java.io.IOException) {
+      ctx.fireExceptionCaught(cause);
+      return;
+    }
+    log.warn("closing a client connection after an error on the direct HTTP/1.1 path", cause);
+    ctx.close();
   }
 
   @Override

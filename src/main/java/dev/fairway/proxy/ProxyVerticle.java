@@ -124,7 +124,10 @@ public class ProxyVerticle extends VerticleBase {
       metrics.clientConnections().decrementAndGet();
       shared.clientConnections().closed(address);
     });
-    conn.closeHandler(x -> instance.clientDeadlines().closed(conn));
+    conn.closeHandler(x -> {
+      instance.clientDeadlines().closed(conn);
+      DirectHttp1.closed(conn);
+    });
     String over = settings.maxConnections() > 0 && open > settings.maxConnections() ? "max-connections"
       : settings.maxClientConnections() > 0 && fromClient > settings.maxClientConnections() ? "max-client-connections" : null;
     if (over != null) {
