@@ -233,35 +233,70 @@ final class DirectExchange implements ReadDeadlines.Watched {
     if (code < 100 || (buf.getByte(start + 12) != ' ' && buf.getByte(start + 12) != '\r')) return false;
     if (code == 101) return false; // no upgrade was asked
     if (code < 200) return true; // interim: not passed on, the final head follows
-    // first pass: framing
+    // one pass: the framing headers read, the client's head written (a 204's Content-Length and hop-by-hop headers
+    // left out); a head whose Connection names other headers is written again without those (rare)
     long length = -1;
     boolean chunked = false, close = !http11;
     String connectionNames = null;
+    ByteBuf out = client.alloc().buffer(end - start + 160 + requestId.length() + SMALL_BODY);
+    out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
+    out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
     for (int line = lineEnd + 1; line < end - 2; ) {
       int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
-      int colon = buf.forEachByte(line, le - line, b -> b != ':');
-      if (colon <= line || buf.getByte(le - 1) != '\r') return false;
-      if (RequestHead.is(buf, line, colon, "content-length")) {
-        String v = RequestHead.value(buf, colon, le);
-        if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) return false;
-        long l = Long.parseLong(v);
-        if (length >= 0 && l != length) return false;
-        length = l;
-      } else if (RequestHead.is(buf, line, colon, "transfer-encoding")) {
-        if (chunked || !RequestHead.value(buf, colon, le).equalsIgnoreCase("chunked")) return false;
-        chunked = true;
-      } else if (RequestHead.is(buf, line, colon, "connection")) {
-        String v = RequestHead.value(buf, colon, le);
-        if (v.equalsIgnoreCase("close")) close = true;
-        else if (v.equalsIgnoreCase("keep-alive")) close &= http11;
-        else connectionNames = connectionNames == null ? v : connectionNames + "," + v;
+      int colon = buf.forEachByte(line, le - line, NOT_COLON);
+      if (colon <= line || buf.getByte(le - 1) != '\r') {
+        out.release();
+        return false;
       }
+      boolean keep = true;
+      if (RequestHead.is(buf, line, colon, "content-length")) {
+        long l = digits(buf, colon + 1, le - 1);
+        if (l < 0 || (length >= 0 && l != length)) {
+          out.release();
+          return false;
+        }
+        length = l;
+        keep = code != 204; // never allowed there (RFC 9110 8.6)
+      } else if (RequestHead.isOneOf(buf, line, colon, HOP_BY_HOP)) {
+        keep = false;
+        if (RequestHead.is(buf, line, colon, "transfer-encoding")) {
+          if (chunked || !valueIs(buf, colon, le, "chunked")) {
+            out.release();
+            return false;
+          }
+          chunked = true;
+        } else if (RequestHead.is(buf, line, colon, "connection")) {
+          if (valueIs(buf, colon, le, "close")) {
+            close = true;
+          } else if (valueIs(buf, colon, le, "keep-alive")) {
+            close &= http11;
+          } else {
+            String v = RequestHead.value(buf, colon, le);
+            connectionNames = connectionNames == null ? v : connectionNames + "," + v;
+          }
+        }
+      }
+      if (keep) out.writeBytes(buf, line, le + 1 - line);
       line = le + 1;
     }
-    if (chunked && length >= 0) return false; // never pass on framing that two parsers could read two ways
+    if (chunked && length >= 0) { // never pass on framing that two parsers could read two ways
+      out.release();
+      return false;
+    }
     if (connectionNames != null) {
       for (String t : connectionNames.split(",")) {
         if (t.trim().equalsIgnoreCase("close")) close = true;
+      }
+      out.writerIndex(0);
+      out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
+      out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
+      for (int line = lineEnd + 1; line < end - 2; ) {
+        int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
+        int colon = buf.forEachByte(line, le - line, NOT_COLON);
+        boolean drop = RequestHead.isOneOf(buf, line, colon, HOP_BY_HOP) || named(connectionNames, buf, line, colon)
+          || (code == 204 && RequestHead.is(buf, line, colon, "content-length"));
+        if (!drop) out.writeBytes(buf, line, le + 1 - line);
+        line = le + 1;
       }
     }
     boolean noBody = head.method == HttpMethod.HEAD || code == 204 || code == 304;
@@ -275,20 +310,6 @@ final class DirectExchange implements ReadDeadlines.Watched {
       if (capacity != null) proxy.selector().reportCapacity(origin.id(), capacity);
     }
     if (settings.failOnStatus().contains(code)) proxy.reportFailure(origin.id(), "status " + code);
-    // second pass: the client's head
-    int smallBody = body == Body.LENGTH && length <= SMALL_BODY ? (int) length : 0; // written behind it
-    ByteBuf out = client.alloc().buffer(end - start + 128 + requestId.length() + smallBody);
-    out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
-    out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
-    for (int line = lineEnd + 1; line < end - 2; ) {
-      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
-      int colon = buf.forEachByte(line, le - line, b -> b != ':');
-      boolean drop = RequestHead.isOneOf(buf, line, colon, HOP_BY_HOP)
-        || (code == 204 && RequestHead.is(buf, line, colon, "content-length"))
-        || (connectionNames != null && named(connectionNames, buf, line, colon));
-      if (!drop) out.writeBytes(buf, line, le + 1 - line);
-      line = le + 1;
-    }
     if (body == Body.CHUNKED || body == Body.UNTIL_CLOSE) RequestHead.header(out, "transfer-encoding", "chunked");
     RequestHead.header(out, "x-request-id", requestId);
     if (closesClient()) RequestHead.header(out, "connection", "close");
@@ -296,6 +317,30 @@ final class DirectExchange implements ReadDeadlines.Watched {
     headWritten = true;
     headOut = out; // written with the body's first bytes (one write for a small response)
     return true;
+  }
+
+  private static final ByteProcessor NOT_COLON = b -> b != ':';
+
+  /** The digits between optional spaces in [from, to) as a number; -1 unless they are 1 to 18 ASCII digits. */
+  private static long digits(ByteBuf buf, int from, int to) {
+    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
+    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) to--;
+    if (to == from || to - from > 18) return -1;
+    long value = 0;
+    for (int i = from; i < to; i++) {
+      byte b = buf.getByte(i);
+      if (b < '0' || b > '9') return -1;
+      value = value * 10 + (b - '0');
+    }
+    return value;
+  }
+
+  /** Whether the value after the colon, spaces around it aside, is {@code lower} in any case. */
+  private static boolean valueIs(ByteBuf buf, int colon, int lf, String lower) {
+    int from = colon + 1, to = lf - 1; // before CR
+    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
+    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) to--;
+    return RequestHead.is(buf, from, to, lower);
   }
 
   private static boolean named(String connectionNames, ByteBuf buf, int line, int colon) {
