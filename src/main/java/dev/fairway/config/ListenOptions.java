@@ -41,7 +41,7 @@ public final class ListenOptions {
   private boolean webSocketCompression;
   /**
    * Plain HTTP/1.1 GET and HEAD requests on simple routes take Fairway's own path, which passes their bytes beneath
-   * Vert.x (about a third less CPU per request, load-tests/run.sh); everything else goes through Vert.x as before.
+   * Vert.x (a fifth to a third less CPU per request, load-tests/run.sh); everything else goes through Vert.x as before.
    */
   private boolean directHttp1;
 
