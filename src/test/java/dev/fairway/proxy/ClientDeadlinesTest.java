@@ -92,7 +92,9 @@ class ClientDeadlinesTest extends FairwayTest {
       while (in.read() >= 0) {
         // the rest of the response, then the close
       }
-      assertThat((System.nanoTime() - start) / 1_000_000).isBetween(350L, 3_000L);
+      // not at once, nor long after: the close comes at 400-500 ms after the response went out (sweeps every
+      // 100 ms), and this thread may read its first bytes tens of milliseconds after they came on a busy machine
+      assertThat((System.nanoTime() - start) / 1_000_000).isBetween(200L, 3_000L);
     }
     HttpClient client = vertx.createHttpClient();
     assertThat(Http.get(client, fairway.adminPort(), "/metrics").await().body())
