@@ -31,8 +31,6 @@ import java.util.concurrent.TimeUnit;
 final class DirectExchange implements ReadDeadlines.Watched {
 
   private static final int MAX_RESPONSE_HEAD = 64 * 1024;
-  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-    "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"};
   private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private enum Body { NONE, LENGTH, CHUNKED, UNTIL_CLOSE }
@@ -167,8 +165,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
   }
 
   private boolean withinRetryBudget() {
-    long elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
-    return tried.size() <= settings.retries() && (settings.retryTimeoutMillis() == 0 || elapsedMillis < settings.retryTimeoutMillis());
+    return settings.withinRetryBudget(tried.size(), startNanos);
   }
 
   /** A read from the upstream connection this exchange holds. */
@@ -257,7 +254,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
         }
         length = l;
         keep = code != 204; // never allowed there (RFC 9110 8.6)
-      } else if (RequestHead.isOneOf(buf, line, colon, HOP_BY_HOP)) {
+      } else if (RequestHead.isOneOf(buf, line, colon, ForwardedHeaders.HOP_BY_HOP)) {
         keep = false;
         if (RequestHead.is(buf, line, colon, "transfer-encoding")) {
           if (chunked || !valueIs(buf, colon, le, "chunked")) {
@@ -293,7 +290,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
       for (int line = lineEnd + 1; line < end - 2; ) {
         int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
         int colon = buf.forEachByte(line, le - line, NOT_COLON);
-        boolean drop = RequestHead.isOneOf(buf, line, colon, HOP_BY_HOP) || named(connectionNames, buf, line, colon)
+        boolean drop = RequestHead.isOneOf(buf, line, colon, ForwardedHeaders.HOP_BY_HOP) || named(connectionNames, buf, line, colon)
           || (code == 204 && RequestHead.is(buf, line, colon, "content-length"));
         if (!drop) out.writeBytes(buf, line, le + 1 - line);
         line = le + 1;
@@ -354,7 +351,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     String lower = name.toLowerCase(java.util.Locale.ROOT);
     for (int line = from; line < end - 2; ) {
       int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
-      int colon = buf.forEachByte(line, le - line, b -> b != ':');
+      int colon = buf.forEachByte(line, le - line, NOT_COLON);
       if (RequestHead.is(buf, line, colon, lower)) return RequestHead.value(buf, colon, le);
       line = le + 1;
     }

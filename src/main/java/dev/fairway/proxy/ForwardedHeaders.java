@@ -25,13 +25,14 @@ final class ForwardedHeaders {
   static final CharSequence X_FORWARDED_HOST = HttpHeaders.createOptimized("x-forwarded-host");
   static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("x-request-id");
 
-  private static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+  /** Headers that end at this hop, both ways (also read by the direct HTTP/1.1 path: {@link DirectExchange}). */
+  static final String[] HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
     "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"};
   /**
    * Request headers that Fairway sets itself, so a client cannot choose their values; and Expect, which Fairway
    * answers itself (the body is streamed upstream at once, under back-pressure).
    */
-  private static final String[] SET_BY_PROXY = {"host", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "expect",
+  static final String[] SET_BY_PROXY = {"host", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "expect",
     "x-request-id"};
 
   private ForwardedHeaders() {

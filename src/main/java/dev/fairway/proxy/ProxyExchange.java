@@ -756,8 +756,7 @@ final class ProxyExchange implements ChunkedPassThrough.Exchange, ReadDeadlines.
   }
 
   private boolean withinRetryBudget() {
-    long elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
-    return tried.size() <= settings.retries() && (settings.retryTimeoutMillis() == 0 || elapsedMillis < settings.retryTimeoutMillis());
+    return settings.withinRetryBudget(tried.size(), startNanos);
   }
 
   private void onTimeout(String what) {

@@ -27,6 +27,12 @@ record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries
       o.getHealth().getCapacityHeader());
   }
 
+  /** Whether a request that has tried {@code tried} upstreams since {@code startNanos} may try one more. */
+  boolean withinRetryBudget(int tried, long startNanos) {
+    long elapsedMillis = (System.nanoTime() - startNanos) / 1_000_000;
+    return tried <= retries && (retryTimeoutMillis == 0 || elapsedMillis < retryTimeoutMillis);
+  }
+
   Route route(String path, String method, String host) {
     return routes.match(path, method, host);
   }

@@ -16,9 +16,9 @@ import java.nio.charset.StandardCharsets;
 final class RequestHead {
 
   /** Headers Fairway sets itself on the way up, or that end at this hop (as {@link ForwardedHeaders}). */
-  private static final String[] NOT_FORWARDED = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-    "proxy-connection", "te", "trailer", "upgrade", "host", "x-real-ip", "x-forwarded-proto", "x-forwarded-host",
-    "x-request-id", "x-forwarded-for"};
+  private static final String[] NOT_FORWARDED = java.util.stream.Stream.of(ForwardedHeaders.HOP_BY_HOP,
+    ForwardedHeaders.SET_BY_PROXY, new String[] {"x-forwarded-for"}).flatMap(java.util.Arrays::stream).distinct()
+    .toArray(String[]::new);
   /** Requests with these are Vert.x's: a body, a protocol switch, an interim response. */
   private static final String[] NOT_TAKEN = {"content-length", "transfer-encoding", "upgrade", "expect"};
   /** What tchar (RFC 9110 5.6.2) allows besides letters and digits. */
