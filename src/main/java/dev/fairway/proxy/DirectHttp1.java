@@ -5,25 +5,36 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.vertx.core.http.HttpConnection;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
- * Fairway's own HTTP/1.1 path ({@code listen.direct-http1}): a handler before Vert.x's decoder on each plain proxy
- * connection that takes the requests it can and passes each byte of them itself ({@link RequestHead},
- * {@link DirectExchange}): a bodiless GET or HEAD on a route without jobs, rate limits, header rules or trusted
- * proxies, to a plain HTTP/1.1 upstream with room for it. The first request it does not take (a body, an upgrade,
- * HTTP/1.0, a queue, anything unusual) goes to Vert.x's decoder as it came, with the connection for good, and is
- * handled as if this path did not exist. Requests are taken one at a time, in order: a pipelined one waits for the
- * response before it. Vert.x keeps the connection itself (its count, its timeouts, its close).
+ * Fairway's own HTTP/1.1 path ({@code listen.direct-http1}): a handler that takes each plain proxy connection as it is
+ * accepted, before Vert.x builds anything for it, takes the requests it can and passes each byte of them itself
+ * ({@link RequestHead}, {@link DirectExchange}): a bodiless GET or HEAD on a route without jobs, rate limits, header
+ * rules or trusted proxies, to a plain HTTP/1.1 upstream with room for it. The first request it does not take (a body,
+ * an upgrade, HTTP/1.0, HTTP/2's preface, a queue, anything unusual) goes, with the connection for good, to Vert.x:
+ * Vert.x's server then builds its pipeline and connection as it would have at accept, and reads the bytes as they
+ * came. Until then the connection holds only Netty's channel and this handler, which is what makes idle connections
+ * cheap. Requests are taken one at a time, in order: a pipelined one waits for the response before it. The client
+ * deadlines, connection limits and a graceful stop apply to the connections this path holds as to Vert.x's.
  */
 final class DirectHttp1 extends ChannelDuplexHandler {
 
@@ -32,28 +43,44 @@ final class DirectHttp1 extends ChannelDuplexHandler {
   /** What Vert.x's decoder takes by default: a head longer than this goes to it, which answers 431 or 414. */
   private static final int MAX_HEAD = 8192;
 
+  /** Counts a client connection and has the client deadlines watch it (what Vert.x's connections get too). */
+  interface Admission {
+    /**
+     * @param close closes the connection (a client deadline passed)
+     * @return the limit the connection is over (the caller closes it), or null
+     */
+    String admit(Object connection, String peer, Runnable close);
+  }
+
   /**
    * What one proxy instance offers its connections: itself, its port, what it leaves to Vert.x (TLS upstreams, the
    * paths it answers itself), and its upstream connections, opened on its event loop once a connection shows which.
+   * Event-loop confined, as the connections it holds.
    */
   static final class Instance {
     final ProxyInstance proxy;
     final int port;
     final boolean upstreamTls;
     final Predicate<String> ownPaths;
+    private final Admission admission;
     private final int poolSize;
     private final int maxIdle;
     private final long idleTimeoutMillis;
     private DirectUpstreams upstreams;
-    /** Vert.x's connections by their peer's port, from when Vert.x opens one to its first request here. */
-    private final Map<Integer, HttpConnection> opened = new java.util.HashMap<>();
+    /** The connections this path holds (not yet handed to Vert.x). */
+    private final Set<DirectHttp1> open = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Set by a stop: no new connection is taken, and each closes once its response under way is out. */
+    private Promise<Void> drained;
+    /** Set once a stop's wait is over: closes no longer wait for a response under way. */
+    private boolean closingNow;
 
-    Instance(ProxyInstance proxy, int port, boolean upstreamTls, Predicate<String> ownPaths, int poolSize, int maxIdle,
-             long idleTimeoutMillis) {
+    Instance(ProxyInstance proxy, int port, boolean upstreamTls, Predicate<String> ownPaths, Admission admission,
+             int poolSize, int maxIdle, long idleTimeoutMillis) {
       this.proxy = proxy;
       this.port = port;
       this.upstreamTls = upstreamTls;
       this.ownPaths = ownPaths;
+      this.admission = admission;
       this.poolSize = poolSize;
       this.maxIdle = maxIdle;
       this.idleTimeoutMillis = idleTimeoutMillis;
@@ -65,31 +92,61 @@ final class DirectHttp1 extends ChannelDuplexHandler {
       }
       return upstreams;
     }
+
+    /**
+     * A graceful stop of the connections this path holds: idle ones close now, the others once their response is
+     * out, and any left after {@code timeoutMillis} are closed as they are. Call on the instance's event loop.
+     */
+    Future<Void> shutdown(Vertx vertx, long timeoutMillis) {
+      if (drained == null) {
+        drained = Promise.promise();
+        long timer = vertx.setTimer(Math.max(1, timeoutMillis), id -> closeAll());
+        drained.future().onComplete(x -> vertx.cancelTimer(timer));
+        for (DirectHttp1 connection : List.copyOf(open)) connection.ctx.channel().close(); // through close() here
+        closedOne();
+      }
+      return drained.future();
+    }
+
+    /** Closes every connection this path holds, a response under way or not. */
+    void closeAll() {
+      closingNow = true;
+      for (DirectHttp1 connection : List.copyOf(open)) connection.ctx.channel().close(); // through close() here
+    }
+
+    private void closedOne() {
+      if (drained != null && open.isEmpty()) drained.tryComplete();
+    }
   }
 
   private static final Map<Thread, Instance> INSTANCES = new ConcurrentHashMap<>();
   private static final java.util.concurrent.atomic.LongAdder TAKEN = new java.util.concurrent.atomic.LongAdder();
+  private static final java.util.concurrent.atomic.AtomicInteger HELD = new java.util.concurrent.atomic.AtomicInteger();
 
   private final Instance instance;
-  private final int peerPort;
-  /** Vert.x's connection over this one, for the client timeouts (found at the first request). */
-  private HttpConnection connection;
+  /** What Vert.x's server put on the connection to build its pipeline: put back when the connection goes to it. */
+  private final ChannelHandler vertxInitializer;
   private ChannelHandlerContext ctx;
   private ByteBuf pending;
   private DirectExchange current;
   private String peer;
-  /** A close asked (by Vert.x: a stop, a client timeout) while a response was under way: done once it ends. */
+  /** A close asked (a stop, a client timeout) while a response was under way: done once it ends. */
   private ChannelPromise closeAfter;
   private Channel pausedUpstream;
 
-  private DirectHttp1(Instance instance, int peerPort) {
+  private DirectHttp1(Instance instance, ChannelHandler vertxInitializer) {
     this.instance = instance;
-    this.peerPort = peerPort;
+    this.vertxInitializer = vertxInitializer;
   }
 
   /** Requests this path took, since start (on /metrics as fairway_direct_requests_total). */
   static long taken() {
     return TAKEN.sum();
+  }
+
+  /** Client connections this path holds now, not handed to Vert.x (on /metrics as fairway_direct_connections). */
+  static int held() {
+    return HELD.get();
   }
 
   /** Makes this event loop's proxy connections on {@code instance.port} take the direct path. */
@@ -101,36 +158,42 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     INSTANCES.remove(Thread.currentThread());
   }
 
-  /** Vert.x opened {@code connection} on this thread: the direct path's handler on it finds it by its peer's port. */
-  static void opened(HttpConnection connection) {
-    Instance instance = INSTANCES.isEmpty() ? null : INSTANCES.get(Thread.currentThread());
-    if (instance != null && connection.remoteAddress() != null && !connection.isSsl()) {
-      instance.opened.put(connection.remoteAddress().port(), connection);
-    }
-  }
-
-  /** Vert.x closed {@code connection}: forgets it, if no handler of this path took it (an HTTP/2 one, say). */
-  static void closed(HttpConnection connection) {
-    Instance instance = INSTANCES.isEmpty() ? null : INSTANCES.get(Thread.currentThread());
-    if (instance != null && connection.remoteAddress() != null) {
-      instance.opened.remove(connection.remoteAddress().port(), connection);
-    }
-  }
-
-  /** The handler for a new connection's pipeline, or null when it is not a proxy connection of a registered instance. */
-  static DirectHttp1 forChannel(Channel channel) {
-    if (INSTANCES.isEmpty()) return null;
+  /**
+   * Takes a connection just accepted on this thread, if it is a proxy connection of a registered instance: in place
+   * of Vert.x's initializer ({@code pipeline}'s last handler, whose turn has not come yet), which it keeps to hand the
+   * connection on later. Called as the connection is registered with its event loop, before it is active.
+   *
+   * @return whether it took it
+   */
+  static boolean takeAtAccept(ChannelPipeline pipeline) {
+    if (INSTANCES.isEmpty()) return false;
     Instance instance = INSTANCES.get(Thread.currentThread());
-    if (instance == null || !(channel.localAddress() instanceof InetSocketAddress local) || local.getPort() != instance.port
-      || !(channel.remoteAddress() instanceof InetSocketAddress remote)) {
-      return null;
+    Channel channel = pipeline.channel();
+    if (instance == null || instance.drained != null || !(channel.localAddress() instanceof InetSocketAddress local)
+      || local.getPort() != instance.port) {
+      return false;
     }
-    return new DirectHttp1(instance, remote.getPort());
+    ChannelHandlerContext initializer = pipeline.context(ChannelInitializer.class);
+    if (initializer == null) return false;
+    ChannelHandler vertx = initializer.handler();
+    pipeline.remove(vertx); // its own handlerAdded, not run yet, never will be: Netty skips a removed handler's
+    pipeline.addLast(NAME, new DirectHttp1(instance, vertx));
+    return true;
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    peer = ctx.channel().remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null
+      ? remote.getAddress().getHostAddress() : "unknown";
+    if (instance.open.add(this)) HELD.incrementAndGet();
+    String over = instance.admission.admit(this, peer, () -> ctx.channel().close());
+    if (over != null) ctx.close();
+    ctx.fireChannelActive();
   }
 
   @Override
@@ -168,10 +231,6 @@ final class DirectHttp1 extends ChannelDuplexHandler {
   private boolean take(RequestHead head) {
     ProxyInstance proxy = instance.proxy;
     ProxySettings settings = proxy.settings();
-    if (connection == null) {
-      connection = instance.opened.remove(peerPort);
-      if (connection == null) return false; // not seen opening: Vert.x's
-    }
     if (instance.upstreamTls || settings.clientAddress() != null || !proxy.queue().isEmpty()
       || instance.ownPaths.test(head.path)) {
       return false;
@@ -183,8 +242,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
       || proxy.selector().hashesRequest(route.group())) {
       return false;
     }
-    String known = proxy.clientDeadlines().requestStarted(connection);
-    if (peer == null) peer = known != null ? known : ForwardedHeaders.peer(connection.remoteAddress());
+    proxy.clientDeadlines().requestStarted(this);
     DirectUpstreams upstreams = instance.upstreams(ctx.channel());
     String key = peer; // what ip-hash hashes; the other strategies ignore it
     Origin origin = proxy.selector().pick(route.group(), key);
@@ -192,7 +250,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
       if (origin != null) {
         origin.inFlight().decrementAndGet(); // the pick's slot: Vert.x's exchange picks again
       }
-      proxy.clientDeadlines().requestEnded(connection);
+      proxy.clientDeadlines().requestEnded(this);
       return false;
     }
     String requestId = RequestIds.keepOrCreate(head.requestId);
@@ -209,14 +267,24 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     return true;
   }
 
-  /** Gives the connection, and the bytes read so far, to Vert.x's decoder for good. */
+  /**
+   * Gives the connection, and the bytes read so far, to Vert.x for good: its initializer builds the pipeline and
+   * connection it would have built at accept (and tells the proxy verticle, which counts the connection again), then
+   * reads the bytes as they came.
+   */
   private void toVertx() {
     ByteBuf bytes = pending;
     pending = null;
-    ctx.pipeline().remove(this);
+    ChannelPipeline pipeline = ctx.pipeline();
+    forget();
+    pipeline.remove(this);
+    instance.proxy.clientDeadlines().handOver(this, () -> {
+      RelayTransport.watchForVertx(pipeline.channel());
+      pipeline.addLast(vertxInitializer);
+    });
     if (bytes != null) {
-      ctx.fireChannelRead(bytes);
-      ctx.fireChannelReadComplete();
+      pipeline.fireChannelRead(bytes);
+      pipeline.fireChannelReadComplete();
     }
   }
 
@@ -224,7 +292,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
   void ended(DirectExchange e, boolean close) {
     if (current != e) return;
     current = null;
-    instance.proxy.clientDeadlines().requestEnded(connection);
+    instance.proxy.clientDeadlines().requestEnded(this);
     if (close || closeAfter != null) {
       ChannelPromise promise = closeAfter != null ? closeAfter : ctx.newPromise();
       closeAfter = null;
@@ -236,7 +304,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     next();
   }
 
-  /** Vert.x's handlers after this one have nothing to do with a read this path took (and are not told of it). */
+  /** Nothing after this handler has anything to do with a read it took. */
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
   }
@@ -257,7 +325,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
 
   @Override
   public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-    if (current != null && closeAfter == null) {
+    if (current != null && closeAfter == null && !instance.closingNow) {
       closeAfter = promise; // the response under way ends first (a stop lets in-flight requests finish)
       return;
     }
@@ -265,30 +333,32 @@ final class DirectHttp1 extends ChannelDuplexHandler {
   }
 
   /**
-   * A fault of this path's own (not the socket's, which Vert.x's handler is told of as usual) is logged, and the
-   * connection closed: a request it took is never passed on to Vert.x half read.
+   * The socket's faults (a reset, a broken pipe) close the connection as Vert.x's do, quietly; a fault of this path's
+   * own is logged too. Either way a request it took is never passed on to Vert.x half read.
    */
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof java.io.IOException) {
-      ctx.fireExceptionCaught(cause);
-      return;
+      log.debug("client connection failed", cause);
+    } else {
+      log.warn("closing a client connection after an error on the direct HTTP/1.1 path", cause);
     }
-    log.warn("closing a client connection after an error on the direct HTTP/1.1 path", cause);
     ctx.close();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    if (connection == null) instance.opened.remove(peerPort);
     if (pending != null) pending.release();
     pending = null;
     DirectExchange e = current;
     current = null;
-    if (e != null) {
-      e.clientClosed();
-      instance.proxy.clientDeadlines().requestEnded(connection);
-    }
-    ctx.fireChannelInactive();
+    if (e != null) e.clientClosed();
+    instance.proxy.clientDeadlines().closed(this);
+    forget();
+  }
+
+  private void forget() {
+    if (instance.open.remove(this)) HELD.decrementAndGet();
+    instance.closedOne();
   }
 }

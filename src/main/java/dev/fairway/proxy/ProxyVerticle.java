@@ -55,6 +55,8 @@ public class ProxyVerticle extends VerticleBase {
   private HttpClientAgent client;
   private HttpClientAgent http2Client;
   private HttpServer server;
+  /** The direct HTTP/1.1 path on this instance's event loop, when listen.direct-http1 is on. */
+  private DirectHttp1.Instance direct;
 
   /**
    * @param index this instance's number, from 0: its slot in per-event-loop state shared by all instances
@@ -100,9 +102,10 @@ public class ProxyVerticle extends VerticleBase {
         server = s;
         if (startOptions.getListen().isDirectHttp1() && !startOptions.getListen().getTls().enabled()) {
           ProcessOptions process = startOptions.getProcess();
-          DirectHttp1.register(new DirectHttp1.Instance(instance, s.actualPort(), startOptions.getUpstreamTls().isEnabled(),
-            path -> jobEndpoint != null && jobEndpoint.owns(path), process.getPoolSize(), process.getUpstreamMaxIdle(),
-            process.getUpstreamIdleTimeoutMillis()));
+          direct = new DirectHttp1.Instance(instance, s.actualPort(), startOptions.getUpstreamTls().isEnabled(),
+            path -> jobEndpoint != null && jobEndpoint.owns(path), this::admit, process.getPoolSize(),
+            process.getUpstreamMaxIdle(), process.getUpstreamIdleTimeoutMillis());
+          DirectHttp1.register(direct);
         }
       });
   }
@@ -113,27 +116,31 @@ public class ProxyVerticle extends VerticleBase {
     instance.use(ProxySettings.of(next, shared.rateLimiters()));
   }
 
-  /** Counts a new client connection, and closes it at once if it is over max-connections or max-client-connections. */
+  /** Vert.x opened a client connection: counted, watched, and closed at once if it is over a limit. */
   private void opened(HttpConnection conn) {
-    DirectHttp1.opened(conn);
+    String over = admit(conn, ForwardedHeaders.peer(conn.remoteAddress()), conn::close);
+    conn.closeHandler(x -> instance.clientDeadlines().closed(conn));
+    if (over != null) conn.close();
+  }
+
+  /**
+   * Counts a new client connection (Vert.x's, or one the direct path holds) and has the client deadlines watch it.
+   *
+   * @return the limit it is over ({@code max-connections}, {@code max-client-connections}), for the caller to close
+   *     it, or null
+   */
+  private String admit(Object conn, String address, Runnable close) {
     ProxySettings settings = instance.settings();
     int open = metrics.clientConnections().incrementAndGet();
-    String address = ForwardedHeaders.peer(conn.remoteAddress());
     int fromClient = shared.clientConnections().opened(address);
     instance.clientDeadlines().opened(conn, address, () -> {
       metrics.clientConnections().decrementAndGet();
       shared.clientConnections().closed(address);
-    });
-    conn.closeHandler(x -> {
-      instance.clientDeadlines().closed(conn);
-      DirectHttp1.closed(conn);
-    });
+    }, close);
     String over = settings.maxConnections() > 0 && open > settings.maxConnections() ? "max-connections"
       : settings.maxClientConnections() > 0 && fromClient > settings.maxClientConnections() ? "max-client-connections" : null;
-    if (over != null) {
-      metrics.connectionRefused(over);
-      conn.close();
-    }
+    if (over != null) metrics.connectionRefused(over);
+    return over;
   }
 
   private void handle(HttpServerRequest req) {
@@ -171,12 +178,12 @@ public class ProxyVerticle extends VerticleBase {
    * A client connection closed by {@link ClientDeadlines}. A head that never completed is logged as nginx does, a
    * 408 without a request line: there is no request to answer, and Vert.x gives no way to write one before the head.
    */
-  private void onClientTimeout(HttpConnection conn, String phase) {
+  private void onClientTimeout(String peer, String phase) {
     metrics.clientTimedOut(phase);
     AccessLog.Lines lines = instance.accessLines();
     if (phase.equals("header") && lines.enabled()) {
       Failure timeout = Failure.HEADER_TIMEOUT;
-      lines.log(new AccessRecord(System.currentTimeMillis(), conn.remoteAddress().hostAddress(), null, null, null,
+      lines.log(new AccessRecord(System.currentTimeMillis(), peer, null, null, null,
         timeout.status(), 0, 0, null, null, instance.settings().clientHeaderTimeoutMillis() * 1_000_000, null, -1, 0, null,
         timeout.code()));
     }
@@ -207,12 +214,17 @@ public class ProxyVerticle extends VerticleBase {
    * are closed after their current response.
    */
   public Future<Void> shutdown(Duration timeout) {
-    return server.shutdown(timeout);
+    Future<Void> vertxConnections = server.shutdown(timeout);
+    if (direct == null) return vertxConnections;
+    Promise<Void> directConnections = Promise.promise();
+    context.runOnContext(v -> direct.shutdown(vertx, timeout.toMillis()).onComplete(directConnections));
+    return Future.join(vertxConnections, directConnections.future()).mapEmpty();
   }
 
   @Override
   public Future<?> stop() {
     DirectHttp1.unregister();
+    if (direct != null) direct.closeAll(); // Vert.x closes its own connections; these it has never seen
     instance.accessLines().handOff();
     return Future.join(client.close(), http2Client.close());
   }

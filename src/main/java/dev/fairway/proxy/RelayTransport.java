@@ -65,6 +65,9 @@ public final class RelayTransport implements Transport {
     FunctionCounter.builder("fairway.direct.requests", DirectHttp1.class, c -> DirectHttp1.taken())
       .description("Requests Fairway's own HTTP/1.1 path took (listen.direct-http1), the rest went through Vert.x")
       .register(registry);
+    Gauge.builder("fairway.direct.connections", DirectHttp1::held)
+      .description("Client connections Fairway's own HTTP/1.1 path holds: idle or served by it, not yet handed to Vert.x")
+      .register(registry);
     Gauge.builder("fairway.relay.buffers.held", RelayBuffers::heldBytes).baseUnit("bytes")
       .description("Direct memory relay buffers take: in flight, kept for reuse, or waiting for the GC (at most 32 MiB)")
       .register(registry);
@@ -194,16 +197,24 @@ public final class RelayTransport implements Transport {
     }
   }
 
-  /** Gives each accepted connection a {@link ReleaseInstaller}, ahead of the handlers Vert.x gives it. */
+  /**
+   * Gives each accepted connection a {@link ReleaseInstaller}, ahead of the handlers Vert.x gives it, which offers
+   * the connection to the direct HTTP/1.1 path first.
+   */
   @ChannelHandler.Sharable
   private static final class AcceptedChannels extends ChannelInboundHandlerAdapter {
     static final AcceptedChannels INSTANCE = new AcceptedChannels();
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof Channel accepted) ReleaseInstaller.addTo(accepted);
+      if (msg instanceof Channel accepted) accepted.pipeline().addFirst(new ReleaseInstaller(true));
       ctx.fireChannelRead(msg);
     }
+  }
+
+  /** Has the release handler put on {@code channel} once Vert.x builds its pipeline on it (after the direct path). */
+  static void watchForVertx(Channel channel) {
+    channel.pipeline().addFirst(new ReleaseInstaller(false));
   }
 
   /**
@@ -211,11 +222,26 @@ public final class RelayTransport implements Transport {
    * handshake, for one), then steps out. It watches the first events: a connection reads or writes nothing before.
    */
   private static final class ReleaseInstaller extends ChannelDuplexHandler {
+    /** An accepted connection, not yet registered: the direct path may take it. */
+    private final boolean accepted;
     private boolean installed;
 
+    private ReleaseInstaller(boolean accepted) {
+      this.accepted = accepted;
+    }
+
     static <C extends Channel> C addTo(C channel) {
-      channel.pipeline().addFirst(new ReleaseInstaller());
+      channel.pipeline().addFirst(new ReleaseInstaller(false));
       return channel;
+    }
+
+    /** On an accepted connection, as it is registered with the event loop it will live on. */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      if (accepted && DirectHttp1.takeAtAccept(ctx.pipeline())) {
+        installed = true;
+        ctx.pipeline().remove(this); // the direct path holds it: one handler, until it hands it to Vert.x
+      }
     }
 
     private void install(ChannelHandlerContext ctx) {
@@ -230,11 +256,6 @@ public final class RelayTransport implements Transport {
       if (pipeline.get(ReleaseAfterWrite.NAME) == null) {
         pipeline.addBefore(ReleaseAfterWrite.VERTX_HANDLER, ReleaseAfterWrite.NAME,
           new ReleaseAfterWrite(http1Encoder(pipeline, false), http1Encoder(pipeline, true)));
-      }
-      if (pipeline.get("httpDecoder") != null && pipeline.get(DirectHttp1.NAME) == null
-        && pipeline.get(io.netty.handler.ssl.SslHandler.class) == null) {
-        DirectHttp1 direct = DirectHttp1.forChannel(pipeline.channel());
-        if (direct != null) pipeline.addBefore("httpDecoder", DirectHttp1.NAME, direct);
       }
       ChannelHandlerContext upstreamDecoder = pipeline.context(HttpClientCodec.class);
       if (upstreamDecoder != null && pipeline.get(UpstreamReads.NAME) == null) {

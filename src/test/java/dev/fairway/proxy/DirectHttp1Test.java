@@ -129,12 +129,15 @@ class DirectHttp1Test extends FairwayTest {
   void aRequestItDoesNotTakeGoesToVertxOnTheSameConnectionAndSoDoTheNextOnes() throws Exception {
     startFairway(startUpstream(head -> "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n" + head.substring(0, 4)));
     long before = DirectHttp1.taken();
+    int heldBefore = DirectHttp1.held();
     try (Socket s = client()) {
       InputStream in = s.getInputStream();
       send(s, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
       assertThat(readResponse(in)).endsWith("GET ");
+      assertThat(DirectHttp1.held() - heldBefore).as("the connection, held by the direct path alone").isEqualTo(1);
       send(s, "POST /y HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc");
       assertThat(readResponse(in)).endsWith("POST");
+      assertThat(DirectHttp1.held()).as("handed to Vert.x").isEqualTo(heldBefore);
       send(s, "GET /z HTTP/1.1\r\nHost: h\r\n\r\n");
       assertThat(readResponse(in)).endsWith("GET ");
     }
