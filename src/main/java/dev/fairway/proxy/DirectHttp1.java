@@ -88,7 +88,8 @@ final class DirectHttp1 extends ChannelDuplexHandler {
 
     DirectUpstreams upstreams(Channel client) {
       if (upstreams == null) {
-        upstreams = new DirectUpstreams(client.eventLoop(), client.getClass(), poolSize, maxIdle, idleTimeoutMillis);
+        upstreams = new DirectUpstreams(client.eventLoop(), client.getClass(), proxy.connections(), poolSize, maxIdle,
+          idleTimeoutMillis);
       }
       return upstreams;
     }

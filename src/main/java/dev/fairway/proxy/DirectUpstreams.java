@@ -19,24 +19,33 @@ import java.util.Map;
  * The upstream HTTP/1.1 connections of {@link DirectHttp1}'s exchanges on one event loop: opened on that loop with the
  * transport's own channels, kept alive per upstream (those beyond upstream-max-idle closed once unused for a
  * second, as {@link UpstreamConnections} does, the rest after upstream-idle-timeout), at most pool-size open per
- * upstream. Each connection hands what it reads to the exchange
+ * upstream, counted together with the Vert.x path's connections to it ({@link UpstreamConnections#openCount}). Each
+ * connection hands what it reads to the exchange
  * that holds it. Event-loop confined.
  */
 final class DirectUpstreams {
 
-  /** One upstream's connections: the idle ones (most recently used first) and how many are open. */
+  /** One upstream's connections: the idle ones (most recently used first), and how many are open on both paths. */
   private static final class Pool {
     final ArrayDeque<Channel> idle = new ArrayDeque<>();
-    int open;
+    final int[] open;
+
+    Pool(int[] open) {
+      this.open = open;
+    }
   }
 
   private final Map<String, Pool> pools = new HashMap<>();
+  private final UpstreamConnections vertxPath;
   private final Bootstrap connector;
   private final int maxOpen;
   private final int maxIdle;
   private final long idleTimeoutNanos;
 
-  DirectUpstreams(EventLoop loop, Class<? extends Channel> channels, int maxOpen, int maxIdle, long idleTimeoutMillis) {
+  /** @param vertxPath the Vert.x path's connections of the same proxy instance, whose open count this path shares */
+  DirectUpstreams(EventLoop loop, Class<? extends Channel> channels, UpstreamConnections vertxPath, int maxOpen,
+                  int maxIdle, long idleTimeoutMillis) {
+    this.vertxPath = vertxPath;
     this.maxOpen = maxOpen;
     this.maxIdle = maxIdle;
     this.idleTimeoutNanos = idleTimeoutMillis * 1_000_000;
@@ -55,8 +64,17 @@ final class DirectUpstreams {
 
   /** Whether a connection to {@code upstream} can be had now: an idle one, or room to open one. */
   boolean available(String upstream) {
+    Pool p = pool(upstream);
+    return !p.idle.isEmpty() || p.open[0] < maxOpen;
+  }
+
+  private Pool pool(String upstream) {
     Pool p = pools.get(upstream);
-    return p == null || !p.idle.isEmpty() || p.open < maxOpen;
+    if (p == null) {
+      p = new Pool(vertxPath.openCount(upstream));
+      pools.put(upstream, p);
+    }
+    return p;
   }
 
   /** A kept-alive connection to {@code upstream}, or null if there is none. */
@@ -72,13 +90,13 @@ final class DirectUpstreams {
 
   /** Opens a connection to {@code upstream} at host:port, counted against pool-size from now until it closes. */
   ChannelFuture open(String upstream, String host, int port, long connectMillis) {
-    Pool p = pools.computeIfAbsent(upstream, k -> new Pool());
-    p.open++;
+    Pool p = pool(upstream);
+    p.open[0]++;
     ChannelFuture f = connector.clone()
       .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectMillis))
       .connect(host, port);
     f.channel().closeFuture().addListener(c -> {
-      p.open--;
+      p.open[0]--;
       p.idle.remove(f.channel());
     });
     return f;

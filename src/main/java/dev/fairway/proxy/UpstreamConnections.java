@@ -100,9 +100,17 @@ final class UpstreamConnections {
     return next;
   }
 
+  /**
+   * The count of connections open to {@code origin} from this instance, held in a one-element array that the direct
+   * HTTP/1.1 path's connections count in too, so that pool-size bounds both paths together.
+   */
+  int[] openCount(String origin) {
+    return openCounts.computeIfAbsent(origin, id -> new int[1]);
+  }
+
   private Future<HttpClientConnection> open(HttpClientAgent agent, Origin origin, long connectTimeoutMillis,
                                             java.util.function.Consumer<HttpClientConnection> onClose) {
-    int[] count = openCounts.computeIfAbsent(origin.id(), id -> new int[1]);
+    int[] count = openCount(origin.id());
     if (count[0] >= maxPerOrigin) {
       return Future.failedFuture(new PoolFullException(maxPerOrigin));
     }

@@ -2,6 +2,7 @@ package dev.fairway.proxy;
 
 import dev.fairway.config.FairwayOptions;
 import dev.fairway.support.FairwayTest;
+import dev.fairway.support.Http;
 import dev.fairway.support.Proxies;
 import io.vertx.core.net.NetServer;
 import org.junit.jupiter.api.AfterEach;
@@ -12,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Fairway's own HTTP/1.1 path (listen.direct-http1) against a raw upstream that records what it receives: what it
  * takes and forwards, and how the requests it does not take go on through Vert.x on the same connection. (The other
- * proxy tests run with the path on too, in the build's "direct-http1" test run.)
+ * proxy tests run with the path on, as it is by default, and again with it off in the build's "vertx-http1" test run.)
  */
 @Timeout(value = 1, unit = TimeUnit.MINUTES)
 class DirectHttp1Test extends FairwayTest {
@@ -51,7 +53,8 @@ class DirectHttp1Test extends FairwayTest {
           if (in.length() < end + 4 + length) return;
           received.add(in.substring(0, end + 4 + length));
           in.delete(0, end + 4 + length);
-          so.write(answer.apply(head));
+          String response = answer.apply(head);
+          if (response != null) so.write(response); // null: never answered
         }
       });
     });
@@ -107,6 +110,25 @@ class DirectHttp1Test extends FairwayTest {
         assertThat(response).as("size " + size).contains("x-request-id: " + longId).endsWith("\r\n\r\n" + "y".repeat(size));
       }
     }
+  }
+
+  @Test
+  void poolSizeBoundsTheUpstreamConnectionsOfBothPathsTogether() throws Exception {
+    int port = startUpstream(head -> head.startsWith("GET /slow") ? null : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    FairwayOptions o = Proxies.toUncheckedUpstream(port);
+    o.getListen().setDirectHttp1(true);
+    o.getProcess().setPoolSize(1);
+    fairway = Proxies.start(o);
+    long before = DirectHttp1.taken();
+    try (Socket slow = client(); Socket post = client()) {
+      send(slow, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+      Http.await("the GET upstream", Duration.ofSeconds(10), () -> received.size() == 1);
+      assertThat(DirectHttp1.taken() - before).as("the GET, on the direct path").isEqualTo(1);
+      send(post, "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx");
+      assertThat(readHead(post.getInputStream())).as("the POST, on Vert.x's path, finds the pool full")
+        .startsWith("HTTP/1.1 503");
+    }
+    assertThat(connections).as("pool-size 1 across both paths").hasValue(1);
   }
 
   @Test
