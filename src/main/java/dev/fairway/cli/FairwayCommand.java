@@ -84,8 +84,8 @@ public class FairwayCommand {
   @Option(names = "--access-log-compress", description = "Gzip rotated access log files (costs about 1 us of CPU per line).")
   boolean accessLogCompress;
 
-  @Option(names = "--direct-http1", description = "Pass plain HTTP/1.1 GET and HEAD requests on simple routes on Fairway's own path, beneath Vert.x (see direct-http1: in the config).")
-  boolean directHttp1;
+  @Option(names = "--direct-http1", negatable = true, description = "Fairway's own HTTP/1.1 path for plain GET and HEAD requests on simple routes, beneath Vert.x (on by default; --no-direct-http1 turns it off; see direct-http1: in the config).")
+  Boolean directHttp1;
 
   @Option(names = "--no-metrics", description = "No per-request metrics (by route, upstream, method, code) and no /stats figures.")
   boolean noMetrics;
@@ -155,7 +155,7 @@ public class FairwayCommand {
     if (accessLogCompress) o.getAccessLog().setCompress(true);
     if (logLevel != null) o.getProcess().setLogLevel("--log-level", logLevel);
     if (noMetrics) o.getProcess().setMetrics(false);
-    if (directHttp1) o.getListen().setDirectHttp1(true);
+    if (directHttp1 != null) o.getListen().setDirectHttp1(directHttp1);
     if (jobs) {
       o.getJobs().setEnabled(true);
       o.getRoutes().forEach(r -> {

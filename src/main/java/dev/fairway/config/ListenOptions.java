@@ -40,10 +40,12 @@ public final class ListenOptions {
    */
   private boolean webSocketCompression;
   /**
-   * Plain HTTP/1.1 GET and HEAD requests on simple routes take Fairway's own path, which passes their bytes beneath
-   * Vert.x (a fifth to a third less CPU per request, load-tests/run.sh); everything else goes through Vert.x as before.
+   * Plain connections are held by Fairway's own HTTP/1.1 path, which passes plain GET and HEAD requests on simple
+   * routes beneath Vert.x (a fifth to a third less CPU per request, load-tests/run.sh, and less than half the memory
+   * per idle connection, load-tests/idle.sh); at the first other request the connection goes to Vert.x. On by
+   * default; off, every connection is Vert.x's from its accept.
    */
-  private boolean directHttp1;
+  private boolean directHttp1 = true;
 
   public String getHost() {
     return host;

@@ -225,7 +225,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
       .setPort(fairway.proxyPort()).setURI("/post"), "x").await();
     assertThat(post.status()).as("a POST that may have been processed is not sent again").isEqualTo(502);
     // GETs on the direct HTTP/1.1 path keep upstream connections of their own: the PUT then finds none kept alive
-    double staleRetries = Boolean.getBoolean("fairway.test.direct-http1") ? 2.0 : 3.0;
+    double staleRetries = dev.fairway.support.Proxies.directHttp1() ? 2.0 : 3.0;
     assertThat(fairway.registry().get("fairway.retries").tag("reason", "stale_connection").counter().count()).isEqualTo(staleRetries);
   }
 

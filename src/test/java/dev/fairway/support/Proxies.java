@@ -24,9 +24,15 @@ public final class Proxies {
     options.getAdmin().setPort(0);
     options.getProcess().setInstances(1);
     options.getAccessLog().setDestination("off");
-    // the proxy tests run a second time with Fairway's own HTTP/1.1 path on (the failsafe execution "direct-http1")
-    if (Boolean.getBoolean("fairway.test.direct-http1")) options.getListen().setDirectHttp1(true);
+    // the proxy tests run a second time with Fairway's own HTTP/1.1 path off (the surefire execution "vertx-http1")
+    String direct = System.getProperty("fairway.test.direct-http1");
+    if (direct != null) options.getListen().setDirectHttp1(Boolean.parseBoolean(direct));
     return options;
+  }
+
+  /** Whether the proxies these tests start hold connections on the direct HTTP/1.1 path (the default) or Vert.x's. */
+  public static boolean directHttp1() {
+    return !"false".equals(System.getProperty("fairway.test.direct-http1"));
   }
 
   /**
