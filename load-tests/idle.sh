@@ -7,7 +7,7 @@
 #    TARGETS="nginx netty-pipe fairway" adds load-tests/NettyPipe.java, a proxy on Netty's HTTP codecs with no
 #    features, under Fairway's JVM flags: what the JVM and Netty hold per connection before any of Fairway's or Vert.x's;
 #    raw-pipe adds load-tests/RawPipe.java, a proxy on Netty without an HTTP codec: Netty's channel and one handler;
-#    fairway-direct is the same jar with --direct-http1 (Fairway's own HTTP/1.1 path holds the connections);
+#    fairway-vertx is the same jar with --no-direct-http1 (Vert.x's server holds the connections from their accept);
 #    BASE_JAR adds fairway-base, another build under the same flags)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -67,10 +67,10 @@ if [[ " $TARGETS " == *" raw-pipe "* ]]; then
 fi
 taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "${FAIRWAY_JAR:-$root/target/fairway.jar}" -p 18292 --admin-port 18293 -i 1 --access-log off \
   -u 127.0.0.1:18281 > "$work/fairway.log" 2>&1 & pids+=($!); fairway_pid=$!
-direct_pid=
-if [[ " $TARGETS " == *" fairway-direct "* ]]; then
-  taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "${FAIRWAY_JAR:-$root/target/fairway.jar}" --direct-http1 \
-    -p 18298 --admin-port 18299 -i 1 --access-log off -u 127.0.0.1:18281 > "$work/fairway-direct.log" 2>&1 & pids+=($!); direct_pid=$!
+vertx_pid=
+if [[ " $TARGETS " == *" fairway-vertx "* ]]; then
+  taskset -c 0 java ${FAIRWAY_JVM_OPTS:--XX:+UseSerialGC} -jar "${FAIRWAY_JAR:-$root/target/fairway.jar}" --no-direct-http1 \
+    -p 18298 --admin-port 18299 -i 1 --access-log off -u 127.0.0.1:18281 > "$work/fairway-vertx.log" 2>&1 & pids+=($!); vertx_pid=$!
 fi
 base_pid=
 if [ -n "${BASE_JAR:-}" ]; then
@@ -105,7 +105,7 @@ hold_connections() { local port=$1 pid=$2 held
   echo "|---|---:|---:|---:|---:|"
 } | tee "$out"
 for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid netty-pipe:18294:$pipe_pid raw-pipe:18295:$raw_pid fairway:18292:$fairway_pid \
-  fairway-direct:18298:$direct_pid fairway-base:18296:$base_pid; do
+  fairway-vertx:18298:$vertx_pid fairway-base:18296:$base_pid; do
   IFS=: read -r name port pid <<< "$t"
   [[ " $TARGETS " == *" $name "* ]] || continue
   for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done

@@ -21,8 +21,8 @@
 #          Netty with no HTTP codec that passes each request's and response's bytes as they came: the floor on Netty)
 #        TARGETS="nginx vertx-http-proxy fairway" load-tests/run.sh   (vertx-http-proxy: load-tests/VertxHttpProxy.java,
 #          the Web Proxy library's HttpProxy at the BOM's version, with X-Forwarded-* on, fetched through Maven)
-#        TARGETS="nginx fairway-direct fairway" load-tests/run.sh   (fairway-direct: the same build with --direct-http1,
-#          Fairway's own HTTP/1.1 path for simple GETs, next to the Vert.x path)
+#        TARGETS="nginx fairway-vertx fairway" load-tests/run.sh   (fairway-vertx: the same build with --no-direct-http1,
+#          every request through Vert.x's HTTP/1 server, next to Fairway's own HTTP/1.1 path, the default)
 #        TARGETS="nginx fairway fairway-cluster" load-tests/run.sh   (fairway-cluster: one node of a three-node cluster,
 #          started with --cluster on loopback; the load goes to that node, the other two run on CPU 1)
 #        BASE_JAR=/path/to/other/fairway.jar TARGETS="nginx fairway-base fairway" load-tests/run.sh   (two builds
@@ -60,12 +60,12 @@ taskset -c 0 haproxy -f "$work/haproxy.cfg" -db & pids+=($!); pid_of[haproxy]=$!
 taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18092 --admin-port 18093 -i 1 \
   -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off > "$work/fairway.log" 2>&1 & pids+=($!)
 fairway_pid=$!; pid_of[fairway]=$!
-if [[ " $TARGETS " == *" fairway-direct "* ]]; then
-  # the same Fairway with its own HTTP/1.1 path on (--direct-http1)
+if [[ " $TARGETS " == *" fairway-vertx "* ]]; then
+  # the same Fairway with its own HTTP/1.1 path off (--no-direct-http1): every request through Vert.x's server
   # shellcheck disable=SC2086
-  taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18104 --admin-port 18105 -i 1 --direct-http1 \
-    -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off > "$work/fairway-direct.log" 2>&1 &
-  pids+=($!); pid_of[fairway-direct]=$!
+  taskset -c 0 java $FAIRWAY_JVM_OPTS -jar "$root/target/fairway.jar" -p 18104 --admin-port 18105 -i 1 --no-direct-http1 \
+    -u 127.0.0.1:18081 -u 127.0.0.1:18082 -u 127.0.0.1:18083 --access-log off > "$work/fairway-vertx.log" 2>&1 &
+  pids+=($!); pid_of[fairway-vertx]=$!
 fi
 if [[ " $TARGETS " == *" fairway-log "* ]]; then
   # the cost of observability: the same Fairway with the access log on, to a file
@@ -128,7 +128,7 @@ if [[ " $TARGETS " == *" vertx-http-proxy "* ]]; then
     > "$work/vertx-http-proxy.log" 2>&1 & pids+=($!); pid_of[vertx-http-proxy]=$!
 fi
 
-port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; vertx-http-proxy) echo 18120;; netty-pipe) echo 18121;; raw-pipe) echo 18122;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; fairway-base) echo 18100;; fairway-cluster) echo 18103;; fairway-direct) echo 18104;; esac; }
+port_of() { case $1 in direct) echo 18081;; vertx-pipe) echo 18099;; vertx-http-proxy) echo 18120;; netty-pipe) echo 18121;; raw-pipe) echo 18122;; nginx) echo 18090;; haproxy) echo 18091;; fairway) echo 18092;; fairway-log) echo 18094;; fairway-bare) echo 18096;; nginx-log) echo 18098;; fairway-base) echo 18100;; fairway-cluster) echo 18103;; fairway-vertx) echo 18104;; esac; }
 for t in $TARGETS; do
   await_http "http://127.0.0.1:$(port_of "$t")/"
 done

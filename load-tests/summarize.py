@@ -6,8 +6,8 @@ import statistics
 import sys
 from collections import defaultdict
 
-TARGETS = ["direct", "nginx", "nginx-log", "haproxy", "raw-pipe", "netty-pipe", "vertx-pipe", "vertx-http-proxy", "fairway-base", "fairway-bare", "fairway-direct", "fairway", "fairway-log", "fairway-cluster"]
-COLORS = {"direct": "#9aa5b1", "nginx": "#2f9e44", "nginx-log": "#8ce99a", "haproxy": "#1c7ed6", "raw-pipe": "#94d82d", "netty-pipe": "#5c940d", "vertx-pipe": "#7048e8", "vertx-http-proxy": "#9c36b5", "fairway-base": "#868e96", "fairway-bare": "#c2255c", "fairway-direct": "#d9480f", "fairway": "#e8590c", "fairway-log": "#f59f00", "fairway-cluster": "#d6336c"}
+TARGETS = ["direct", "nginx", "nginx-log", "haproxy", "raw-pipe", "netty-pipe", "vertx-pipe", "vertx-http-proxy", "fairway-base", "fairway-bare", "fairway-vertx", "fairway", "fairway-log", "fairway-cluster"]
+COLORS = {"direct": "#9aa5b1", "nginx": "#2f9e44", "nginx-log": "#8ce99a", "haproxy": "#1c7ed6", "raw-pipe": "#94d82d", "netty-pipe": "#5c940d", "vertx-pipe": "#7048e8", "vertx-http-proxy": "#9c36b5", "fairway-base": "#868e96", "fairway-bare": "#c2255c", "fairway-vertx": "#d9480f", "fairway": "#e8590c", "fairway-log": "#f59f00", "fairway-cluster": "#d6336c"}
 
 runs = defaultdict(list)
 by_round = defaultdict(dict)   # (round, conns) -> target -> (req/s, CPU us per request or None)
@@ -51,8 +51,8 @@ PAIRS = [("per-request metrics", "fairway", "fairway-bare"), ("access log", "fai
          ("Fairway over plain Vert.x", "fairway-bare", "vertx-pipe"), ("Vert.x over Netty's codecs", "vertx-pipe", "netty-pipe"),
          ("passing bytes on Netty over nginx", "raw-pipe", "nginx"), ("Netty's codecs over passing bytes", "netty-pipe", "raw-pipe"),
          ("Fairway over passing bytes on Netty", "fairway", "raw-pipe"),
-         ("Fairway's own HTTP/1.1 path over nginx", "fairway-direct", "nginx"),
-         ("the Vert.x path over Fairway's own", "fairway", "fairway-direct"), ("Fairway over the Web Proxy library", "fairway", "vertx-http-proxy"), ("this build over BASE_JAR's", "fairway", "fairway-base"),
+         ("Fairway over nginx", "fairway", "nginx"),
+         ("the Vert.x path over Fairway's own (--no-direct-http1)", "fairway-vertx", "fairway"), ("Fairway over the Web Proxy library", "fairway", "vertx-http-proxy"), ("this build over BASE_JAR's", "fairway", "fairway-base"),
          ("a node of a 3-node cluster over a single node", "fairway-cluster", "fairway")]
 paired = []
 for name, a, b in PAIRS:
