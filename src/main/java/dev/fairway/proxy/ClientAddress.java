@@ -17,20 +17,35 @@ final class ClientAddress {
 
   ClientAddress(List<Cidr> trusted, String header) {
     this.trusted = List.copyOf(trusted);
-    this.header = header;
+    this.header = header == null ? null : header.toLowerCase(java.util.Locale.ROOT);
   }
 
   String of(HttpServerRequest req, String peerAddress) {
-    if (trusted.isEmpty() || !isTrusted(peerAddress)) {
-      return peerAddress;
+    if (!believes(peerAddress)) return peerAddress;
+    return believed(peerAddress, header == null ? null : req.getHeader(header),
+      String.join(",", req.headers().getAll(ForwardedHeaders.X_FORWARDED_FOR)));
+  }
+
+  /** The same for a head the direct HTTP/1.1 path read (which noted the {@link #header} and X-Forwarded-For values). */
+  String of(RequestHead head, String peerAddress) {
+    if (!believes(peerAddress)) return peerAddress;
+    return believed(peerAddress, head.clientHeader, head.forwardedFor == null ? "" : head.forwardedFor);
+  }
+
+  /** The header a trusted peer names the client in (e.g. cf-connecting-ip), in lower case; null: X-Forwarded-For. */
+  String header() {
+    return header;
+  }
+
+  private boolean believes(String peerAddress) {
+    return !trusted.isEmpty() && isTrusted(peerAddress);
+  }
+
+  /** What a trusted peer says: {@code headerValue}, if an address, else the rightmost untrusted hop of {@code chain}. */
+  private String believed(String peerAddress, String headerValue, String chain) {
+    if (headerValue != null && Cidr.literal(headerValue.trim()) != null) {
+      return headerValue.trim();
     }
-    if (header != null) {
-      String value = req.getHeader(header);
-      if (value != null && Cidr.literal(value.trim()) != null) {
-        return value.trim();
-      }
-    }
-    String chain = String.join(",", req.headers().getAll(ForwardedHeaders.X_FORWARDED_FOR));
     if (chain.isBlank()) {
       return peerAddress;
     }

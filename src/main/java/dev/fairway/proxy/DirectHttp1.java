@@ -29,7 +29,7 @@ import java.util.function.Predicate;
  * Fairway's own HTTP/1.1 path ({@code listen.direct-http1}): a handler that takes each plain proxy connection as it is
  * accepted, before Vert.x builds anything for it, takes the requests it can and passes each byte of them itself
  * ({@link RequestHead}, {@link DirectExchange}): a bodiless GET or HEAD on a route without jobs, rate limits, header
- * rules or trusted proxies, to a plain HTTP/1.1 upstream with room for it. The first request it does not take (a body,
+ * rules, to a plain HTTP/1.1 upstream with room for it (behind trusted proxies too). The first request it does not take (a body,
  * an upgrade, HTTP/1.0, HTTP/2's preface, a queue, anything unusual) goes, with the connection for good, to Vert.x:
  * Vert.x's server then builds its pipeline and connection as it would have at accept, and reads the bytes as they
  * came. Until then the connection holds only Netty's channel and this handler, which is what makes idle connections
@@ -224,7 +224,8 @@ final class DirectHttp1 extends ChannelDuplexHandler {
       if (pending.readableBytes() > MAX_HEAD) toVertx();
       return;
     }
-    RequestHead head = RequestHead.read(pending, end);
+    ClientAddress clients = instance.proxy.settings().clientAddress();
+    RequestHead head = RequestHead.read(pending, end, clients == null ? null : clients.header());
     if (head == null || !take(head)) toVertx();
   }
 
@@ -232,7 +233,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
   private boolean take(RequestHead head) {
     ProxyInstance proxy = instance.proxy;
     ProxySettings settings = proxy.settings();
-    if (instance.upstreamTls || settings.clientAddress() != null || !proxy.queue().isEmpty()
+    if (instance.upstreamTls || !proxy.queue().isEmpty()
       || instance.ownPaths.test(head.path)) {
       return false;
     }
@@ -245,7 +246,8 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     }
     proxy.clientDeadlines().requestStarted(this);
     DirectUpstreams upstreams = instance.upstreams(ctx.channel());
-    String key = peer; // what ip-hash hashes; the other strategies ignore it
+    String client = settings.clientAddress() == null ? peer : settings.clientAddress().of(head, peer);
+    String key = client; // what ip-hash hashes; the other strategies ignore it
     Origin origin = proxy.selector().pick(route.group(), key);
     if (origin == null || origin.upstream().http2() || !upstreams.available(origin.id())) {
       if (origin != null) {
@@ -256,14 +258,14 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     }
     String requestId = RequestIds.keepOrCreate(head.requestId);
     ByteBuf request = ctx.alloc().buffer(head.length + 256);
-    head.writeUpstream(pending, request, peer, peer, requestId, settings.dropUnderscoreHeaders());
+    head.writeUpstream(pending, request, client, peer, requestId, settings.dropUnderscoreHeaders());
     pending.readerIndex(head.end);
     if (!pending.isReadable()) {
       pending.release();
       pending = null;
     }
     TAKEN.increment();
-    current = new DirectExchange(this, ctx, proxy, upstreams, head, route, peer, requestId, key, request);
+    current = new DirectExchange(this, ctx, proxy, upstreams, head, route, client, requestId, key, request);
     current.start(origin);
     return true;
   }

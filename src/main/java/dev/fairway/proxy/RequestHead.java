@@ -36,6 +36,8 @@ final class RequestHead {
   final int length;
   String requestId;
   String forwardedFor;
+  /** The first value of the header trusted proxies name the client in (clients.client-ip-header), if asked for. */
+  String clientHeader;
   String referer;
   String userAgent;
   /** The client asked to close the connection after this response. */
@@ -67,9 +69,10 @@ final class RequestHead {
   /**
    * Reads the head at the buffer's reader index, ending at {@code end} ({@link #end}).
    *
+   * @param clientHeader a header whose first value to note (lower case), or null
    * @return the head, or null if it is not one this path takes
    */
-  static RequestHead read(ByteBuf buf, int end) {
+  static RequestHead read(ByteBuf buf, int end, String clientHeader) {
     int start = buf.readerIndex();
     int lineEnd = buf.forEachByte(start, end - start, ByteProcessor.FIND_LF);
     if (lineEnd <= start || buf.getByte(lineEnd - 1) != '\r') return null;
@@ -93,7 +96,7 @@ final class RequestHead {
     String path = PathNormalizer.normalize(query < 0 ? uri : uri.substring(0, query - target));
     String host = null;
     RequestHead head = null;
-    String requestId = null, forwardedFor = null, referer = null, userAgent = null;
+    String requestId = null, forwardedFor = null, referer = null, userAgent = null, clientHeaderValue = null;
     boolean close = false, eventStream = false;
     for (int line = lineEnd + 1; line < end - 2; ) {
       int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
@@ -120,6 +123,8 @@ final class RequestHead {
         userAgent = value(buf, colon, le);
       } else if (is(buf, line, colon, "accept")) {
         eventStream |= value(buf, colon, le).contains("text/event-stream");
+      } else if (clientHeader != null && clientHeaderValue == null && is(buf, line, colon, clientHeader)) {
+        clientHeaderValue = value(buf, colon, le);
       }
       line = le + 1;
     }
@@ -127,6 +132,7 @@ final class RequestHead {
     head = new RequestHead(method, uri, path, host, lineEnd + 1, end, end - start);
     head.requestId = requestId;
     head.forwardedFor = forwardedFor;
+    head.clientHeader = clientHeaderValue;
     head.referer = referer;
     head.userAgent = userAgent;
     head.close = close;

@@ -139,6 +139,7 @@ class StickyAndClientAddressTest extends ThreeUpstreams {
     fairway = Proxies.start(o);
     HttpClient client = vertx.createHttpClient();
     Set<String> used = new HashSet<>();
+    long direct = DirectHttp1.taken();
     for (int i = 0; i < 30; i++) {
       String ip = "198.51.100." + i;
       String body = get(client, new RequestOptions().putHeader("CF-Connecting-IP", ip));
@@ -146,5 +147,7 @@ class StickyAndClientAddressTest extends ThreeUpstreams {
       used.add(body.split(" ")[0]);
     }
     assertThat(used).as("thirty tunnel clients from one peer still spread").hasSize(3);
+    assertThat(DirectHttp1.taken() - direct).as("taken by the direct HTTP/1.1 path when it is on")
+      .isEqualTo(Proxies.directHttp1() ? 30 : 0);
   }
 }
