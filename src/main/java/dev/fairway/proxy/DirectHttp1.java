@@ -240,14 +240,16 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     Route route = settings.route(head.path, head.method.name(), head.hostName());
     if (route == null || route.jobs() != null || route.estimatesWaits() || route.rateLimiter() != null
       || !route.requestHeaders().isEmpty()
-      || !route.responseHeaders().isEmpty() || route.sseHeartbeatMillis() > 0 && head.acceptsEventStream
-      || proxy.selector().hashesRequest(route.group())) {
+      || !route.responseHeaders().isEmpty() || route.sseHeartbeatMillis() > 0 && head.acceptsEventStream) {
       return false;
     }
     proxy.clientDeadlines().requestStarted(this);
     DirectUpstreams upstreams = instance.upstreams(ctx.channel());
     String client = settings.clientAddress() == null ? peer : settings.clientAddress().of(head, peer);
-    String key = client; // what ip-hash hashes; the other strategies ignore it
+    ByteBuf bytes = pending;
+    String key = proxy.selector().hashesRequest(route.group()) // a header or a cookie
+      ? proxy.selector().hashKey(route.group(), name -> head.firstValue(bytes, name), client)
+      : client; // what ip-hash hashes; the other strategies ignore it
     Origin origin = proxy.selector().pick(route.group(), key);
     if (origin == null || origin.upstream().http2() || !upstreams.available(origin.id())) {
       if (origin != null) {

@@ -140,6 +140,17 @@ final class RequestHead {
     return head;
   }
 
+  /** The first value of header {@code lower} (a lower-case name) in this head, read from {@code buf}; or null. */
+  String firstValue(ByteBuf buf, String lower) {
+    for (int line = headersAt; line < end - 2; ) {
+      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
+      int colon = buf.forEachByte(line, le - line, b -> b != ':');
+      if (is(buf, line, colon, lower)) return value(buf, colon, le);
+      line = le + 1;
+    }
+    return null;
+  }
+
   /** The host without its port, as routes match it. */
   String hostName() {
     int colon = host.lastIndexOf(':');

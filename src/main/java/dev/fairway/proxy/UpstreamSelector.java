@@ -92,6 +92,28 @@ final class UpstreamSelector {
     return pool(group).strategy() == StrategyName.HASH;
   }
 
+  /**
+   * The same for a head the direct HTTP/1.1 path read: {@code header} gives a header's first value by its lower-case
+   * name, and a cookie is read from the first Cookie header as Vert.x reads it (RFC 6265, strictly).
+   */
+  String hashKey(String group, java.util.function.Function<String, String> header, String client) {
+    return switch (pool(group).strategy()) {
+      case IP_HASH -> client;
+      case HASH -> {
+        HashKey key = hashKeys.get(group);
+        if (key == null) yield null;
+        if (key.source() == HashKey.Source.HEADER) yield header.apply(key.name().toLowerCase(java.util.Locale.ROOT));
+        String cookies = header.apply("cookie");
+        if (cookies == null) yield null;
+        for (io.netty.handler.codec.http.cookie.Cookie c : io.netty.handler.codec.http.cookie.ServerCookieDecoder.STRICT.decode(cookies)) {
+          if (c.name().equals(key.name())) yield c.value();
+        }
+        yield null;
+      }
+      default -> null;
+    };
+  }
+
   /** What the hashing strategies hash for this request; null for the others or when the key is absent. */
   String hashKey(String group, HttpServerRequest req, String client) {
     return switch (pool(group).strategy()) {

@@ -99,6 +99,10 @@ class StickyAndClientAddressTest extends ThreeUpstreams {
       used.add(first);
     }
     assertThat(used).hasSize(3);
+    String post = Http.send(client, new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+      .setPort(fairway.proxyPort()).setURI("/x").putHeader("x-session-id", "session-0"), "body").await().body();
+    String session0 = get(client, new RequestOptions().putHeader("X-Session-Id", "session-0")).split(" ")[0];
+    assertThat(post).as("a POST, through Vert.x, hashes the same").startsWith(session0 + " ");
     Set<String> rotation = new HashSet<>();
     for (int i = 0; i < 3; i++) rotation.add(get(client, new RequestOptions()).split(" ")[0]);
     assertThat(rotation).containsExactlyInAnyOrder("a", "b", "c");
@@ -110,10 +114,16 @@ class StickyAndClientAddressTest extends ThreeUpstreams {
     o.getHealth().setEnabled(false);
     fairway = Proxies.start(o);
     HttpClient client = vertx.createHttpClient();
+    long direct = DirectHttp1.taken();
     String first = get(client, new RequestOptions().putHeader("Cookie", "theme=dark; sid=abc123")).split(" ")[0];
     for (int i = 0; i < 6; i++) {
       assertThat(get(client, new RequestOptions().putHeader("Cookie", "sid=abc123"))).startsWith(first + " ");
     }
+    assertThat(DirectHttp1.taken() - direct).as("the GETs, on the direct HTTP/1.1 path when it is on")
+      .isEqualTo(Proxies.directHttp1() ? 7 : 0);
+    String post = Http.send(client, new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+      .setPort(fairway.proxyPort()).setURI("/x").putHeader("Cookie", "sid=abc123"), "body").await().body();
+    assertThat(post).as("a POST, through Vert.x, hashes the same").startsWith(first + " ");
   }
 
   @Test
