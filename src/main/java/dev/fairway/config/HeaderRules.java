@@ -22,11 +22,16 @@ public final class HeaderRules {
   private final Map<String, String> set;
   private final Map<String, String> add;
   private final List<String> remove;
+  /** The names remove and set take away, in lower case. */
+  private final String[] replaced;
+  private final boolean writable;
 
   public HeaderRules(Map<String, String> set, Map<String, String> add, List<String> remove) {
     this.set = Map.copyOf(set);
     this.add = Map.copyOf(add);
     this.remove = List.copyOf(remove);
+    this.replaced = replaced(this.set, this.remove);
+    this.writable = writable(this.set, this.add);
   }
 
   public HeaderRules(ConfigReader r) {
@@ -42,6 +47,61 @@ public final class HeaderRules {
       names.add(name);
     }
     this.remove = List.copyOf(names);
+    this.replaced = replaced(set, remove);
+    this.writable = writable(set, add);
+  }
+
+  private static String[] replaced(Map<String, String> set, List<String> remove) {
+    return java.util.stream.Stream.concat(remove.stream(), set.keySet().stream())
+      .map(n -> n.toLowerCase(java.util.Locale.ROOT)).distinct().toArray(String[]::new);
+  }
+
+  /**
+   * The names whose headers {@link #apply} takes away (remove and set), in lower case: what a copy header by header
+   * leaves out before it writes {@link #forEachWritten}'s.
+   */
+  public String[] replaced() {
+    return replaced;
+  }
+
+  /**
+   * Whether every name is a token and every value free of control bytes (but tab): rules a copy that writes header
+   * lines itself can write as they are.
+   */
+  public boolean writable() {
+    return writable;
+  }
+
+  private static boolean writable(Map<String, String> set, Map<String, String> add) {
+    java.util.function.Predicate<String> token = n -> n.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    java.util.function.Predicate<String> value = v -> v.chars().allMatch(c -> (c >= ' ' || c == '\t') && c != 127);
+    return set.keySet().stream().allMatch(token) && add.keySet().stream().allMatch(token)
+      && set.values().stream().allMatch(value) && add.values().stream().allMatch(value);
+  }
+
+  /** Whether a header named {@code lower} (lower case) is taken away. */
+  public boolean replaces(String lower) {
+    for (String n : replaced) {
+      if (n.equals(lower)) return true;
+    }
+    return false;
+  }
+
+  /** Whether the rules name (to remove, set or add) any of {@code lowerNames}. */
+  public boolean mentionsAny(String... lowerNames) {
+    for (String n : lowerNames) {
+      if (replaces(n)) return true;
+      for (String a : add.keySet()) {
+        if (a.equalsIgnoreCase(n)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** The headers {@link #apply} writes, set ones first: name and value. */
+  public void forEachWritten(java.util.function.BiConsumer<String, String> header) {
+    set.forEach(header);
+    add.forEach(header);
   }
 
   private static Map<String, String> strings(ConfigReader r, String what) {

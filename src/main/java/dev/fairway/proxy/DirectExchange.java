@@ -4,6 +4,7 @@ import dev.fairway.accesslog.AccessLog;
 import dev.fairway.accesslog.AccessRecord;
 import dev.fairway.bus.UpstreamFailure;
 import dev.fairway.metrics.ProxyMetrics;
+import dev.fairway.config.HeaderRules;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
@@ -235,6 +236,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
     long length = -1;
     boolean chunked = false, close = !http11;
     String connectionNames = null;
+    HeaderRules rules = route.responseHeaders();
+    String[] replaced = rules.replaced(); // the route's response header rules, as on the Vert.x path
     ByteBuf out = client.alloc().buffer(end - start + 160 + requestId.length() + SMALL_BODY);
     out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
     out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
@@ -273,7 +276,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
           }
         }
       }
-      if (keep) out.writeBytes(buf, line, le + 1 - line);
+      if (keep && !RequestHead.isOneOf(buf, line, colon, replaced)) out.writeBytes(buf, line, le + 1 - line);
       line = le + 1;
     }
     if (chunked && length >= 0) { // never pass on framing that two parsers could read two ways
@@ -291,7 +294,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
         int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
         int colon = buf.forEachByte(line, le - line, NOT_COLON);
         boolean drop = RequestHead.isOneOf(buf, line, colon, ForwardedHeaders.HOP_BY_HOP) || named(connectionNames, buf, line, colon)
-          || (code == 204 && RequestHead.is(buf, line, colon, "content-length"));
+          || (code == 204 && RequestHead.is(buf, line, colon, "content-length")) || RequestHead.isOneOf(buf, line, colon, replaced);
         if (!drop) out.writeBytes(buf, line, le + 1 - line);
         line = le + 1;
       }
@@ -308,7 +311,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
     }
     if (settings.failOnStatus().contains(code)) proxy.reportFailure(origin.id(), "status " + code);
     if (body == Body.CHUNKED || body == Body.UNTIL_CLOSE) RequestHead.header(out, "transfer-encoding", "chunked");
-    RequestHead.header(out, "x-request-id", requestId);
+    if (!rules.replaces("x-request-id")) RequestHead.header(out, "x-request-id", requestId);
+    if (!rules.isEmpty()) rules.forEachWritten((name, value) -> RequestHead.header(out, name, value));
     if (closesClient()) RequestHead.header(out, "connection", "close");
     out.writeByte('\r').writeByte('\n');
     headWritten = true;

@@ -239,8 +239,8 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     }
     Route route = settings.route(head.path, head.method.name(), head.hostName());
     if (route == null || route.jobs() != null || route.estimatesWaits() || route.rateLimiter() != null
-      || !route.requestHeaders().isEmpty()
-      || !route.responseHeaders().isEmpty() || route.sseHeartbeatMillis() > 0 && head.acceptsEventStream) {
+      || !writable(route.requestHeaders()) || !writable(route.responseHeaders())
+      || route.sseHeartbeatMillis() > 0 && head.acceptsEventStream) {
       return false;
     }
     proxy.clientDeadlines().requestStarted(this);
@@ -260,7 +260,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     }
     String requestId = RequestIds.keepOrCreate(head.requestId);
     ByteBuf request = ctx.alloc().buffer(head.length + 256);
-    head.writeUpstream(pending, request, client, peer, requestId, settings.dropUnderscoreHeaders());
+    head.writeUpstream(pending, request, client, peer, requestId, settings.dropUnderscoreHeaders(), route.requestHeaders());
     pending.readerIndex(head.end);
     if (!pending.isReadable()) {
       pending.release();
@@ -270,6 +270,15 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     current = new DirectExchange(this, ctx, proxy, upstreams, head, route, client, requestId, key, request);
     current.start(origin);
     return true;
+  }
+
+  /** Header names that frame a message or end at this hop: a route whose rules name one is left to Vert.x. */
+  private static final String[] FRAMING = java.util.stream.Stream.concat(java.util.Arrays.stream(ForwardedHeaders.HOP_BY_HOP),
+    java.util.stream.Stream.of("host", "content-length", "expect")).toArray(String[]::new);
+
+  /** Whether this path can apply {@code rules} itself, header line by header line. */
+  private static boolean writable(dev.fairway.config.HeaderRules rules) {
+    return rules.isEmpty() || rules.writable() && !rules.mentionsAny(FRAMING);
   }
 
   /**

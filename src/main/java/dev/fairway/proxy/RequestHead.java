@@ -1,5 +1,6 @@
 package dev.fairway.proxy;
 
+import dev.fairway.config.HeaderRules;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ByteProcessor;
 import io.vertx.core.http.HttpMethod;
@@ -160,26 +161,32 @@ final class RequestHead {
   /**
    * Writes the head to send upstream into {@code out}: the request line and the client's headers as they came, less
    * hop-by-hop ones and those Fairway sets, then Fairway's (as {@link ForwardedHeaders#copyRequest}: X-Real-IP,
-   * X-Forwarded-For appended, X-Forwarded-Proto, X-Request-Id, X-Forwarded-Host), Host last as the client sent it.
+   * X-Forwarded-For appended, X-Forwarded-Proto, X-Request-Id, X-Forwarded-Host), Host last as the client sent it;
+   * the route's request header {@code rules} applied as {@link HeaderRules#apply} applies them on the Vert.x path.
    */
-  void writeUpstream(ByteBuf buf, ByteBuf out, String client, String peer, String id, boolean dropUnderscores) {
+  void writeUpstream(ByteBuf buf, ByteBuf out, String client, String peer, String id, boolean dropUnderscores,
+                     HeaderRules rules) {
     int start = end - length;
+    String[] replaced = rules.replaced();
     out.writeBytes(buf, start, headersAt - start);
     for (int line = headersAt; line < end - 2; ) {
       int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
       int colon = buf.forEachByte(line, le - line, b -> b != ':');
-      if (!isOneOf(buf, line, colon, NOT_FORWARDED)
+      if (!isOneOf(buf, line, colon, NOT_FORWARDED) && !isOneOf(buf, line, colon, replaced)
         && !(dropUnderscores && buf.forEachByte(line, colon - line, b -> b != '_') >= 0)) {
         out.writeBytes(buf, line, le + 1 - line);
       }
       line = le + 1;
     }
     header(out, "host", host);
-    header(out, "x-real-ip", client);
-    header(out, "x-forwarded-for", forwardedFor == null ? peer : forwardedFor + ", " + peer);
-    header(out, "x-forwarded-proto", "http");
-    header(out, "x-request-id", id);
-    header(out, "x-forwarded-host", host);
+    if (!rules.replaces("x-real-ip")) header(out, "x-real-ip", client);
+    if (!rules.replaces("x-forwarded-for")) {
+      header(out, "x-forwarded-for", forwardedFor == null ? peer : forwardedFor + ", " + peer);
+    }
+    if (!rules.replaces("x-forwarded-proto")) header(out, "x-forwarded-proto", "http");
+    if (!rules.replaces("x-request-id")) header(out, "x-request-id", id);
+    if (!rules.replaces("x-forwarded-host")) header(out, "x-forwarded-host", host);
+    if (!rules.isEmpty()) rules.forEachWritten((name, value) -> header(out, name, value));
     out.writeByte('\r').writeByte('\n');
   }
 

@@ -82,6 +82,34 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
   }
 
   @Test
+  void headerRulesOnAGetApplyAlikeOnBothHttp1Paths() {
+    FairwayOptions parsed = new FairwayOptions(ConfigLoader.parseYaml("t", """
+      routes:
+        - path: /rules
+          request-headers: {set: {X-Route: r, X-Forwarded-Proto: https}, add: {X-Extra: "1"}, remove: [X-Debug, X-Real-IP]}
+          response-headers: {remove: [Server, X-Internal], set: {Cache-Control: no-store}, add: {X-Via: fairway}}
+      """));
+    fairway = Proxies.start(Proxies.options(up).setRoutes(parsed.getRoutes()));
+    long direct = DirectHttp1.taken();
+    RequestOptions get = new RequestOptions().setHost("127.0.0.1").setPort(fairway.proxyPort()).setURI("/rules/x")
+      .putHeader("X-Debug", "1").putHeader("X-Route", "from-client");
+    Http.Reply reply = Http.send(client, get, null).await();
+    assertThat(DirectHttp1.taken() - direct).as("on the direct path when it is on").isEqualTo(Proxies.directHttp1() ? 1 : 0);
+    JsonObject seen = new JsonObject(reply.body());
+    assertThat(seen.getString("x-route")).isEqualTo("r");
+    assertThat(seen.getString("x-forwarded-proto")).isEqualTo("https");
+    assertThat(seen.getString("x-extra")).isEqualTo("1");
+    assertThat(seen.containsKey("x-debug")).isFalse();
+    assertThat(seen.containsKey("x-real-ip")).isFalse();
+    assertThat(seen.getString("x-forwarded-for")).isEqualTo("127.0.0.1");
+    assertThat(reply.headers().get("Server")).isNull();
+    assertThat(reply.headers().get("X-Internal")).isNull();
+    assertThat(reply.headers().get("Cache-Control")).isEqualTo("no-store");
+    assertThat(reply.headers().get("X-Via")).isEqualTo("fairway");
+    assertThat(reply.headers().get("X-Request-Id")).isEqualTo(seen.getString("x-request-id")).isNotBlank();
+  }
+
+  @Test
   void aRoutesRequestHeaderRulesApplyToWebSocketUpgradesToo() throws Exception {
     Promise<io.vertx.core.MultiMap> seen = Promise.promise();
     up.handler = req -> {
