@@ -45,6 +45,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** WebSocket, HTTP/2 (TLS with ALPN, and cleartext with prior knowledge), TLS, body limits and 100-continue. */
 class ProtocolsTest extends FairwayTest {
 
+  /** Held for the whole test: Vert.x closes a client the GC finds unreachable, and its WebSockets with it. */
+  private io.vertx.core.http.WebSocketClient webSockets;
+
+  private io.vertx.core.http.WebSocketClient webSockets() {
+    if (webSockets == null) webSockets = vertx.createWebSocketClient();
+    return webSockets;
+  }
+
   private TestUpstream up;
 
   @BeforeEach
@@ -62,7 +70,7 @@ class ProtocolsTest extends FairwayTest {
       ws.closeHandler(v -> upstreamClosed.tryComplete());
     });
     fairway = Proxies.start(Proxies.options(up));
-    WebSocket ws = vertx.createWebSocketClient().connect(fairway.proxyPort(), "127.0.0.1", "/socket").await();
+    WebSocket ws = webSockets().connect(fairway.proxyPort(), "127.0.0.1", "/socket").await();
     Promise<String> reply = Promise.promise();
     ws.textMessageHandler(reply::tryComplete);
     ws.writeTextMessage("hello");
@@ -191,7 +199,7 @@ class ProtocolsTest extends FairwayTest {
       }).listen(0, "127.0.0.1").await();
     fairway = Proxies.start(Proxies.options().setHealth(new HealthCheckOptions().setEnabled(false))
       .setUpstreams(List.of(UpstreamOptions.parse("u", "127.0.0.1:" + chat.actualPort()))));
-    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setPort(fairway.proxyPort())
+    WebSocket ws = webSockets().connect(new WebSocketConnectOptions().setPort(fairway.proxyPort())
       .setHost("127.0.0.1").setURI("/chat").setSubProtocols(List.of("chat.v1", "chat.v2", "chat.v3"))).await();
     assertThat(ws.subProtocol()).isEqualTo("chat.v2");
     assertThat(requested.future().await()).isEqualTo("chat.v1,chat.v2,chat.v3");
@@ -200,7 +208,7 @@ class ProtocolsTest extends FairwayTest {
     ws.writeTextMessage("hi");
     assertThat(reply.future().timeout(5, TimeUnit.SECONDS).await()).isEqualTo("chat.v2: hi");
 
-    WebSocket plain = vertx.createWebSocketClient().connect(fairway.proxyPort(), "127.0.0.1", "/chat").await();
+    WebSocket plain = webSockets().connect(fairway.proxyPort(), "127.0.0.1", "/chat").await();
     assertThat(plain.subProtocol()).as("none requested, none chosen").isNull();
     chat.close().await();
   }
