@@ -40,6 +40,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
   private enum Chunk { SIZE, SIZE_SPACE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILERS }
 
   private final DirectHttp1 front;
+  /** Keep-alive comments on a silent event stream (sse-heartbeat), as the Vert.x path writes them; or null. */
+  private SseHeartbeat heartbeat;
   private final ChannelHandlerContext client;
   private final ProxyInstance proxy;
   private final ProxySettings settings;
@@ -234,7 +236,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     // one pass: the framing headers read, the client's head written (a 204's Content-Length and hop-by-hop headers
     // left out); a head whose Connection names other headers is written again without those (rare)
     long length = -1;
-    boolean chunked = false, close = !http11;
+    boolean chunked = false, close = !http11, eventStream = false;
     String connectionNames = null;
     HeaderRules rules = route.responseHeaders();
     String[] replaced = rules.replaced(); // the route's response header rules, as on the Vert.x path
@@ -276,6 +278,9 @@ final class DirectExchange implements ReadDeadlines.Watched {
           }
         }
       }
+      if (keep && route.sseHeartbeatMillis() > 0 && RequestHead.is(buf, line, colon, "content-type")) {
+        eventStream = RequestHead.value(buf, colon, le).regionMatches(true, 0, "text/event-stream", 0, 17);
+      }
       if (keep && !RequestHead.isOneOf(buf, line, colon, replaced)) out.writeBytes(buf, line, le + 1 - line);
       line = le + 1;
     }
@@ -305,6 +310,10 @@ final class DirectExchange implements ReadDeadlines.Watched {
     // a bodiless answer that announces a body leaves the connection's framing in doubt (ResponseFraming.inDoubt)
     keepAlive = !close && body != Body.UNTIL_CLOSE && !(noBody && (chunked || length > 0));
     status = code;
+    if (eventStream && (body == Body.CHUNKED || body == Body.UNTIL_CLOSE)) { // a comment goes as a chunk of its own
+      heartbeat = new SseHeartbeat(SseHeartbeat.Timers.of(client.executor()), route.sseHeartbeatMillis(),
+        this::writeHeartbeat, this::canHeartbeat, () -> proxy.metrics().sseHeartbeat("upstream"));
+    }
     if (settings.capacityHeader() != null) {
       String capacity = headerValue(buf, lineEnd + 1, end, settings.capacityHeader());
       if (capacity != null) proxy.selector().reportCapacity(origin.id(), capacity);
@@ -408,6 +417,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
           in.release();
           return;
         }
+        if (heartbeat != null) heartbeat.passedThrough(SseHeartbeat.trailingNewlines(in, from, to, heartbeat.trailingNewlines()));
         ByteBuf size = client.alloc().buffer(10);
         size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
         size.writeByte('\r').writeByte('\n');
@@ -432,6 +442,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     while (i < to) {
       if (chunk == Chunk.DATA) {
         int n = (int) Math.min(remaining, to - i);
+        if (heartbeat != null) heartbeat.passedThrough(SseHeartbeat.trailingNewlines(in, i, i + n, heartbeat.trailingNewlines()));
         passChunkBytes(in.retainedSlice(i, n));
         sent += n;
         remaining -= n;
@@ -508,6 +519,19 @@ final class DirectExchange implements ReadDeadlines.Watched {
       }
       default -> throw new IllegalStateException(chunk.name());
     }
+  }
+
+  /** Between chunks (none begun) and with room in the client's socket: where a heartbeat's chunk may go. */
+  private boolean canHeartbeat() {
+    return !done && client.channel().isWritable() && (body == Body.UNTIL_CLOSE || chunk == Chunk.SIZE && !sizeDigits);
+  }
+
+  private void writeHeartbeat(io.vertx.core.buffer.Buffer comment) {
+    ByteBuf out = client.alloc().buffer(comment.length() + 8);
+    out.writeCharSequence(Integer.toHexString(comment.length()), StandardCharsets.US_ASCII);
+    out.writeByte('\r').writeByte('\n').writeBytes(comment.getBytes()).writeByte('\r').writeByte('\n');
+    sent += comment.length();
+    client.writeAndFlush(out);
   }
 
   /** Writes part of a streamed body (framing and data) to the client, counted as passed as it came. */
@@ -704,6 +728,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     done = true;
     proxy.readDeadlines().unwatch(this);
     if (totalTimer != null) totalTimer.cancel(false);
+    if (heartbeat != null) heartbeat.stop();
     if (headPart != null) headPart.release();
     headPart = null;
     if (headOut != null) headOut.release();

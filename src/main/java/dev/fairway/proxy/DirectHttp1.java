@@ -239,8 +239,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     }
     Route route = settings.route(head.path, head.method.name(), head.hostName());
     if (route == null || route.jobs() != null || route.estimatesWaits() || route.rateLimiter() != null
-      || !writable(route.requestHeaders()) || !writable(route.responseHeaders())
-      || route.sseHeartbeatMillis() > 0 && head.acceptsEventStream) {
+      || !writable(route.requestHeaders()) || !writable(route.responseHeaders())) {
       return false;
     }
     proxy.clientDeadlines().requestStarted(this);

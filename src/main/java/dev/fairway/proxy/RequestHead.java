@@ -43,8 +43,6 @@ final class RequestHead {
   String userAgent;
   /** The client asked to close the connection after this response. */
   boolean close;
-  /** Accept names text/event-stream: an event stream's client (which the Vert.x path sends heartbeats). */
-  boolean acceptsEventStream;
 
   private RequestHead(HttpMethod method, String uri, String path, String host, int headersAt, int end, int length) {
     this.method = method;
@@ -98,7 +96,7 @@ final class RequestHead {
     String host = null;
     RequestHead head = null;
     String requestId = null, forwardedFor = null, referer = null, userAgent = null, clientHeaderValue = null;
-    boolean close = false, eventStream = false;
+    boolean close = false;
     for (int line = lineEnd + 1; line < end - 2; ) {
       int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
       if (buf.getByte(le - 1) != '\r') return null;
@@ -122,8 +120,6 @@ final class RequestHead {
         referer = value(buf, colon, le);
       } else if (is(buf, line, colon, "user-agent")) {
         userAgent = value(buf, colon, le);
-      } else if (is(buf, line, colon, "accept")) {
-        eventStream |= value(buf, colon, le).contains("text/event-stream");
       } else if (clientHeader != null && clientHeaderValue == null && is(buf, line, colon, clientHeader)) {
         clientHeaderValue = value(buf, colon, le);
       }
@@ -137,7 +133,6 @@ final class RequestHead {
     head.referer = referer;
     head.userAgent = userAgent;
     head.close = close;
-    head.acceptsEventStream = eventStream;
     return head;
   }
 

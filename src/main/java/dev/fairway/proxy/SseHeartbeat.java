@@ -1,5 +1,7 @@
 package dev.fairway.proxy;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 
@@ -17,7 +19,28 @@ final class SseHeartbeat {
 
   static final Buffer COMMENT = Buffer.buffer(": keep-alive\n\n");
 
-  private final Vertx vertx;
+  /** Runs a task once after a delay, on the stream's event loop; gives back what cancels it. */
+  interface Timers {
+    Runnable schedule(long millis, Runnable task);
+
+    /** Vert.x's timers, on the caller's context (the Vert.x path's exchanges). */
+    static Timers of(Vertx vertx) {
+      return (millis, task) -> {
+        long id = vertx.setTimer(millis, x -> task.run());
+        return () -> vertx.cancelTimer(id);
+      };
+    }
+
+    /** The event loop's own (the direct HTTP/1.1 path, which runs on Netty's, outside any Vert.x context). */
+    static Timers of(EventExecutor loop) {
+      return (millis, task) -> {
+        var f = loop.schedule(task, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        return () -> f.cancel(false);
+      };
+    }
+  }
+
+  private final Timers timers;
   private final long intervalNanos;
   private final Consumer<Buffer> writer;
   /** True while the client can take more (its write queue is not full). */
@@ -26,11 +49,15 @@ final class SseHeartbeat {
   private long lastWriteNanos = System.nanoTime();
   /** Newlines at the end of what was written so far (CRs aside): two or more is a boundary between events. */
   private int trailingNewlines = 2;
-  private long timer = -1;
+  private Runnable cancelTimer;
   private boolean stopped;
 
   SseHeartbeat(Vertx vertx, long intervalMillis, Consumer<Buffer> writer, BooleanSupplier canWrite, Runnable counted) {
-    this.vertx = vertx;
+    this(Timers.of(vertx), intervalMillis, writer, canWrite, counted);
+  }
+
+  SseHeartbeat(Timers timers, long intervalMillis, Consumer<Buffer> writer, BooleanSupplier canWrite, Runnable counted) {
+    this.timers = timers;
     this.intervalNanos = intervalMillis * 1_000_000;
     this.writer = writer;
     this.canWrite = canWrite;
@@ -50,6 +77,17 @@ final class SseHeartbeat {
     this.trailingNewlines = trailingNewlines;
   }
 
+  /** The same over {@code buf}'s bytes [from, to). */
+  static int trailingNewlines(ByteBuf buf, int from, int to, int before) {
+    int n = 0;
+    for (int i = to - 1; i >= from; i--) {
+      byte b = buf.getByte(i);
+      if (b == '\n') n++;
+      else if (b != '\r') return n;
+    }
+    return before + n;
+  }
+
   static int trailingNewlines(Buffer chunk, int before) {
     int n = 0;
     for (int i = chunk.length() - 1; i >= 0; i--) {
@@ -65,17 +103,23 @@ final class SseHeartbeat {
     return trailingNewlines >= 2;
   }
 
+  /** Newlines at the end of what was written so far: two or more is a boundary between events. */
+  int trailingNewlines() {
+    return trailingNewlines;
+  }
+
   void stop() {
     stopped = true;
-    if (timer >= 0) vertx.cancelTimer(timer);
+    if (cancelTimer != null) cancelTimer.run();
+    cancelTimer = null;
   }
 
   private void arm(long millis) {
-    timer = vertx.setTimer(Math.max(1, millis), id -> tick());
+    cancelTimer = timers.schedule(Math.max(1, millis), this::tick);
   }
 
   private void tick() {
-    timer = -1;
+    cancelTimer = null;
     if (stopped) return;
     long silent = System.nanoTime() - lastWriteNanos;
     if (silent >= intervalNanos && trailingNewlines >= 2 && canWrite.getAsBoolean()) {

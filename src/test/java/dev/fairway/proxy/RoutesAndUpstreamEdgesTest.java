@@ -35,6 +35,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Route matching and header rules; upstreams that answer early, break framing or speak TLS. */
 class RoutesAndUpstreamEdgesTest extends FairwayTest {
 
+  /** Held for the whole test: Vert.x closes a client the GC finds unreachable, and its WebSockets with it. */
+  private io.vertx.core.http.WebSocketClient webSockets;
+
+  private io.vertx.core.http.WebSocketClient webSockets() {
+    if (webSockets == null) webSockets = vertx.createWebSocketClient();
+    return webSockets;
+  }
+
   private TestUpstream up;
 
   @BeforeEach
@@ -122,7 +130,7 @@ class RoutesAndUpstreamEdgesTest extends FairwayTest {
           request-headers: {set: {X-Route: socket}, remove: [X-Debug]}
       """));
     fairway = Proxies.start(Proxies.options(up).setRoutes(parsed.getRoutes()));
-    var ws = vertx.createWebSocketClient().connect(new io.vertx.core.http.WebSocketConnectOptions().setPort(fairway.proxyPort())
+    var ws = webSockets().connect(new io.vertx.core.http.WebSocketConnectOptions().setPort(fairway.proxyPort())
       .setHost("127.0.0.1").setURI("/socket").addHeader("X-Debug", "1")).await();
     io.vertx.core.MultiMap headers = seen.future().await(5, TimeUnit.SECONDS);
     assertThat(headers.get("X-Route")).isEqualTo("socket");

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
@@ -56,9 +57,11 @@ class SseHeartbeatTest extends FairwayTest {
   private int idleCuttingHop(long idleMillis) {
     NetServer hop = vertx.createNetServer(new NetServerOptions().setIdleTimeout((int) idleMillis)
       .setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+    // one client, held by the handler: Vert.x closes a client the GC finds unreachable, and its connections with it
+    NetClient toFairway = vertx.createNetClient();
     hop.connectHandler(in -> {
       in.pause();
-      vertx.createNetClient().connect(fairway.proxyPort(), "127.0.0.1").onSuccess(out -> {
+      toFairway.connect(fairway.proxyPort(), "127.0.0.1").onSuccess(out -> {
         pipe(in, out);
         pipe(out, in);
         in.resume();
@@ -74,10 +77,16 @@ class SseHeartbeatTest extends FairwayTest {
 
   /** Reads an event stream through {@code port}; completes with all it got, or fails if the stream is cut. */
   private String readStream(int port) throws Exception {
+    return readStream(port, "text/event-stream");
+  }
+
+  /** The same, asking with {@code accept} (null: no Accept header). */
+  private String readStream(int port, String accept) throws Exception {
     StringBuilder got = new StringBuilder();
     Promise<String> ended = Promise.promise();
-    HttpClientRequest req = client.request(new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
-      .setURI("/events").putHeader("Accept", "text/event-stream")).await();
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port).setURI("/events");
+    if (accept != null) options.putHeader("Accept", accept);
+    HttpClientRequest req = client.request(options).await();
     req.send().onSuccess(resp -> {
       resp.handler(b -> got.append(b));
       resp.endHandler(v -> ended.tryComplete(got.toString()));
@@ -102,6 +111,16 @@ class SseHeartbeatTest extends FairwayTest {
     String got = readStream(idleCuttingHop(HOP_IDLE_MILLIS));
     assertThat(got).startsWith("data: first\n\n").endsWith("data: last\n\n").contains(": keep-alive\n\n");
     assertThat(fairway.registry().get("fairway.sse.heartbeats").tag("during", "upstream").counter().count()).isGreaterThanOrEqualTo(5);
+  }
+
+  @Test
+  void anEventStreamAskedForWithoutAcceptGetsHeartbeatsToo() throws Exception {
+    silentUpstream();
+    startFairway(300);
+    long direct = DirectHttp1.taken();
+    String got = readStream(idleCuttingHop(HOP_IDLE_MILLIS), null);
+    assertThat(got).startsWith("data: first\n\n").endsWith("data: last\n\n").contains(": keep-alive\n\n");
+    assertThat(DirectHttp1.taken() - direct).as("on the direct HTTP/1.1 path when it is on").isEqualTo(Proxies.directHttp1() ? 1 : 0);
   }
 
   @Test
