@@ -417,7 +417,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
           in.release();
           return;
         }
-        if (heartbeat != null) heartbeat.passedThrough(SseHeartbeat.trailingNewlines(in, from, to, heartbeat.trailingNewlines()));
+        if (heartbeat != null) heartbeat.passedThrough(ChunkFraming.trailingNewlines(in, from, to, heartbeat.trailingNewlines()));
         ByteBuf size = client.alloc().buffer(10);
         size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
         size.writeByte('\r').writeByte('\n');
@@ -442,7 +442,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     while (i < to) {
       if (chunk == Chunk.DATA) {
         int n = (int) Math.min(remaining, to - i);
-        if (heartbeat != null) heartbeat.passedThrough(SseHeartbeat.trailingNewlines(in, i, i + n, heartbeat.trailingNewlines()));
+        if (heartbeat != null) heartbeat.passedThrough(ChunkFraming.trailingNewlines(in, i, i + n, heartbeat.trailingNewlines()));
         passChunkBytes(in.retainedSlice(i, n));
         sent += n;
         remaining -= n;

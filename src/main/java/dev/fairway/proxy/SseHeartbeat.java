@@ -1,6 +1,5 @@
 package dev.fairway.proxy;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -75,17 +74,6 @@ final class SseHeartbeat {
   void passedThrough(int trailingNewlines) {
     lastWriteNanos = System.nanoTime();
     this.trailingNewlines = trailingNewlines;
-  }
-
-  /** The same over {@code buf}'s bytes [from, to). */
-  static int trailingNewlines(ByteBuf buf, int from, int to, int before) {
-    int n = 0;
-    for (int i = to - 1; i >= from; i--) {
-      byte b = buf.getByte(i);
-      if (b == '\n') n++;
-      else if (b != '\r') return n;
-    }
-    return before + n;
   }
 
   static int trailingNewlines(Buffer chunk, int before) {
