@@ -28,9 +28,10 @@ import java.util.function.Predicate;
 /**
  * Fairway's own HTTP/1.1 path ({@code listen.direct-http1}): a handler that takes each plain proxy connection as it is
  * accepted, before Vert.x builds anything for it, takes the requests it can and passes each byte of them itself
- * ({@link RequestHead}, {@link DirectExchange}): a bodiless GET or HEAD on a route without jobs, rate limits, header
- * rules, to a plain HTTP/1.1 upstream with room for it (behind trusted proxies too). The first request it does not take (a body,
- * an upgrade, HTTP/1.0, HTTP/2's preface, a queue, anything unusual) goes, with the connection for good, to Vert.x:
+ * ({@link RequestHead}, {@link DirectExchange}): a bodiless GET or HEAD on a route without jobs, queue events or rate
+ * limits, to a plain HTTP/1.1 upstream with room for it; any strategy, trusted proxies, header rules and heartbeats as
+ * on the Vert.x path. The first request it does not take (a body, an upgrade, HTTP/1.0, HTTP/2's preface, a queue,
+ * anything unusual) goes, with the connection for good, to Vert.x:
  * Vert.x's server then builds its pipeline and connection as it would have at accept, and reads the bytes as they
  * came. Until then the connection holds only Netty's channel and this handler, which is what makes idle connections
  * cheap. Requests are taken one at a time, in order: a pipelined one waits for the response before it. The client
