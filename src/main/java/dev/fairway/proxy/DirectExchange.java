@@ -279,7 +279,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
         }
       }
       if (keep && route.sseHeartbeatMillis() > 0 && RequestHead.is(buf, line, colon, "content-type")) {
-        eventStream = RequestHead.value(buf, colon, le).regionMatches(true, 0, "text/event-stream", 0, 17);
+        eventStream = valueStartsWith(buf, colon, le, "text/event-stream");
       }
       if (keep && !RequestHead.isOneOf(buf, line, colon, replaced)) out.writeBytes(buf, line, le + 1 - line);
       line = le + 1;
@@ -318,7 +318,9 @@ final class DirectExchange implements ReadDeadlines.Watched {
       String capacity = headerValue(buf, lineEnd + 1, end, settings.capacityHeader());
       if (capacity != null) proxy.selector().reportCapacity(origin.id(), capacity);
     }
-    if (settings.failOnStatus().contains(code)) proxy.reportFailure(origin.id(), "status " + code);
+    if (!settings.failOnStatus().isEmpty() && settings.failOnStatus().contains(code)) { // no boxing in the usual case
+      proxy.reportFailure(origin.id(), "status " + code);
+    }
     if (body == Body.CHUNKED || body == Body.UNTIL_CLOSE) RequestHead.header(out, "transfer-encoding", "chunked");
     if (!rules.replaces("x-request-id")) RequestHead.header(out, "x-request-id", requestId);
     if (!rules.isEmpty()) rules.forEachWritten((name, value) -> RequestHead.header(out, name, value));
@@ -346,6 +348,13 @@ final class DirectExchange implements ReadDeadlines.Watched {
   }
 
   /** Whether the value after the colon, spaces around it aside, is {@code lower} in any case. */
+  /** Whether the value after {@code colon} (leading spaces aside) starts with {@code lower}, in any case. */
+  private static boolean valueStartsWith(ByteBuf buf, int colon, int lf, String lower) {
+    int from = colon + 1;
+    while (from < lf && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
+    return lf - 1 - from >= lower.length() && RequestHead.is(buf, from, from + lower.length(), lower);
+  }
+
   private static boolean valueIs(ByteBuf buf, int colon, int lf, String lower) {
     int from = colon + 1, to = lf - 1; // before CR
     while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
@@ -388,11 +397,11 @@ final class DirectExchange implements ReadDeadlines.Watched {
         if (to - from > remaining) keepAlive = false; // more than its length said
         remaining = 0;
         in.release();
-        client.write(head);
+        client.write(head, client.voidPromise());
         complete();
         return;
       }
-      client.write(head);
+      client.write(head, client.voidPromise());
     }
     switch (body) {
       case NONE -> {
@@ -421,9 +430,9 @@ final class DirectExchange implements ReadDeadlines.Watched {
         ByteBuf size = client.alloc().buffer(10);
         size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
         size.writeByte('\r').writeByte('\n');
-        client.write(size);
-        client.write(in);
-        client.write(client.alloc().buffer(2).writeByte('\r').writeByte('\n'));
+        client.write(size, client.voidPromise());
+        client.write(in, client.voidPromise());
+        client.write(client.alloc().buffer(2).writeByte('\r').writeByte('\n'), client.voidPromise());
         sent += n;
         ChunkedPassThrough.passed(size.readableBytes() + n + 2L);
         backPressure();
@@ -452,7 +461,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
       }
       if (chunk == Chunk.TRAILERS) {
         int end = trailersEnd(in, i, to);
-        client.write(in.retainedSlice(i, (end < 0 ? to : end) - i));
+        client.write(in.retainedSlice(i, (end < 0 ? to : end) - i), client.voidPromise());
         if (end < 0) break;
         if (end < to) keepAlive = false; // bytes after the body: not a connection to reuse
         in.release();
@@ -498,7 +507,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
         chunkSize = 0;
         sizeDigits = false;
         if (size == 0) {
-          client.write(client.alloc().buffer(3).writeByte('0').writeByte('\r').writeByte('\n'));
+          client.write(client.alloc().buffer(3).writeByte('0').writeByte('\r').writeByte('\n'), client.voidPromise());
           trailerLine = 0;
           return Chunk.TRAILERS;
         }
@@ -531,13 +540,13 @@ final class DirectExchange implements ReadDeadlines.Watched {
     out.writeCharSequence(Integer.toHexString(comment.length()), StandardCharsets.US_ASCII);
     out.writeByte('\r').writeByte('\n').writeBytes(comment.getBytes()).writeByte('\r').writeByte('\n');
     sent += comment.length();
-    client.writeAndFlush(out);
+    client.writeAndFlush(out, client.voidPromise());
   }
 
   /** Writes part of a streamed body (framing and data) to the client, counted as passed as it came. */
   private void passChunkBytes(ByteBuf bytes) {
     ChunkedPassThrough.passed(bytes.readableBytes());
-    client.write(bytes);
+    client.write(bytes, client.voidPromise());
   }
 
   /** From {@code from} on, within trailers: the index past their blank line, or -1 if it is not in these bytes. */
@@ -560,7 +569,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
       return;
     }
     sent += n; // body bytes, as the Vert.x path counts them
-    client.write(in);
+    client.write(in, client.voidPromise());
     backPressure();
   }
 
@@ -586,7 +595,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     upstream = null;
     if (headWritten) {
       if (body == Body.UNTIL_CLOSE) {
-        client.write(client.alloc().buffer(5).writeBytes(LAST_CHUNK));
+        client.write(client.alloc().buffer(5).writeBytes(LAST_CHUNK), client.voidPromise());
         keepAlive = false;
         complete();
       } else {
@@ -685,7 +694,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     ByteBufUtil.writeUtf8(out, message);
     sent += length;
     finish(failure.status());
-    client.writeAndFlush(out);
+    client.writeAndFlush(out, client.voidPromise());
     front.ended(this, closesClient());
   }
 

@@ -238,7 +238,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
       || instance.ownPaths.test(head.path)) {
       return false;
     }
-    Route route = settings.route(head.path, head.method.name(), head.hostName());
+    Route route = settings.route(head.path, head.method.name(), settings.routesByHost() ? head.hostName() : null);
     if (route == null || route.jobs() != null || route.estimatesWaits() || route.rateLimiter() != null
       || !writable(route.requestHeaders()) || !writable(route.responseHeaders())) {
       return false;

@@ -528,7 +528,7 @@ final class ProxyExchange implements ChunkedPassThrough.Exchange, ReadDeadlines.
     if (status == 204 || status < 200) {
       headers.remove(HttpHeaders.CONTENT_LENGTH); // never allowed there (RFC 9110 8.6); it would promise a body
     }
-    if (settings.failOnStatus().contains(status)) {
+    if (!settings.failOnStatus().isEmpty() && settings.failOnStatus().contains(status)) { // no boxing in the usual case
       proxy.reportFailure(origin.id(), "status " + status);
     }
     if (!clientAttached()) {

@@ -37,6 +37,11 @@ record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries
     return routes.match(path, method, host);
   }
 
+  /** Whether a route names a host ({@link RouteTable#byHost}). */
+  boolean routesByHost() {
+    return routes.byHost();
+  }
+
   Route route(HttpServerRequest req, RequestTarget target) {
     return routes.match(target.path(), req.method().name(), target.authority() == null ? null : target.authority().host());
   }

@@ -92,8 +92,13 @@ final class RequestChecks {
     int colon = host.lastIndexOf(':');
     if (host.startsWith("[") ? close < 0 : host.indexOf(':') != colon) return false; // a bare IPv6 literal, or a:b:c
     if (colon <= close) return true; // no port
-    String port = host.substring(colon + 1);
-    if (port.isEmpty() || port.length() > 5 || !allDigits(port)) return false;
-    return Integer.parseInt(port) <= 65535;
+    int digits = host.length() - colon - 1, port = 0;
+    if (digits == 0 || digits > 5) return false;
+    for (int i = colon + 1; i < host.length(); i++) { // read in place: this runs for every request
+      char c = host.charAt(i);
+      if (c < '0' || c > '9') return false;
+      port = port * 10 + (c - '0');
+    }
+    return port <= 65535;
   }
 }

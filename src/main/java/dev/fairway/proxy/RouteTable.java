@@ -13,6 +13,7 @@ final class RouteTable {
 
   private final Route[] routes;
   private final Route fallback;
+  private final boolean byHost;
 
   RouteTable(FairwayOptions options, RateLimiters limiters) {
     fallback = Route.of("/", options.getTimeouts(), options.getLimits(), options.getJobs(), limiters);
@@ -20,6 +21,12 @@ final class RouteTable {
       .map(r -> Route.of(r, options.getJobs(), limiters))
       .sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).thenComparingInt(RouteTable::specificity).reversed())
       .toArray(Route[]::new);
+    byHost = java.util.Arrays.stream(routes).anyMatch(r -> r.host() != null);
+  }
+
+  /** Whether a route names a host: if none does, a request's host need not be worked out to match one. */
+  boolean byHost() {
+    return byHost;
   }
 
   /** Among routes of one prefix, one that names a host, then one that names methods, goes before a plain one. */
