@@ -40,8 +40,6 @@ final class DirectExchange implements ReadDeadlines.Watched {
   private enum Chunk { SIZE, SIZE_SPACE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILERS }
 
   private final DirectHttp1 front;
-  /** Keep-alive comments on a silent event stream (sse-heartbeat), as the Vert.x path writes them; or null. */
-  private SseHeartbeat heartbeat;
   private final ChannelHandlerContext client;
   private final ProxyInstance proxy;
   private final ProxySettings settings;
@@ -82,6 +80,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
   private ByteBuf headOut;
   /** A body up to this size that came with its head is copied behind it: one write, not two. */
   private static final int SMALL_BODY = 4096;
+  /** Keep-alive comments on a silent event stream (sse-heartbeat), as the Vert.x path writes them; or null. */
+  private SseHeartbeat heartbeat;
 
   DirectExchange(DirectHttp1 front, ChannelHandlerContext client, ProxyInstance proxy, DirectUpstreams upstreams,
                  RequestHead head, Route route, String clientAddress, String requestId, String hashKey, ByteBuf request) {
@@ -315,7 +315,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
         this::writeHeartbeat, this::canHeartbeat, () -> proxy.metrics().sseHeartbeat("upstream"));
     }
     if (settings.capacityHeader() != null) {
-      String capacity = headerValue(buf, lineEnd + 1, end, settings.capacityHeader());
+      String capacity = RequestHead.firstValue(buf, lineEnd + 1, end, settings.capacityHeader().toLowerCase(java.util.Locale.ROOT));
       if (capacity != null) proxy.selector().reportCapacity(origin.id(), capacity);
     }
     if (!settings.failOnStatus().isEmpty() && settings.failOnStatus().contains(code)) { // no boxing in the usual case
@@ -347,7 +347,6 @@ final class DirectExchange implements ReadDeadlines.Watched {
     return value;
   }
 
-  /** Whether the value after the colon, spaces around it aside, is {@code lower} in any case. */
   /** Whether the value after {@code colon} (leading spaces aside) starts with {@code lower}, in any case. */
   private static boolean valueStartsWith(ByteBuf buf, int colon, int lf, String lower) {
     int from = colon + 1;
@@ -355,6 +354,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     return lf - 1 - from >= lower.length() && RequestHead.is(buf, from, from + lower.length(), lower);
   }
 
+  /** Whether the value after the colon, spaces around it aside, is {@code lower} in any case. */
   private static boolean valueIs(ByteBuf buf, int colon, int lf, String lower) {
     int from = colon + 1, to = lf - 1; // before CR
     while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
@@ -369,16 +369,6 @@ final class DirectExchange implements ReadDeadlines.Watched {
     return false;
   }
 
-  private static String headerValue(ByteBuf buf, int from, int end, String name) {
-    String lower = name.toLowerCase(java.util.Locale.ROOT);
-    for (int line = from; line < end - 2; ) {
-      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
-      int colon = buf.forEachByte(line, le - line, NOT_COLON);
-      if (RequestHead.is(buf, line, colon, lower)) return RequestHead.value(buf, colon, le);
-      line = le + 1;
-    }
-    return null;
-  }
 
   /** The client's connection ends with this response: it asked to, or Fairway is stopping. */
   private boolean closesClient() {

@@ -1,6 +1,8 @@
 package dev.fairway.proxy;
 
 import dev.fairway.accesslog.RequestIds;
+import dev.fairway.config.HeaderRules;
+import dev.fairway.config.JobOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -239,10 +241,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
       return false;
     }
     Route route = settings.route(head.path, head.method.name(), settings.routesByHost() ? head.hostName() : null);
-    if (route == null || route.jobs() != null || route.estimatesWaits() || route.rateLimiter() != null
-      || !writable(route.requestHeaders()) || !writable(route.responseHeaders())) {
-      return false;
-    }
+    if (route == null || !route.direct()) return false;
     proxy.clientDeadlines().requestStarted(this);
     DirectUpstreams upstreams = instance.upstreams(ctx.channel());
     String client = settings.clientAddress() == null ? peer : settings.clientAddress().of(head, peer);
@@ -276,8 +275,17 @@ final class DirectHttp1 extends ChannelDuplexHandler {
   private static final String[] FRAMING = java.util.stream.Stream.concat(java.util.Arrays.stream(ForwardedHeaders.HOP_BY_HOP),
     java.util.stream.Stream.of("host", "content-length", "expect")).toArray(String[]::new);
 
-  /** Whether this path can apply {@code rules} itself, header line by header line. */
-  private static boolean writable(dev.fairway.config.HeaderRules rules) {
+  /**
+   * Whether this path may take a route's requests (worked out once, as the route is built): none without jobs, queue
+   * events or a rate limit, whose header rules it can apply itself, header line by header line.
+   */
+  static boolean takesRoute(JobOptions jobs, long queueEventsMillis, RateLimiter rateLimiter,
+                            HeaderRules requestRules, HeaderRules responseRules) {
+    return jobs == null && queueEventsMillis == 0 && rateLimiter == null && writable(requestRules)
+      && writable(responseRules);
+  }
+
+  private static boolean writable(HeaderRules rules) {
     return rules.isEmpty() || rules.writable() && !rules.mentionsAny(FRAMING);
   }
 

@@ -138,7 +138,15 @@ final class RequestHead {
 
   /** The first value of header {@code lower} (a lower-case name) in this head, read from {@code buf}; or null. */
   String firstValue(ByteBuf buf, String lower) {
-    for (int line = headersAt; line < end - 2; ) {
+    return firstValue(buf, headersAt, end, lower);
+  }
+
+  /**
+   * The first value of header {@code lower} (a lower-case name) among the header lines from {@code from} in a head
+   * (a request's or a response's) that ends at {@code end}, past its blank line; or null.
+   */
+  static String firstValue(ByteBuf buf, int from, int end, String lower) {
+    for (int line = from; line < end - 2; ) {
       int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
       int colon = buf.forEachByte(line, le - line, b -> b != ':');
       if (is(buf, line, colon, lower)) return value(buf, colon, le);

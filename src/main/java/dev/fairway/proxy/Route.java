@@ -17,21 +17,28 @@ import java.util.Set;
 record Route(String prefix, Set<String> methods, String host, String group, long connectMillis, long readMillis,
              long sendMillis, long totalMillis, long maxBodyBytes, HeaderRules requestHeaders, HeaderRules responseHeaders,
              RateLimiter rateLimiter, long minUploadBytesPerSecond, long uploadWindowMillis, JobOptions jobs,
-             long sseHeartbeatMillis, long queueEventsMillis) {
+             long sseHeartbeatMillis, long queueEventsMillis, boolean direct) {
 
   static Route of(String prefix, TimeoutOptions t, RequestLimitOptions limits, JobOptions jobs, RateLimiters limiters) {
+    RateLimiter limiter = limiters.of(prefix, limits);
+    JobOptions routeJobs = jobsOf(jobs);
     return new Route(prefix, Set.of(), null, GroupOptions.DEFAULT, t.getConnectMillis(), t.getReadMillis(), t.getSendMillis(), t.getTotalMillis(),
-      t.getMaxBodyBytes(), HeaderRules.NONE, HeaderRules.NONE, limiters.of(prefix, limits), limits.getMinUploadBytesPerSecond(),
-      limits.getUploadWindowMillis(), jobsOf(jobs), t.getSseHeartbeatMillis(), 0);
+      t.getMaxBodyBytes(), HeaderRules.NONE, HeaderRules.NONE, limiter, limits.getMinUploadBytesPerSecond(),
+      limits.getUploadWindowMillis(), routeJobs, t.getSseHeartbeatMillis(), 0,
+      DirectHttp1.takesRoute(routeJobs, 0, limiter, HeaderRules.NONE, HeaderRules.NONE));
   }
 
   static Route of(RouteOptions r, JobOptions topJobs, RateLimiters limiters) {
     TimeoutOptions t = r.getTimeouts();
     String id = r.getPath() + ' ' + r.getMethods() + ' ' + r.getHost();
+    RateLimiter limiter = limiters.of(id, r.getLimits());
+    JobOptions routeJobs = jobsOf(r.getJobs() != null ? r.getJobs() : topJobs);
+    long queueEvents = r.isQueueEvents() ? r.getQueueEventsIntervalMillis() : 0;
     return new Route(r.getPath(), r.getMethods(), r.getHost(), r.getGroup(), t.getConnectMillis(), t.getReadMillis(), t.getSendMillis(),
-      t.getTotalMillis(), t.getMaxBodyBytes(), r.getRequestHeaders(), r.getResponseHeaders(), limiters.of(id, r.getLimits()),
-      r.getLimits().getMinUploadBytesPerSecond(), r.getLimits().getUploadWindowMillis(), jobsOf(r.getJobs() != null ? r.getJobs() : topJobs),
-      t.getSseHeartbeatMillis(), r.isQueueEvents() ? r.getQueueEventsIntervalMillis() : 0);
+      t.getTotalMillis(), t.getMaxBodyBytes(), r.getRequestHeaders(), r.getResponseHeaders(), limiter,
+      r.getLimits().getMinUploadBytesPerSecond(), r.getLimits().getUploadWindowMillis(), routeJobs,
+      t.getSseHeartbeatMillis(), queueEvents,
+      DirectHttp1.takesRoute(routeJobs, queueEvents, limiter, r.getRequestHeaders(), r.getResponseHeaders()));
   }
 
   /** Whether a waiting client that accepts an event stream hears of its place in the queue. */

@@ -7,7 +7,6 @@ import dev.fairway.metrics.ProxyMetrics;
 import dev.fairway.upstream.Capacities;
 import dev.fairway.upstream.InFlightCounters;
 import dev.fairway.upstream.UpstreamSet;
-import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.util.HashMap;
@@ -93,8 +92,9 @@ final class UpstreamSelector {
   }
 
   /**
-   * The same for a head the direct HTTP/1.1 path read: {@code header} gives a header's first value by its lower-case
-   * name, and a cookie is read from the first Cookie header as Vert.x reads it (RFC 6265, strictly).
+   * What the hashing strategies hash for a request; null for the others or when the key is absent. {@code header}
+   * gives a header's first value by its lower-case name (the direct HTTP/1.1 path reads it from the head's bytes); a
+   * cookie is read from the first Cookie header as Vert.x's request reads it (RFC 6265, strictly).
    */
   String hashKey(String group, java.util.function.Function<String, String> header, String client) {
     return switch (pool(group).strategy()) {
@@ -114,19 +114,9 @@ final class UpstreamSelector {
     };
   }
 
-  /** What the hashing strategies hash for this request; null for the others or when the key is absent. */
+  /** The same for a request through Vert.x. */
   String hashKey(String group, HttpServerRequest req, String client) {
-    return switch (pool(group).strategy()) {
-      case IP_HASH -> client;
-      case HASH -> {
-        HashKey key = hashKeys.get(group);
-        if (key == null) yield null;
-        if (key.source() == HashKey.Source.HEADER) yield req.getHeader(key.name());
-        Cookie cookie = req.getCookie(key.name());
-        yield cookie == null ? null : cookie.getValue();
-      }
-      default -> null;
-    };
+    return hashKey(group, req::getHeader, client);
   }
 
   private OriginPool pool(String group) {
