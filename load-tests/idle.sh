@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scenario 3: 10,000 idle keep-alive client connections held open through each proxy; the proxy's RSS
-# before and while they are held. Needs nginx, haproxy, wrk, python3 and a JDK (jcmd). Loopback only, bounded (120 s to open, 5 s held).
-# Usage: [FAIRWAY_JAR=…] [BASE_JAR=…] [FAIRWAY_JVM_OPTS=…] [TARGETS="nginx haproxy fairway"] load-tests/idle.sh [N]
+# before and while they are held. Needs nginx, haproxy, wrk, python3 and a JDK (jcmd). Loopback only, bounded (120 s to open, SETTLE + 6 s held).
+# Usage: [FAIRWAY_JAR=…] [BASE_JAR=…] [FAIRWAY_JVM_OPTS=…] [TARGETS="nginx haproxy fairway"] [SETTLE=4] load-tests/idle.sh [N]
 #   (default 9000: HAProxy needs two descriptors per connection and a 20,000-descriptor limit is common;
 #    TARGETS="nginx fairway" load-tests/idle.sh 10000 for the full 10,000 without HAProxy;
 #    TARGETS="nginx netty-pipe fairway" adds load-tests/NettyPipe.java, a proxy on Netty's HTTP codecs with no
@@ -12,6 +12,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N=${1:-9000}
+SETTLE=${SETTLE:-4}
 TARGETS=${TARGETS:-"nginx haproxy fairway${BASE_JAR:+ fairway-base}"}
 ulimit -n "$(ulimit -Hn)"
 need nginx haproxy wrk python3 jcmd javac taskset
@@ -80,17 +81,20 @@ fi
 
 # Bytes of live objects on a JVM's heap (the histogram runs a full GC first).
 live_heap() { jcmd "$1" GC.class_histogram | awk '$1 == "Total" {print $3}'; }
-# Holds N connections; prints the proxy's RSS (KiB) while they are held (and with 'heap', saves its live heap).
-hold_connections() { local port=$1 pid=$2 held
-  taskset -c 1 python3 "$here/idle-connections.py" "$port" "$N" 5 > "$work/client.out" 2>&1 &
+# Holds N connections; prints the proxy's RSS (KiB) as the last one got its response and again after SETTLE seconds
+# held idle (and with 'heap', then saves its live heap).
+hold_connections() { local port=$1 pid=$2 held idle
+  taskset -c 1 python3 "$here/idle-connections.py" "$port" "$N" $((SETTLE + 6)) > "$work/client.out" 2>&1 &
   local client=$!
   for _ in $(seq 1 1200); do grep -q ready "$work/client.out" && break; sleep 0.1; done
   held=$(proc_kib VmRSS "$pid")
+  sleep "$SETTLE"
+  idle=$(proc_kib VmRSS "$pid")
   [ "${3:-}" = heap ] && live_heap "$pid" > "$work/heap-held"
   wait "$client" || true
   for _ in $(seq 1 100); do
     [ "$(ss -Htn state established "( sport = :$port )" | wc -l)" -eq 0 ] && break; sleep 0.1; done
-  echo "$held"
+  echo "$held $idle"
 }
 {
   echo "# $N idle keep-alive connections, $(date -u), $(java -version 2>&1 | head -1)"
@@ -99,10 +103,12 @@ hold_connections() { local port=$1 pid=$2 held
   echo
   echo "Each proxy first serves 3 s of traffic (wrk, 10 connections), so that a JVM's one-off costs (JIT, first touch"
   echo "of its young generation) are not counted per connection; then N connections are opened and held. A JVM's live"
-  echo "heap is what a full GC leaves, before and while they are held."
+  echo "heap is what a full GC leaves, before and while they are held. RSS is read $SETTLE s after that full GC (before),"
+  echo "as the last connection got its response (held: with what opening them left, such as the JIT's compiler memory"
+  echo "and garbage not yet collected), and after they were held idle for $SETTLE s (idle: the figure that stays)."
   echo
-  echo "| target | RSS before MiB | RSS held MiB | per connection KiB | live heap per connection KiB |"
-  echo "|---|---:|---:|---:|---:|"
+  echo "| target | RSS before MiB | RSS held MiB | per connection KiB | RSS idle MiB | per connection, idle KiB | live heap per connection KiB |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
 } | tee "$out"
 for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid netty-pipe:18294:$pipe_pid raw-pipe:18295:$raw_pid fairway:18292:$fairway_pid \
   fairway-vertx:18298:$vertx_pid fairway-base:18296:$base_pid; do
@@ -112,10 +118,12 @@ for t in nginx:18290:$nginx_pid haproxy:18291:$haproxy_pid netty-pipe:18294:$pip
   taskset -c 1 wrk -t1 -c10 -d3s "http://127.0.0.1:$port/" > /dev/null
   jvm=; case $name in fairway*|netty-pipe|raw-pipe) jvm=heap;; esac
   [ -n "$jvm" ] && heap_before=$(live_heap "$pid") # first: its full GC may give memory back
+  sleep "$SETTLE" # a JVM gives back freed native memory about once a second (Fairway's JVM flags)
   before=$(proc_kib VmRSS "$pid")
-  held=$(hold_connections "$port" "$pid" "$jvm")
+  read -r held idle <<< "$(hold_connections "$port" "$pid" "$jvm")"
   per_heap=-
   [ -n "$jvm" ] && per_heap=$(awk -v b="$heap_before" -v h="$(cat "$work/heap-held")" -v n="$N" 'BEGIN { printf "%.2f", (h - b) / n / 1024 }')
-  awk -v t="$name" -v b="$before" -v h="$held" -v n="$N" -v l="$per_heap" \
-    'BEGIN { printf "| %s | %.0f | %.0f | %.1f | %s |\n", t, b / 1024, h / 1024, (h - b) / n, l }' | tee -a "$out"
+  awk -v t="$name" -v b="$before" -v h="$held" -v i="$idle" -v n="$N" -v l="$per_heap" \
+    'BEGIN { printf "| %s | %.0f | %.0f | %.1f | %.0f | %.1f | %s |\n", t, b / 1024, h / 1024, (h - b) / n, i / 1024, (i - b) / n, l }' \
+    | tee -a "$out"
 done
