@@ -243,6 +243,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     ByteBuf out = client.alloc().buffer(end - start + 160 + requestId.length() + SMALL_BODY);
     out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
     out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
+    int run = lineEnd + 1; // header lines kept since the last one left out: copied at once
     for (int line = lineEnd + 1; line < end - 2; ) {
       int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
       int colon = buf.forEachByte(line, le - line, NOT_COLON);
@@ -281,9 +282,13 @@ final class DirectExchange implements ReadDeadlines.Watched {
       if (keep && route.sseHeartbeatMillis() > 0 && RequestHead.is(buf, line, colon, "content-type")) {
         eventStream = valueStartsWith(buf, colon, le, "text/event-stream");
       }
-      if (keep && !RequestHead.isOneOf(buf, line, colon, replaced)) out.writeBytes(buf, line, le + 1 - line);
+      if (!keep || RequestHead.isOneOf(buf, line, colon, replaced)) {
+        out.writeBytes(buf, run, line - run);
+        run = le + 1;
+      }
       line = le + 1;
     }
+    out.writeBytes(buf, run, end - 2 - run);
     if (chunked && length >= 0) { // never pass on framing that two parsers could read two ways
       out.release();
       return false;
@@ -321,10 +326,10 @@ final class DirectExchange implements ReadDeadlines.Watched {
     if (!settings.failOnStatus().isEmpty() && settings.failOnStatus().contains(code)) { // no boxing in the usual case
       proxy.reportFailure(origin.id(), "status " + code);
     }
-    if (body == Body.CHUNKED || body == Body.UNTIL_CLOSE) RequestHead.header(out, "transfer-encoding", "chunked");
-    if (!rules.replaces("x-request-id")) RequestHead.header(out, "x-request-id", requestId);
+    if (body == Body.CHUNKED || body == Body.UNTIL_CLOSE) out.writeBytes(RequestHead.TRANSFER_ENCODING_CHUNKED);
+    if (!rules.replaces("x-request-id")) RequestHead.header(out, RequestHead.X_REQUEST_ID, requestId);
     if (!rules.isEmpty()) rules.forEachWritten((name, value) -> RequestHead.header(out, name, value));
-    if (closesClient()) RequestHead.header(out, "connection", "close");
+    if (closesClient()) out.writeBytes(RequestHead.CONNECTION_CLOSE);
     out.writeByte('\r').writeByte('\n');
     headWritten = true;
     headOut = out; // written with the body's first bytes (one write for a small response)

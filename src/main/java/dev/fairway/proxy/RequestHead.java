@@ -171,35 +171,58 @@ final class RequestHead {
    */
   void writeUpstream(ByteBuf buf, ByteBuf out, String client, String peer, String id, boolean dropUnderscores,
                      HeaderRules rules) {
-    int start = end - length;
     String[] replaced = rules.replaced();
-    out.writeBytes(buf, start, headersAt - start);
+    int run = end - length; // the request line and the header lines kept since the last one left out: one copy
     for (int line = headersAt; line < end - 2; ) {
       int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
       int colon = buf.forEachByte(line, le - line, b -> b != ':');
-      if (!isOneOf(buf, line, colon, NOT_FORWARDED) && !isOneOf(buf, line, colon, replaced)
-        && !(dropUnderscores && buf.forEachByte(line, colon - line, b -> b != '_') >= 0)) {
-        out.writeBytes(buf, line, le + 1 - line);
+      if (isOneOf(buf, line, colon, NOT_FORWARDED) || isOneOf(buf, line, colon, replaced)
+        || dropUnderscores && buf.forEachByte(line, colon - line, b -> b != '_') >= 0) {
+        out.writeBytes(buf, run, line - run);
+        run = le + 1;
       }
       line = le + 1;
     }
-    header(out, "host", host);
-    if (!rules.replaces("x-real-ip")) header(out, "x-real-ip", client);
+    out.writeBytes(buf, run, end - 2 - run);
+    header(out, HOST, host);
+    if (!rules.replaces("x-real-ip")) header(out, X_REAL_IP, client);
     if (!rules.replaces("x-forwarded-for")) {
-      header(out, "x-forwarded-for", forwardedFor == null ? peer : forwardedFor + ", " + peer);
+      header(out, X_FORWARDED_FOR, forwardedFor == null ? peer : forwardedFor + ", " + peer);
     }
-    if (!rules.replaces("x-forwarded-proto")) header(out, "x-forwarded-proto", "http");
-    if (!rules.replaces("x-request-id")) header(out, "x-request-id", id);
-    if (!rules.replaces("x-forwarded-host")) header(out, "x-forwarded-host", host);
+    if (!rules.replaces("x-forwarded-proto")) out.writeBytes(X_FORWARDED_PROTO_HTTP);
+    if (!rules.replaces("x-request-id")) header(out, X_REQUEST_ID, id);
+    if (!rules.replaces("x-forwarded-host")) header(out, X_FORWARDED_HOST, host);
     if (!rules.isEmpty()) rules.forEachWritten((name, value) -> header(out, name, value));
-    out.writeByte('\r').writeByte('\n');
+    out.writeShort(CRLF);
+  }
+
+  // the headers Fairway writes, each as "name: " in bytes: a header then goes out in three writes, and each write
+  // checks the buffer as a read does (see matches)
+  static final byte[] HOST = prefix("host");
+  static final byte[] X_REAL_IP = prefix("x-real-ip");
+  static final byte[] X_FORWARDED_FOR = prefix("x-forwarded-for");
+  static final byte[] X_REQUEST_ID = prefix("x-request-id");
+  static final byte[] X_FORWARDED_HOST = prefix("x-forwarded-host");
+  static final byte[] X_FORWARDED_PROTO_HTTP = "x-forwarded-proto: http\r\n".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] TRANSFER_ENCODING_CHUNKED = "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] CONNECTION_CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final short COLON_SPACE = ':' << 8 | ' ';
+
+  private static byte[] prefix(String name) {
+    return (name + ": ").getBytes(StandardCharsets.US_ASCII);
+  }
+
+  static void header(ByteBuf out, byte[] prefix, String value) {
+    out.writeBytes(prefix);
+    out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
+    out.writeShort(CRLF);
   }
 
   static void header(ByteBuf out, String name, String value) {
     out.writeCharSequence(name, StandardCharsets.US_ASCII);
-    out.writeByte(':').writeByte(' ');
+    out.writeShort(COLON_SPACE);
     out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
-    out.writeByte('\r').writeByte('\n');
+    out.writeShort(CRLF);
   }
 
   static boolean startsWith(ByteBuf buf, int at, String ascii) {
