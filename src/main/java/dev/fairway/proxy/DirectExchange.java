@@ -52,7 +52,10 @@ final class DirectExchange implements ReadDeadlines.Watched {
   /** The head to send upstream, kept until the end for a retry. */
   private ByteBuf request;
   private final long startNanos = System.nanoTime();
-  private final List<String> tried = new ArrayList<>(2);
+  /** The upstreams tried, the first on its own: a list is made only when a request goes to a second. */
+  private String firstTried;
+  private List<String> tried;
+  private int triedCount;
   private Origin origin;
   private Channel upstream;
   private boolean holdingSlot;
@@ -110,7 +113,16 @@ final class DirectExchange implements ReadDeadlines.Watched {
   private void connect(Origin o) {
     origin = o;
     holdingSlot = true;
-    tried.add(o.id());
+    if (firstTried == null) {
+      firstTried = o.id();
+    } else {
+      if (tried == null) {
+        tried = new ArrayList<>(2);
+        tried.add(firstTried);
+      }
+      tried.add(o.id());
+    }
+    triedCount++;
     attach(false);
   }
 
@@ -144,7 +156,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
     DirectUpstreams.attach(ch, this);
     lastUpstreamNanos = System.nanoTime();
     proxy.readDeadlines().watch(this);
-    ch.writeAndFlush(request.retainedDuplicate());
+    ch.writeAndFlush(request.retainedDuplicate(), ch.voidPromise()); // a failed write closes it: upstreamClosed
   }
 
   private void onConnectFailed(Throwable cause) {
@@ -160,7 +172,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
   /** Sends the request to another upstream of the group after {@code failure}, if one is free: false if none. */
   private boolean tryAnother(Failure failure) {
     if (!withinRetryBudget()) return false;
-    Origin next = proxy.selector().pickExcept(route.group(), tried, hashKey);
+    Origin next = proxy.selector().pickExcept(route.group(), tried != null ? tried : List.of(firstTried), hashKey);
     if (next == null) return false;
     proxy.metrics().retried(failure.code());
     connect(next);
@@ -168,7 +180,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
   }
 
   private boolean withinRetryBudget() {
-    return settings.withinRetryBudget(tried.size(), startNanos);
+    return settings.withinRetryBudget(triedCount, startNanos);
   }
 
   /** A read from the upstream connection this exchange holds. */
