@@ -47,6 +47,14 @@ class RequestHeadTest {
   }
 
   @Test
+  void aByteOverAsciiMatchesItselfAloneInTheEightByteRunAndAfterIt() {
+    assertThat(is("caf\u00e9", "caf\u00e9")).isTrue(); // byte by byte
+    assertThat(is("cafe-caf\u00e9", "cafe-caf\u00e9")).isTrue(); // in the eight
+    assertThat(is("cafe-caf\u00c9", "cafe-caf\u00e9")).isFalse(); // no folding beyond A-Z
+    assertThat(is("caf\u00c9", "caf\u00e9")).isFalse();
+  }
+
+  @Test
   void startsWithComparesExactlyAndStopsAtTheWrittenBytes() {
     ByteBuf buf = bytes("GET / HTTP/1.1\r\n");
     try {
