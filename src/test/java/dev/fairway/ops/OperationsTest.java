@@ -167,10 +167,14 @@ class OperationsTest extends ThreeUpstreams {
     Path second = dir.resolve("second.log");
     Path file = Files.writeString(dir.resolve("fairway.yaml"), config(a) + "access-log: " + first + "\n");
     fairway = Fairway.start(ConfigLoader.load(file).validate(), false, () -> ConfigLoader.load(file).validate(), null).await();
-    SteadyLoad load = SteadyLoad.start(vertx, 4, 600, n -> Http.get(client, fairway.proxyPort(), "/x"));
+    // the second half waits for the switch, so both logs get lines however fast the first half goes
+    Promise<Void> switched = Promise.promise();
+    SteadyLoad load = SteadyLoad.start(vertx, 4, 600, n -> n < 300 ? Http.get(client, fairway.proxyPort(), "/x")
+      : switched.future().compose(v -> Http.get(client, fairway.proxyPort(), "/x")));
     Http.await("some load", Duration.ofSeconds(10), () -> load.issued.get() > 200);
     Files.writeString(file, config(a) + "access-log: " + second + "\naccess-log-format: json\n");
     assertThat(reloadNeedsRestartOf()).as("the log switches at once").isEmpty();
+    vertx.runOnContext(v -> switched.complete());
     assertThat(load.statuses()).hasSize(600).allMatch(status -> status == 200);
     Files.writeString(file, config(a) + "access-log: off\n");
     assertThat(reloadNeedsRestartOf()).isEmpty(); // closes second.log once its lines are written
