@@ -133,12 +133,16 @@ class OperationsTest extends ThreeUpstreams {
   void reloadAddsAndRemovesUpstreamsUnderSteadyLoadWithoutAFailedRequest(@TempDir Path dir) throws IOException {
     Path file = Files.writeString(dir.resolve("fairway.yaml"), config(a, b));
     fairway = Fairway.start(ConfigLoader.load(file).validate(), false, () -> ConfigLoader.load(file).validate(), null).await();
-    SteadyLoad load = SteadyLoad.start(vertx, 4, 800, n -> Http.get(client, fairway.proxyPort(), "/x"));
+    // the second half waits for the reload, so the added upstream gets some of it however fast the first half goes
+    Promise<Void> reloadedFirst = Promise.promise();
+    SteadyLoad load = SteadyLoad.start(vertx, 4, 800, n -> n < 400 ? Http.get(client, fairway.proxyPort(), "/x")
+      : reloadedFirst.future().compose(v -> Http.get(client, fairway.proxyPort(), "/x")));
     Http.await("some load", Duration.ofSeconds(10), () -> load.issued.get() > 200);
     Files.writeString(file, config(b, c));
     Http.Reply reloaded = admin(HttpMethod.POST, "/admin/reload", TOKEN, null);
     assertThat(reloaded.status()).isEqualTo(200);
     assertThat(new JsonObject(reloaded.body()).getJsonArray("restart_needed")).isEmpty();
+    vertx.runOnContext(v -> reloadedFirst.complete());
     assertThat(load.statuses()).hasSize(800).allMatch(status -> status == 200);
     int aHits = a.hits.get();
     assertThat(c.hits.get()).as("the added upstream takes traffic").isPositive();
