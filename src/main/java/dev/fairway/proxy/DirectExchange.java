@@ -55,7 +55,6 @@ final class DirectExchange implements ReadDeadlines.Watched {
   /** The upstreams tried, the first on its own: a list is made only when a request goes to a second. */
   private String firstTried;
   private List<String> tried;
-  private int triedCount;
   private Origin origin;
   private Channel upstream;
   private boolean holdingSlot;
@@ -122,7 +121,6 @@ final class DirectExchange implements ReadDeadlines.Watched {
       }
       tried.add(o.id());
     }
-    triedCount++;
     attach(false);
   }
 
@@ -180,7 +178,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
   }
 
   private boolean withinRetryBudget() {
-    return settings.withinRetryBudget(triedCount, startNanos);
+    return settings.withinRetryBudget(tried != null ? tried.size() : 1, startNanos); // called once one was tried
   }
 
   /** A read from the upstream connection this exchange holds. */
@@ -332,7 +330,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
         this::writeHeartbeat, this::canHeartbeat, () -> proxy.metrics().sseHeartbeat("upstream"));
     }
     if (settings.capacityHeader() != null) {
-      String capacity = RequestHead.firstValue(buf, lineEnd + 1, end, settings.capacityHeader().toLowerCase(java.util.Locale.ROOT));
+      String capacity = RequestHead.firstValue(buf, lineEnd + 1, end, settings.capacityHeader());
       if (capacity != null) proxy.selector().reportCapacity(origin.id(), capacity);
     }
     if (!settings.failOnStatus().isEmpty() && settings.failOnStatus().contains(code)) { // no boxing in the usual case
@@ -352,8 +350,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
 
   /** The digits between optional spaces in [from, to) as a number; -1 unless they are 1 to 18 ASCII digits. */
   private static long digits(ByteBuf buf, int from, int to) {
-    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
-    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) to--;
+    from = RequestHead.skipSpaces(buf, from, to);
+    to = RequestHead.trimSpaces(buf, from, to);
     if (to == from || to - from > 18) return -1;
     long value = 0;
     for (int i = from; i < to; i++) {
@@ -366,17 +364,14 @@ final class DirectExchange implements ReadDeadlines.Watched {
 
   /** Whether the value after {@code colon} (leading spaces aside) starts with {@code lower}, in any case. */
   private static boolean valueStartsWith(ByteBuf buf, int colon, int lf, String lower) {
-    int from = colon + 1;
-    while (from < lf && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
+    int from = RequestHead.skipSpaces(buf, colon + 1, lf);
     return lf - 1 - from >= lower.length() && RequestHead.is(buf, from, from + lower.length(), lower);
   }
 
   /** Whether the value after the colon, spaces around it aside, is {@code lower} in any case. */
   private static boolean valueIs(ByteBuf buf, int colon, int lf, String lower) {
-    int from = colon + 1, to = lf - 1; // before CR
-    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
-    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) to--;
-    return RequestHead.is(buf, from, to, lower);
+    int from = RequestHead.skipSpaces(buf, colon + 1, lf - 1); // before CR
+    return RequestHead.is(buf, from, RequestHead.trimSpaces(buf, from, lf - 1), lower);
   }
 
   private static boolean named(String connectionNames, ByteBuf buf, int line, int colon) {
@@ -385,7 +380,6 @@ final class DirectExchange implements ReadDeadlines.Watched {
     }
     return false;
   }
-
 
   /** The client's connection ends with this response: it asked to, or Fairway is stopping. */
   private boolean closesClient() {

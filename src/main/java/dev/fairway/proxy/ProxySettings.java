@@ -14,6 +14,7 @@ record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries
                      long queueTimeoutMillis, Set<Integer> failOnStatus, boolean dropUnderscoreHeaders,
                      long clientHeaderTimeoutMillis, long clientKeepAliveTimeoutMillis, long shortestReadMillis,
                      int maxConnections, int maxClientConnections, String queueFairness, String capacityHeader) {
+  // capacityHeader in lower case, as the direct path matches header names (Vert.x's lookup ignores case)
 
   static ProxySettings of(FairwayOptions o, RateLimiters limiters) {
     long shortestRead = o.getRoutes().stream().mapToLong(r -> r.getTimeouts().getReadMillis())
@@ -24,7 +25,7 @@ record ProxySettings(RouteTable routes, ClientAddress clientAddress, int retries
       Set.copyOf(o.getHealth().getFailOnStatus()), o.getClients().isDropUnderscoreHeaders(),
       o.getClients().getHeaderTimeoutMillis(), o.getClients().getKeepAliveTimeoutMillis(), shortestRead,
       o.getClients().getMaxConnections(), o.getClients().getMaxClientConnections(), o.getQueue().getFairness(),
-      o.getHealth().getCapacityHeader());
+      o.getHealth().getCapacityHeader() == null ? null : o.getHealth().getCapacityHeader().toLowerCase(java.util.Locale.ROOT));
   }
 
   /** Whether a request that has tried {@code tried} upstreams since {@code startNanos} may try one more. */

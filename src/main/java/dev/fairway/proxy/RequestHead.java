@@ -268,10 +268,21 @@ final class RequestHead {
 
   /** A value from after the colon to the line's end, without the spaces and tabs around it. */
   static String value(ByteBuf buf, int colon, int lf) {
-    int from = colon + 1, to = lf - 1; // before CR
-    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
-    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) to--;
+    int from = skipSpaces(buf, colon + 1, lf - 1); // before CR
+    int to = trimSpaces(buf, from, lf - 1);
     return buf.toString(from, to - from, StandardCharsets.ISO_8859_1);
+  }
+
+  /** The first index in [from, to) past spaces and tabs, or {@code to}. */
+  static int skipSpaces(ByteBuf buf, int from, int to) {
+    while (from < to && (buf.getByte(from) == ' ' || buf.getByte(from) == '\t')) from++;
+    return from;
+  }
+
+  /** The end of [from, to) without the spaces and tabs it ends with. */
+  static int trimSpaces(ByteBuf buf, int from, int to) {
+    while (to > from && (buf.getByte(to - 1) == ' ' || buf.getByte(to - 1) == '\t')) to--;
+    return to;
   }
 
   /** Where the token starting at {@code from} ends (the index of the first byte that is not a tchar). */

@@ -128,6 +128,24 @@ class ReportedCapacityTest extends FairwayTest {
   }
 
   @Test
+  void aResponseHeaderNamedInAnyCaseReportsCapacity(Vertx vertx) {
+    HttpServer answering = vertx.createHttpServer()
+      .requestHandler(req -> req.response().putHeader("x-capacity", "2/5").end("done")).listen(0, "127.0.0.1").await();
+    FairwayOptions o = new FairwayOptions().setUpstreams(List.of(new dev.fairway.config.UpstreamOptions("127.0.0.1", answering.actualPort())));
+    o.setHealth(new dev.fairway.config.HealthCheckOptions().setEnabled(false).setCapacityHeader("health.capacity-header", "X-Capacity"));
+    o.getListen().setHost("127.0.0.1").setPort(0);
+    o.getAdmin().setPort(0);
+    o.getAccessLog().setDestination("off");
+    fairway = Proxies.start(o);
+    assertThat(Http.get(client, fairway.proxyPort(), "/job").await().status()).isEqualTo(200);
+    JsonObject health = new JsonObject(Http.get(client, fairway.adminPort(), "/health").await().body());
+    JsonObject capacity = health.getJsonArray("checks").getJsonObject(0).getJsonObject("data").getJsonArray("upstreams")
+      .getJsonObject(0).getJsonObject("capacity");
+    assertThat(capacity.getInteger("free")).isEqualTo(2);
+    assertThat(capacity.getInteger("slots")).isEqualTo(5);
+  }
+
+  @Test
   void reportsReadAsLimitsOnFairwaysOwnRequests() {
     InFlightCounters counters = new InFlightCounters();
     Capacities capacities = new Capacities(counters);
