@@ -51,6 +51,10 @@ final class DirectUpstreams {
     this.idleTimeoutNanos = idleTimeoutMillis * 1_000_000;
     this.connector = new Bootstrap().group(loop).channel(channels)
       .option(ChannelOption.TCP_NODELAY, true)
+      // upstream reads into relay chunks, as client reads: with one buffer class on the path the JIT inlines the
+      // buffer calls that three classes left as virtual calls (-6 % CPU per small request)
+      .option(ChannelOption.ALLOCATOR, RelayBuffers.ALLOCATOR)
+      .option(ChannelOption.RCVBUF_ALLOCATOR, new RelayReads())
       .handler(new ChannelInitializer<Channel>() {
         @Override
         protected void initChannel(Channel ch) {
