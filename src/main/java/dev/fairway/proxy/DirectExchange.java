@@ -11,7 +11,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.util.ByteProcessor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpMethod;
 
@@ -230,7 +229,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
    */
   private boolean respond(ByteBuf buf, int end) {
     int start = buf.readerIndex();
-    int lineEnd = buf.forEachByte(start, end - start, ByteProcessor.FIND_LF);
+    int lineEnd = buf.indexOf(start, end, RequestHead.LF);
     if (lineEnd - start < 13 || !RequestHead.startsWith(buf, start, "HTTP/1.") || buf.getByte(start + 8) != ' '
       || buf.getByte(lineEnd - 1) != '\r') return false;
     boolean http11 = buf.getByte(start + 7) == '1';
@@ -255,8 +254,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
     out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
     int run = lineEnd + 1; // header lines kept since the last one left out: copied at once
     for (int line = lineEnd + 1; line < end - 2; ) {
-      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
-      int colon = buf.forEachByte(line, le - line, NOT_COLON);
+      int le = buf.indexOf(line, end, RequestHead.LF);
+      int colon = buf.indexOf(line, le, RequestHead.COLON);
       if (colon <= line || buf.getByte(le - 1) != '\r') {
         out.release();
         return false;
@@ -311,8 +310,8 @@ final class DirectExchange implements ReadDeadlines.Watched {
       out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
       out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
       for (int line = lineEnd + 1; line < end - 2; ) {
-        int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
-        int colon = buf.forEachByte(line, le - line, NOT_COLON);
+        int le = buf.indexOf(line, end, RequestHead.LF);
+        int colon = buf.indexOf(line, le, RequestHead.COLON);
         boolean drop = RequestHead.isOneOf(buf, line, colon, ForwardedHeaders.HOP_BY_HOP) || named(connectionNames, buf, line, colon)
           || (code == 204 && RequestHead.is(buf, line, colon, "content-length")) || RequestHead.isOneOf(buf, line, colon, replaced);
         if (!drop) out.writeBytes(buf, line, le + 1 - line);
@@ -345,8 +344,6 @@ final class DirectExchange implements ReadDeadlines.Watched {
     headOut = out; // written with the body's first bytes (one write for a small response)
     return true;
   }
-
-  private static final ByteProcessor NOT_COLON = b -> b != ':';
 
   /** The digits between optional spaces in [from, to) as a number; -1 unless they are 1 to 18 ASCII digits. */
   private static long digits(ByteBuf buf, int from, int to) {

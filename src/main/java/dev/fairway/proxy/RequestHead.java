@@ -55,12 +55,15 @@ final class RequestHead {
   }
 
   private static final short CRLF = '\r' << 8 | '\n';
+  // bytes looked for with indexOf, which reads eight at a time (forEachByte calls its processor on each)
+  static final byte LF = '\n';
+  static final byte COLON = ':';
 
   /** The index just past a head's blank line in {@code buf}'s readable bytes, or -1 while it is not all there. */
   static int end(ByteBuf buf) {
     int from = buf.readerIndex(), to = buf.writerIndex();
     while (true) {
-      int lf = buf.forEachByte(from, to - from, ByteProcessor.FIND_LF);
+      int lf = buf.indexOf(from, to, LF);
       if (lf < 0 || lf + 2 >= to) return -1;
       if (buf.getShort(lf + 1) == CRLF) return lf + 3;
       from = lf + 1;
@@ -75,7 +78,7 @@ final class RequestHead {
    */
   static RequestHead read(ByteBuf buf, int end, String clientHeader) {
     int start = buf.readerIndex();
-    int lineEnd = buf.forEachByte(start, end - start, ByteProcessor.FIND_LF);
+    int lineEnd = buf.indexOf(start, end, LF);
     if (lineEnd <= start || buf.getByte(lineEnd - 1) != '\r') return null;
     HttpMethod method;
     int target;
@@ -92,7 +95,7 @@ final class RequestHead {
     if (version <= target || !startsWith(buf, version, " HTTP/1.1\r")) return null;
     // no control byte, space or DEL, and nothing beyond ASCII (a negative byte)
     if (buf.forEachByte(target, version - target, TARGET_BYTE) >= 0) return null;
-    int query = buf.forEachByte(target, version - target, NOT_QUESTION_MARK);
+    int query = buf.indexOf(target, version, (byte) '?');
     String uri = buf.toString(target, version - target, StandardCharsets.US_ASCII);
     String path = PathNormalizer.normalize(query < 0 ? uri : uri.substring(0, query - target));
     String host = null;
@@ -100,7 +103,7 @@ final class RequestHead {
     String requestId = null, forwardedFor = null, referer = null, userAgent = null, clientHeaderValue = null;
     boolean close = false;
     for (int line = lineEnd + 1; line < end - 2; ) {
-      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
+      int le = buf.indexOf(line, end, LF);
       if (buf.getByte(le - 1) != '\r') return null;
       int colon = tokenEnd(buf, line, le);
       if (colon <= line || buf.getByte(colon) != ':' || !validValue(buf, colon + 1, le - 1)) return null;
@@ -149,8 +152,8 @@ final class RequestHead {
    */
   static String firstValue(ByteBuf buf, int from, int end, String lower) {
     for (int line = from; line < end - 2; ) {
-      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
-      int colon = buf.forEachByte(line, le - line, b -> b != ':');
+      int le = buf.indexOf(line, end, LF);
+      int colon = buf.indexOf(line, le, COLON);
       if (is(buf, line, colon, lower)) return value(buf, colon, le);
       line = le + 1;
     }
@@ -174,10 +177,10 @@ final class RequestHead {
     String[] replaced = rules.replaced();
     int run = end - length; // the request line and the header lines kept since the last one left out: one copy
     for (int line = headersAt; line < end - 2; ) {
-      int le = buf.forEachByte(line, end - line, ByteProcessor.FIND_LF);
-      int colon = buf.forEachByte(line, le - line, b -> b != ':');
+      int le = buf.indexOf(line, end, LF);
+      int colon = buf.indexOf(line, le, COLON);
       if (isOneOf(buf, line, colon, NOT_FORWARDED) || isOneOf(buf, line, colon, replaced)
-        || dropUnderscores && buf.forEachByte(line, colon - line, b -> b != '_') >= 0) {
+        || dropUnderscores && buf.indexOf(line, colon, (byte) '_') >= 0) {
         out.writeBytes(buf, run, line - run);
         run = le + 1;
       }
@@ -309,5 +312,4 @@ final class RequestHead {
   private static final ByteProcessor TCHAR = b -> b >= 0 && TOKEN[b];
   private static final ByteProcessor VALUE_BYTE = b -> (b >= ' ' || b == '\t' || b < 0) && b != 127;
   private static final ByteProcessor TARGET_BYTE = b -> b > ' ' && b != 127;
-  private static final ByteProcessor NOT_QUESTION_MARK = b -> b != '?';
 }
