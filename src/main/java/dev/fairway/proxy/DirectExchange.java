@@ -211,7 +211,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
           }
           return;
         }
-        if (!respond(in, end)) {
+        if (!respond(RequestHead.copy(in, end))) { // read from an array, as a request head is
           in.release();
           if (!done) invalidResponse();
           return;
@@ -223,23 +223,21 @@ final class DirectExchange implements ReadDeadlines.Watched {
   }
 
   /**
-   * Reads the response head at {@code buf}'s reader index and writes the client's; an interim (1xx) head is skipped.
+   * Reads a response head, {@code b} (up to its blank line), and writes the client's; an interim (1xx) head is skipped.
    *
    * @return false if the head is not a valid HTTP/1 response head
    */
-  private boolean respond(ByteBuf buf, int end) {
-    int start = buf.readerIndex();
-    int lineEnd = buf.indexOf(start, end, RequestHead.LF);
-    if (lineEnd - start < 13 || !RequestHead.startsWith(buf, start, "HTTP/1.") || buf.getByte(start + 8) != ' '
-      || buf.getByte(lineEnd - 1) != '\r') return false;
-    boolean http11 = buf.getByte(start + 7) == '1';
+  private boolean respond(byte[] b) {
+    int end = b.length;
+    int lineEnd = RequestHead.indexOf(b, 0, end, RequestHead.LF);
+    if (lineEnd < 13 || !RequestHead.startsWith(b, 0, "HTTP/1.") || b[8] != ' ' || b[lineEnd - 1] != '\r') return false;
+    boolean http11 = b[7] == '1';
     int code = 0;
-    for (int i = start + 9; i < start + 12; i++) {
-      byte b = buf.getByte(i);
-      if (b < '0' || b > '9') return false;
-      code = code * 10 + (b - '0');
+    for (int i = 9; i < 12; i++) {
+      if (b[i] < '0' || b[i] > '9') return false;
+      code = code * 10 + (b[i] - '0');
     }
-    if (code < 100 || (buf.getByte(start + 12) != ' ' && buf.getByte(start + 12) != '\r')) return false;
+    if (code < 100 || (b[12] != ' ' && b[12] != '\r')) return false;
     if (code == 101) return false; // no upgrade was asked
     if (code < 200) return true; // interim: not passed on, the final head follows
     // one pass: the framing headers read, the client's head written (a 204's Content-Length and hop-by-hop headers
@@ -249,55 +247,55 @@ final class DirectExchange implements ReadDeadlines.Watched {
     String connectionNames = null;
     HeaderRules rules = route.responseHeaders();
     String[] replaced = rules.replaced(); // the route's response header rules, as on the Vert.x path
-    ByteBuf out = client.alloc().buffer(end - start + 160 + requestId.length() + SMALL_BODY);
+    ByteBuf out = client.alloc().buffer(end + 160 + requestId.length() + SMALL_BODY);
     out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
-    out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
+    out.writeBytes(b, 8, lineEnd + 1 - 8);
     int run = lineEnd + 1; // header lines kept since the last one left out: copied at once
     for (int line = lineEnd + 1; line < end - 2; ) {
-      int le = buf.indexOf(line, end, RequestHead.LF);
-      int colon = buf.indexOf(line, le, RequestHead.COLON);
-      if (colon <= line || buf.getByte(le - 1) != '\r') {
+      int le = RequestHead.indexOf(b, line, end, RequestHead.LF);
+      int colon = RequestHead.indexOf(b, line, le, RequestHead.COLON);
+      if (colon <= line || b[le - 1] != '\r') {
         out.release();
         return false;
       }
       boolean keep = true;
-      if (RequestHead.is(buf, line, colon, "content-length")) {
-        long l = digits(buf, colon + 1, le - 1);
+      if (RequestHead.is(b, line, colon, "content-length")) {
+        long l = digits(b, colon + 1, le - 1);
         if (l < 0 || (length >= 0 && l != length)) {
           out.release();
           return false;
         }
         length = l;
         keep = code != 204; // never allowed there (RFC 9110 8.6)
-      } else if (RequestHead.isOneOf(buf, line, colon, ForwardedHeaders.HOP_BY_HOP)) {
+      } else if (RequestHead.isOneOf(b, line, colon, ForwardedHeaders.HOP_BY_HOP)) {
         keep = false;
-        if (RequestHead.is(buf, line, colon, "transfer-encoding")) {
-          if (chunked || !valueIs(buf, colon, le, "chunked")) {
+        if (RequestHead.is(b, line, colon, "transfer-encoding")) {
+          if (chunked || !valueIs(b, colon, le, "chunked")) {
             out.release();
             return false;
           }
           chunked = true;
-        } else if (RequestHead.is(buf, line, colon, "connection")) {
-          if (valueIs(buf, colon, le, "close")) {
+        } else if (RequestHead.is(b, line, colon, "connection")) {
+          if (valueIs(b, colon, le, "close")) {
             close = true;
-          } else if (valueIs(buf, colon, le, "keep-alive")) {
+          } else if (valueIs(b, colon, le, "keep-alive")) {
             close &= http11;
           } else {
-            String v = RequestHead.value(buf, colon, le);
+            String v = RequestHead.value(b, colon, le);
             connectionNames = connectionNames == null ? v : connectionNames + "," + v;
           }
         }
       }
-      if (keep && route.sseHeartbeatMillis() > 0 && RequestHead.is(buf, line, colon, "content-type")) {
-        eventStream = valueStartsWith(buf, colon, le, "text/event-stream");
+      if (keep && route.sseHeartbeatMillis() > 0 && RequestHead.is(b, line, colon, "content-type")) {
+        eventStream = valueStartsWith(b, colon, le, "text/event-stream");
       }
-      if (!keep || RequestHead.isOneOf(buf, line, colon, replaced)) {
-        out.writeBytes(buf, run, line - run);
+      if (!keep || RequestHead.isOneOf(b, line, colon, replaced)) {
+        out.writeBytes(b, run, line - run);
         run = le + 1;
       }
       line = le + 1;
     }
-    out.writeBytes(buf, run, end - 2 - run);
+    out.writeBytes(b, run, end - 2 - run);
     if (chunked && length >= 0) { // never pass on framing that two parsers could read two ways
       out.release();
       return false;
@@ -308,13 +306,13 @@ final class DirectExchange implements ReadDeadlines.Watched {
       }
       out.writerIndex(0);
       out.writeCharSequence("HTTP/1.1", StandardCharsets.US_ASCII);
-      out.writeBytes(buf, start + 8, lineEnd + 1 - (start + 8));
+      out.writeBytes(b, 8, lineEnd + 1 - 8);
       for (int line = lineEnd + 1; line < end - 2; ) {
-        int le = buf.indexOf(line, end, RequestHead.LF);
-        int colon = buf.indexOf(line, le, RequestHead.COLON);
-        boolean drop = RequestHead.isOneOf(buf, line, colon, ForwardedHeaders.HOP_BY_HOP) || named(connectionNames, buf, line, colon)
-          || (code == 204 && RequestHead.is(buf, line, colon, "content-length")) || RequestHead.isOneOf(buf, line, colon, replaced);
-        if (!drop) out.writeBytes(buf, line, le + 1 - line);
+        int le = RequestHead.indexOf(b, line, end, RequestHead.LF);
+        int colon = RequestHead.indexOf(b, line, le, RequestHead.COLON);
+        boolean drop = RequestHead.isOneOf(b, line, colon, ForwardedHeaders.HOP_BY_HOP) || named(connectionNames, b, line, colon)
+          || (code == 204 && RequestHead.is(b, line, colon, "content-length")) || RequestHead.isOneOf(b, line, colon, replaced);
+        if (!drop) out.writeBytes(b, line, le + 1 - line);
         line = le + 1;
       }
     }
@@ -329,7 +327,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
         this::writeHeartbeat, this::canHeartbeat, () -> proxy.metrics().sseHeartbeat("upstream"));
     }
     if (settings.capacityHeader() != null) {
-      String capacity = RequestHead.firstValue(buf, lineEnd + 1, end, settings.capacityHeader());
+      String capacity = RequestHead.firstValue(b, lineEnd + 1, end, settings.capacityHeader());
       if (capacity != null) proxy.selector().reportCapacity(origin.id(), capacity);
     }
     if (!settings.failOnStatus().isEmpty() && settings.failOnStatus().contains(code)) { // no boxing in the usual case
@@ -346,34 +344,33 @@ final class DirectExchange implements ReadDeadlines.Watched {
   }
 
   /** The digits between optional spaces in [from, to) as a number; -1 unless they are 1 to 18 ASCII digits. */
-  private static long digits(ByteBuf buf, int from, int to) {
-    from = RequestHead.skipSpaces(buf, from, to);
-    to = RequestHead.trimSpaces(buf, from, to);
+  private static long digits(byte[] b, int from, int to) {
+    from = RequestHead.skipSpaces(b, from, to);
+    to = RequestHead.trimSpaces(b, from, to);
     if (to == from || to - from > 18) return -1;
     long value = 0;
     for (int i = from; i < to; i++) {
-      byte b = buf.getByte(i);
-      if (b < '0' || b > '9') return -1;
-      value = value * 10 + (b - '0');
+      if (b[i] < '0' || b[i] > '9') return -1;
+      value = value * 10 + (b[i] - '0');
     }
     return value;
   }
 
   /** Whether the value after {@code colon} (leading spaces aside) starts with {@code lower}, in any case. */
-  private static boolean valueStartsWith(ByteBuf buf, int colon, int lf, String lower) {
-    int from = RequestHead.skipSpaces(buf, colon + 1, lf);
-    return lf - 1 - from >= lower.length() && RequestHead.is(buf, from, from + lower.length(), lower);
+  private static boolean valueStartsWith(byte[] b, int colon, int lf, String lower) {
+    int from = RequestHead.skipSpaces(b, colon + 1, lf);
+    return lf - 1 - from >= lower.length() && RequestHead.is(b, from, from + lower.length(), lower);
   }
 
   /** Whether the value after the colon, spaces around it aside, is {@code lower} in any case. */
-  private static boolean valueIs(ByteBuf buf, int colon, int lf, String lower) {
-    int from = RequestHead.skipSpaces(buf, colon + 1, lf - 1); // before CR
-    return RequestHead.is(buf, from, RequestHead.trimSpaces(buf, from, lf - 1), lower);
+  private static boolean valueIs(byte[] b, int colon, int lf, String lower) {
+    int from = RequestHead.skipSpaces(b, colon + 1, lf - 1); // before CR
+    return RequestHead.is(b, from, RequestHead.trimSpaces(b, from, lf - 1), lower);
   }
 
-  private static boolean named(String connectionNames, ByteBuf buf, int line, int colon) {
+  private static boolean named(String connectionNames, byte[] b, int line, int colon) {
     for (String t : connectionNames.split(",")) {
-      if (RequestHead.is(buf, line, colon, t.trim().toLowerCase(java.util.Locale.ROOT))) return true;
+      if (RequestHead.is(b, line, colon, t.trim().toLowerCase(java.util.Locale.ROOT))) return true;
     }
     return false;
   }

@@ -245,9 +245,8 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     proxy.clientDeadlines().requestStarted(this);
     DirectUpstreams upstreams = instance.upstreams(ctx.channel());
     String client = settings.clientAddress() == null ? peer : settings.clientAddress().of(head, peer);
-    ByteBuf bytes = pending;
     String key = proxy.selector().hashesRequest(route.group()) // a header or a cookie
-      ? proxy.selector().hashKey(route.group(), name -> head.firstValue(bytes, name), client)
+      ? proxy.selector().hashKey(route.group(), head::firstValue, client)
       : client; // what ip-hash hashes; the other strategies ignore it
     Origin origin = proxy.selector().pick(route.group(), key);
     if (origin == null || origin.upstream().http2() || !upstreams.available(origin.id())) {
@@ -259,8 +258,8 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     }
     String requestId = RequestIds.keepOrCreate(head.requestId);
     ByteBuf request = ctx.alloc().buffer(head.length + 256);
-    head.writeUpstream(pending, request, client, peer, requestId, settings.dropUnderscoreHeaders(), route.requestHeaders());
-    pending.readerIndex(head.end);
+    head.writeUpstream(request, client, peer, requestId, settings.dropUnderscoreHeaders(), route.requestHeaders());
+    pending.skipBytes(head.length);
     if (!pending.isReadable()) {
       pending.release();
       pending = null;
