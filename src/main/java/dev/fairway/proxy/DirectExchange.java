@@ -11,6 +11,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.http.HttpMethod;
 
@@ -31,6 +32,8 @@ import java.util.concurrent.TimeUnit;
 final class DirectExchange implements ReadDeadlines.Watched {
 
   private static final int MAX_RESPONSE_HEAD = 64 * 1024;
+  /** The event loop's array response heads are read in (one apart from request heads', which a request keeps). */
+  private static final FastThreadLocal<byte[]> RESPONSE_HEADS = RequestHead.scratch();
   private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private enum Body { NONE, LENGTH, CHUNKED, UNTIL_CLOSE }
@@ -211,7 +214,7 @@ final class DirectExchange implements ReadDeadlines.Watched {
           }
           return;
         }
-        if (!respond(RequestHead.copy(in, end))) { // read from an array, as a request head is
+        if (!respond(RequestHead.copy(in, end, RESPONSE_HEADS), end - in.readerIndex())) { // read as a request head is
           in.release();
           if (!done) invalidResponse();
           return;
@@ -223,14 +226,14 @@ final class DirectExchange implements ReadDeadlines.Watched {
   }
 
   /**
-   * Reads a response head, {@code b} (up to its blank line), and writes the client's; an interim (1xx) head is skipped.
+   * Reads a response head, {@code b}'s first {@code end} bytes (to its blank line), and writes the client's; an interim
+   * (1xx) head is skipped.
    *
    * @return false if the head is not a valid HTTP/1 response head
    */
-  private boolean respond(byte[] b) {
-    int end = b.length;
+  private boolean respond(byte[] b, int end) {
     int lineEnd = RequestHead.indexOf(b, 0, end, RequestHead.LF);
-    if (lineEnd < 13 || !RequestHead.startsWith(b, 0, "HTTP/1.") || b[8] != ' ' || b[lineEnd - 1] != '\r') return false;
+    if (lineEnd < 13 || !RequestHead.startsWith(b, 0, end, "HTTP/1.") || b[8] != ' ' || b[lineEnd - 1] != '\r') return false;
     boolean http11 = b[7] == '1';
     int code = 0;
     for (int i = 9; i < 12; i++) {

@@ -259,6 +259,7 @@ final class DirectHttp1 extends ChannelDuplexHandler {
     String requestId = RequestIds.keepOrCreate(head.requestId);
     ByteBuf request = ctx.alloc().buffer(head.length + 256);
     head.writeUpstream(request, client, peer, requestId, settings.dropUnderscoreHeaders(), route.requestHeaders());
+    head.written();
     pending.skipBytes(head.length);
     if (!pending.isReadable()) {
       pending.release();

@@ -2,6 +2,7 @@ package dev.fairway.proxy;
 
 import dev.fairway.config.HeaderRules;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.vertx.core.http.HttpMethod;
 
 import java.nio.charset.StandardCharsets;
@@ -32,8 +33,11 @@ final class RequestHead {
   /** The path alone, normalised, for route matching. */
   final String path;
   final String host;
-  /** The head as it came, request line to blank line. */
-  private final byte[] bytes;
+  /**
+   * The head as it came, request line to blank line, in its first {@link #length} bytes: the event loop's array,
+   * overwritten by its next head, so let go once the request is written upstream ({@link #written}).
+   */
+  private byte[] bytes;
   /** Where the header lines start in {@link #bytes}. */
   private final int headersAt;
   /** The head's length in bytes, its blank line included. */
@@ -47,14 +51,14 @@ final class RequestHead {
   /** The client asked to close the connection after this response. */
   boolean close;
 
-  private RequestHead(HttpMethod method, String uri, String path, String host, byte[] bytes, int headersAt) {
+  private RequestHead(HttpMethod method, String uri, String path, String host, byte[] bytes, int length, int headersAt) {
     this.method = method;
     this.uri = uri;
     this.path = path;
     this.host = host;
     this.bytes = bytes;
     this.headersAt = headersAt;
-    this.length = bytes.length;
+    this.length = length;
   }
 
   private static final short CRLF = '\r' << 8 | '\n';
@@ -73,10 +77,28 @@ final class RequestHead {
     }
   }
 
-  /** The bytes of a head: from {@code buf}'s reader index to {@code end}, copied out at once. */
-  static byte[] copy(ByteBuf buf, int end) {
-    byte[] b = new byte[end - buf.readerIndex()];
-    buf.getBytes(buf.readerIndex(), b);
+  /** Each event loop's array request heads are copied into; a head longer than it gets one of its own. */
+  private static final FastThreadLocal<byte[]> HEADS = scratch();
+
+  /** An event loop's array to copy heads into: one copy per head and no allocation (most heads are under 2 KiB). */
+  static FastThreadLocal<byte[]> scratch() {
+    return new FastThreadLocal<>() {
+      @Override
+      protected byte[] initialValue() {
+        return new byte[2048];
+      }
+    };
+  }
+
+  /**
+   * Copies the bytes from {@code buf}'s reader index to {@code end} at once to the start of {@code scratch}'s array, or
+   * of a new one if they do not fit, and returns that array.
+   */
+  static byte[] copy(ByteBuf buf, int end, FastThreadLocal<byte[]> scratch) {
+    int n = end - buf.readerIndex();
+    byte[] b = scratch.get();
+    if (b.length < n) b = new byte[n];
+    buf.getBytes(buf.readerIndex(), b, 0, n);
     return b;
   }
 
@@ -87,27 +109,26 @@ final class RequestHead {
    * @return the head, or null if it is not one this path takes
    */
   static RequestHead read(ByteBuf buf, int end, String clientHeader) {
-    return read(copy(buf, end), clientHeader);
+    return read(copy(buf, end, HEADS), end - buf.readerIndex(), clientHeader);
   }
 
-  /** Reads the head in {@code b}, which ends with its blank line: null if it is not one this path takes. */
-  static RequestHead read(byte[] b, String clientHeader) {
-    int end = b.length;
+  /** Reads the head in {@code b}'s first {@code end} bytes, up to its blank line: null if this path does not take it. */
+  static RequestHead read(byte[] b, int end, String clientHeader) {
     int lineEnd = indexOf(b, 0, end, LF);
     if (lineEnd <= 0 || b[lineEnd - 1] != '\r') return null;
     HttpMethod method;
     int target;
-    if (startsWith(b, 0, "GET /")) {
+    if (startsWith(b, 0, end, "GET /")) {
       method = HttpMethod.GET;
       target = 4;
-    } else if (startsWith(b, 0, "HEAD /")) {
+    } else if (startsWith(b, 0, end, "HEAD /")) {
       method = HttpMethod.HEAD;
       target = 5;
     } else {
       return null;
     }
     int version = lineEnd - 10; // " HTTP/1.1\r" before the LF
-    if (version <= target || !startsWith(b, version, " HTTP/1.1\r")) return null;
+    if (version <= target || !startsWith(b, version, end, " HTTP/1.1\r")) return null;
     for (int i = target; i < version; i++) {
       if (b[i] <= ' ' || b[i] == 127) return null; // no control byte, space or DEL, nothing beyond ASCII (negative)
     }
@@ -146,7 +167,7 @@ final class RequestHead {
       line = le + 1;
     }
     if (host == null) return null;
-    RequestHead head = new RequestHead(method, uri, path, host, b, lineEnd + 1);
+    RequestHead head = new RequestHead(method, uri, path, host, b, end, lineEnd + 1);
     head.requestId = requestId;
     head.forwardedFor = forwardedFor;
     head.clientHeader = clientHeaderValue;
@@ -158,7 +179,7 @@ final class RequestHead {
 
   /** The first value of header {@code lower} (a lower-case name) in this head; or null. */
   String firstValue(String lower) {
-    return firstValue(bytes, headersAt, bytes.length, lower);
+    return firstValue(bytes, headersAt, length, lower);
   }
 
   /**
@@ -173,6 +194,11 @@ final class RequestHead {
       line = le + 1;
     }
     return null;
+  }
+
+  /** The head has been written upstream: its bytes are not read again (the array is the next head's). */
+  void written() {
+    bytes = null;
   }
 
   /** The host without its port, as routes match it. */
@@ -190,7 +216,7 @@ final class RequestHead {
   void writeUpstream(ByteBuf out, String client, String peer, String id, boolean dropUnderscores, HeaderRules rules) {
     String[] replaced = rules.replaced();
     byte[] b = bytes;
-    int end = b.length;
+    int end = length;
     int run = 0; // the request line and the header lines kept since the last one left out: one copy
     for (int line = headersAt; line < end - 2; ) {
       int le = indexOf(b, line, end, LF);
@@ -252,8 +278,9 @@ final class RequestHead {
     return -1;
   }
 
-  static boolean startsWith(byte[] b, int at, String ascii) {
-    return at + ascii.length() <= b.length && matches(b, at, ascii, false);
+  /** Whether the bytes at {@code at}, before {@code end}, start with {@code ascii}. */
+  static boolean startsWith(byte[] b, int at, int end, String ascii) {
+    return at + ascii.length() <= end && matches(b, at, ascii, false);
   }
 
   /** Whether the header name at [at, colon) is {@code lower}, in any case. */
