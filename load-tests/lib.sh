@@ -152,11 +152,12 @@ haproxy_conf() {
   } > "$file"
 }
 
-# cpu_ticks PID: user + system CPU ticks (getconf CLK_TCK per second) of a process and its children.
+# cpu_ticks PID [user]: user + system CPU ticks (getconf CLK_TCK per second) of a process and its children; with
+# "user", user-space ticks only (the rest is the kernel's work for it: system calls, the TCP stack).
 cpu_ticks() {
   local t=0 p ticks
   for p in "$1" $(pgrep -P "$1" || true); do
-    ticks=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true)
+    ticks=$(awk -v user="${2:-}" '{print user ? $14 : $14 + $15}' "/proc/$p/stat" 2>/dev/null || true)
     t=$((t + ${ticks:-0}))
   done
   echo "$t"

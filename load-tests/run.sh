@@ -159,11 +159,14 @@ for round in $(seq 1 "$ROUNDS"); do
     for t in "${order[@]}"; do
       pid=${pid_of[$t]:-}
       before=$([ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
+      before_user=$([ -n "$pid" ] && cpu_ticks "$pid" user || echo 0)
       line=$(taskset -c 1 wrk -t1 -c"$c" -d"${DURATION}s" -s "$here/percentiles.lua" "http://127.0.0.1:$(port_of "$t")/" | grep '^RESULT')
       cpu=""
       if [ -n "$pid" ]; then   # the proxy's CPU time per request, in microseconds: steadier than req/s on a busy machine
-        cpu=$(awk -v a="$before" -v b="$(cpu_ticks "$pid")" -v hz="$hz" -v d="$DURATION" -v l="$line" \
-          'BEGIN { match(l, /rps=[0-9]+/); r = substr(l, RSTART + 4, RLENGTH - 4); if (r > 0) printf " cpu_us=%.2f", (b - a) * 1e6 / hz / (r * d) }')
+        # (and of it, the time in user space: what the proxy's own code and libraries take, the kernel's work aside)
+        cpu=$(awk -v a="$before" -v b="$(cpu_ticks "$pid")" -v ua="$before_user" -v ub="$(cpu_ticks "$pid" user)" \
+          -v hz="$hz" -v d="$DURATION" -v l="$line" 'BEGIN { match(l, /rps=[0-9]+/); r = substr(l, RSTART + 4, RLENGTH - 4)
+            if (r > 0) printf " cpu_us=%.2f user_us=%.2f", (b - a) * 1e6 / hz / (r * d), (ub - ua) * 1e6 / hz / (r * d) }')
       fi
       echo "round=$round conns=$c target=$t ${line#RESULT }$cpu" | tee -a "$out"
     done

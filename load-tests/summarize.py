@@ -12,23 +12,26 @@ COLORS = {"direct": "#9aa5b1", "nginx": "#2f9e44", "nginx-log": "#8ce99a", "hapr
 runs = defaultdict(list)
 by_round = defaultdict(dict)   # (round, conns) -> target -> (req/s, CPU us per request or None)
 cpu = defaultdict(list)   # proxy CPU microseconds per request, when the raw file has them
+user = defaultdict(list)  # of it, in user space (raw files from 2026-12-08 on)
 rss = {}                  # peak RSS in KiB per target
 for line in open(sys.argv[1]):
-    m = re.match(r"round=(\d+) conns=(\d+) target=([\w-]+) rps=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+)( cpu_us=([\d.]+))?", line)
+    m = re.match(r"round=(\d+) conns=(\d+) target=([\w-]+) rps=(\d+) p50=(\d+) p99=(\d+) p999=(\d+) errors=(\d+)( cpu_us=([\d.]+))?( user_us=([\d.]+))?", line)
     if m:
         r, c, t = int(m.group(1)), int(m.group(2)), m.group(3)
         runs[(c, t)].append(tuple(int(x) for x in m.groups()[3:8]))
         cpu_us = float(m.group(10)) if m.group(10) else None
         if cpu_us is not None:
             cpu[(c, t)].append(cpu_us)
+        if m.group(12):
+            user[(c, t)].append(float(m.group(12)))
         by_round[(r, c)][t] = (int(m.group(4)), cpu_us)
     m = re.match(r"peak_rss_kib target=([\w-]+) (\d+)", line)
     if m:
         rss[m.group(1)] = int(m.group(2))
 
 medians = {}
-print("| conns | target | req/s (median) | vs nginx | p50 ms | p99 ms | p99.9 ms | errors | proxy CPU µs/req | peak RSS MiB |")
-print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| conns | target | req/s (median) | vs nginx | p50 ms | p99 ms | p99.9 ms | errors | proxy CPU µs/req | of it user | peak RSS MiB |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for c in sorted({c for c, _ in runs}):
     base = statistics.median(r[0] for r in runs[(c, "nginx")]) if (c, "nginx") in runs else None
     for t in TARGETS:
@@ -38,10 +41,11 @@ for c in sorted({c for c, _ in runs}):
         med = lambda i: statistics.median(r[i] for r in rs)
         medians[(c, t)] = (med(0), med(2) / 1000)
         cpu_us = f"{statistics.median(cpu[(c, t)]):.2f}" if cpu.get((c, t)) else "-"
+        user_us = f"{statistics.median(user[(c, t)]):.2f}" if user.get((c, t)) else "-"
         ratio = f"{med(0) / base:.2f}x" if base else "-"
         rss_mib = f"{rss[t] / 1024:.0f}" if t in rss else "-"
         print(f"| {c} | {t} | {med(0):,.0f} | {ratio} | {med(1) / 1000:.2f} | {med(2) / 1000:.2f} | "
-              f"{med(3) / 1000:.2f} | {sum(r[4] for r in rs)} | {cpu_us} | {rss_mib} |")
+              f"{med(3) / 1000:.2f} | {sum(r[4] for r in rs)} | {cpu_us} | {user_us} | {rss_mib} |")
 
 
 # What one thing costs: each pair is compared within a round (the two ran back to back, on the same machine's mood),
