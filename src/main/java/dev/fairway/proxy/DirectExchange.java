@@ -233,7 +233,9 @@ final class DirectExchange implements ReadDeadlines.Watched {
    */
   private boolean respond(byte[] b, int end) {
     int lineEnd = RequestHead.indexOf(b, 0, end, RequestHead.LF);
-    if (lineEnd < 13 || !RequestHead.startsWith(b, 0, end, "HTTP/1.") || b[8] != ' ' || b[lineEnd - 1] != '\r') return false;
+    if (lineEnd < 13 || !RequestHead.startsWith(b, 0, end, "HTTP/1.") || b[8] != ' ' || b[lineEnd - 1] != '\r') {
+      return false;
+    }
     boolean http11 = b[7] == '1';
     int code = 0;
     for (int i = 9; i < 12; i++) {

@@ -62,7 +62,7 @@ final class RequestHead {
   }
 
   private static final short CRLF = '\r' << 8 | '\n';
-  // in a buffer, indexOf reads eight bytes at a time (forEachByte calls its processor on each)
+  // looked for in a head's array, and LF in the socket's buffer, where indexOf reads eight bytes at a time
   static final byte LF = '\n';
   static final byte COLON = ':';
 
